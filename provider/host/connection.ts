@@ -1,0 +1,98 @@
+/**
+ * How to reach a host. Field names follow `@pulumi/command`'s `remote.ConnectionArgs`,
+ * so an object written for `remote.Command` works here unchanged.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ValidationError } from "./errors";
+import { checkNetnsName } from "../linux/names";
+
+/** A plain (resolved) connection, as the provider sees it. */
+export interface ConnectionSpec {
+  /** Address or DNS name of the SSH host. */
+  host?: string;
+  /** SSH port (default 22). */
+  port?: number;
+  /** SSH user (default `root`). */
+  user?: string;
+  /** Password authentication. Secret. */
+  password?: string;
+  /** PEM/OpenSSH private key text. Secret. */
+  privateKey?: string;
+  /** Passphrase of `privateKey`. Secret. */
+  privateKeyPassword?: string;
+  /** Path of an ssh-agent socket (default `$SSH_AUTH_SOCK` when no other credential is given). */
+  agentSocketPath?: string;
+  /** How many failed dials to tolerate before giving up (default 10). */
+  dialErrorLimit?: number;
+  /** Seconds one dial may take (default 15). */
+  perDialTimeout?: number;
+  /** The host's public key, `ssh-ed25519 AAAA…` (as in `known_hosts` without the host name). */
+  hostKey?: string;
+  /** A `known_hosts` file to verify the host key against (plain or hashed entries). */
+  knownHostsFile?: string;
+  /** Skip host key verification. Off by default; only for throw-away hosts. */
+  insecureIgnoreHostKey?: boolean;
+  /** A jump host to reach `host` through. */
+  proxy?: ConnectionSpec;
+  /** Overrides the host identity used in IDs and ownership marks (default `host:port`). */
+  hostId?: string;
+  /** Prefix commands with `sudo -n` (for a non-root user). */
+  sudo?: boolean;
+  /** Run commands on this machine instead of over SSH. */
+  local?: boolean;
+  /** Run commands inside this named network namespace of this machine. */
+  netns?: string;
+}
+
+/** A connection as a Pulumi program writes it: every field may be an Output. */
+export type Connection = {
+  [K in keyof ConnectionSpec]?: K extends "proxy" ? pulumi.Input<Connection> : pulumi.Input<NonNullable<ConnectionSpec[K]>>;
+};
+
+/** Names of the fields that are secrets. */
+export const SECRET_FIELDS = ["password", "privateKey", "privateKeyPassword"] as const;
+
+/** Host identity of a connection: `hostId`, else `local`, `netns:NAME` or `host:port`. Credentials are not identity. */
+export function hostIdOf(c: ConnectionSpec): string {
+  if (c.hostId) return c.hostId;
+  if (c.local) return "local";
+  if (c.netns) return `netns:${c.netns}`;
+  return `${c.host}:${c.port ?? 22}`;
+}
+
+/** Checks a resolved connection; throws {@link ValidationError} naming the field. */
+export function checkConnection(c: unknown, field = "connection"): ConnectionSpec {
+  if (typeof c !== "object" || c === null) throw new ValidationError(field, "expected an object with host (SSH), local: true or netns");
+  const spec = c as ConnectionSpec;
+  const kinds = [spec.host !== undefined, spec.local === true, spec.netns !== undefined].filter(Boolean).length;
+  if (kinds !== 1) throw new ValidationError(field, "expected exactly one of host (SSH), local: true or netns");
+  if (spec.netns !== undefined) checkNetnsName(spec.netns, `${field}.netns`);
+  if (spec.host !== undefined) {
+    if (typeof spec.host !== "string" || spec.host.length === 0 || /[\s\0]/.test(spec.host)) throw new ValidationError(`${field}.host`, `expected a host name or address, got ${JSON.stringify(spec.host)}`);
+    if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535)) throw new ValidationError(`${field}.port`, `expected a port 1-65535, got ${JSON.stringify(spec.port)}`);
+    if (spec.user !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/.test(spec.user)) throw new ValidationError(`${field}.user`, `expected a user name, got ${JSON.stringify(spec.user)}`);
+    if (!spec.hostKey && !spec.knownHostsFile && spec.insecureIgnoreHostKey !== true) {
+      throw new ValidationError(field, "the SSH host key must be verified: set hostKey or knownHostsFile (or insecureIgnoreHostKey: true for a throw-away host)");
+    }
+    if (spec.proxy !== undefined) checkConnection(spec.proxy, `${field}.proxy`);
+  }
+  return spec;
+}
+
+/**
+ * Resolves a connection for a resource's inputs. When it carries a credential
+ * (password, key, passphrase, also in its proxy) the whole object becomes a
+ * Pulumi secret, so the state file never holds it in plain text.
+ */
+export function secretConnection(c: pulumi.Input<Connection>): pulumi.Output<ConnectionSpec> {
+  return pulumi.output(c).apply((plain) => {
+    const spec = plain as ConnectionSpec;
+    return secretsOf(spec).length > 0 ? pulumi.secret(spec) : pulumi.output(spec);
+  });
+}
+
+/** Every secret value of a connection, for redaction of messages. */
+export function secretsOf(c: ConnectionSpec | undefined): string[] {
+  if (!c) return [];
+  return [...SECRET_FIELDS.map((f) => c[f]).filter((v): v is string => typeof v === "string"), ...secretsOf(c.proxy)];
+}

@@ -1,0 +1,19 @@
+/** Picks the runner for a connection. */
+import { ConnectionSpec, checkConnection } from "./connection";
+import { LocalRunner } from "./local";
+import { NetnsRunner } from "./netns";
+import { Runner, SudoRunner } from "./runner";
+import { SshRunner } from "./ssh";
+
+/** Returns the runner for a validated connection: local, a named netns, or SSH (pooled per host). */
+export function runnerFor(connection: ConnectionSpec): Runner {
+  const c = checkConnection(connection);
+  const base: Runner = c.local ? new LocalRunner() : c.netns ? new NetnsRunner(c.netns) : new SshRunner(c);
+  return c.sudo ? new SudoRunner(base) : base;
+}
+
+export * from "./connection";
+export * from "./errors";
+export * from "./runner";
+export { shellQuote, shellJoin } from "./quote";
+export { sshConnectionCount, closeAllSsh } from "./ssh";

@@ -1,0 +1,38 @@
+/** Runs commands on this machine with execFile semantics: no shell, argv passed as is. */
+import { spawn } from "node:child_process";
+import { DEFAULT_TIMEOUT_MS, RunOptions, RunResult, Runner } from "./runner";
+
+/** Runs a command locally and collects its output. Exit code -1 means it could not be started or was killed. */
+export function spawnCollect(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], shell: false });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let settled = false;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      err.push(Buffer.from(`\n(killed after ${opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms)`));
+    }, opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const finish = (exitCode: number, extra?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") + (extra ?? ""), exitCode });
+    };
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", (e) => finish(-1, e.message));
+    child.on("close", (code) => finish(code ?? -1));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(opts?.stdin ?? "");
+  });
+}
+
+/** The local machine (`{ local: true }`). */
+export class LocalRunner implements Runner {
+  readonly hostId = "local";
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    return spawnCollect(argv, opts);
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The SSH runner: one ssh2 connection per host per process, shared by every
+ * resource, with host key verification on by default. This is the only place
+ * where argv becomes a string (see {@link shellJoin}).
+ */
+import { Client, ClientChannel, ConnectConfig } from "ssh2";
+import { ConnectionError, redact } from "./errors";
+import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
+import { shellJoin } from "./quote";
+import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
+import { DEFAULT_TIMEOUT_MS, RunOptions, RunResult, Runner } from "./runner";
+
+/** sshd allows 10 sessions per connection by default; stay below it. */
+const MAX_CHANNELS = 8;
+
+let dials = 0;
+/** How many SSH connections this process has opened (successful dials). */
+export function sshConnectionCount(): number {
+  return dials;
+}
+
+class Semaphore {
+  private waiters: (() => void)[] = [];
+  constructor(private free: number) {}
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+  give(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+function expectedKeys(c: ConnectionSpec): PinnedKey[] | "any" {
+  if (c.insecureIgnoreHostKey === true && !c.hostKey && !c.knownHostsFile) return "any";
+  const keys: PinnedKey[] = [];
+  if (c.hostKey) {
+    const k = parsePublicKey(c.hostKey);
+    if (!k) throw new ConnectionError(hostIdOf(c), `hostKey is not a public key line like "ssh-ed25519 AAAA…"`);
+    keys.push(k);
+  }
+  if (c.knownHostsFile) keys.push(...keysFromKnownHostsFile(c.knownHostsFile, c.host ?? "", c.port ?? 22));
+  return keys;
+}
+
+function connectConfig(c: ConnectionSpec, onBadKey: (msg: string) => void): ConnectConfig {
+  const keys = expectedKeys(c);
+  const cfg: ConnectConfig = {
+    host: c.host,
+    port: c.port ?? 22,
+    username: c.user ?? "root",
+    readyTimeout: (c.perDialTimeout ?? 15) * 1000,
+    keepaliveInterval: 15_000,
+    hostVerifier: (key: Buffer) => {
+      if (keys === "any") return true;
+      const blob = key.toString("base64");
+      if (keys.some((k) => k.blob === blob)) return true;
+      const offered = key.subarray(4, 4 + key.readUInt32BE(0)).toString("latin1");
+      onBadKey(
+        keys.length === 0
+          ? `no known host key for ${c.host}:${c.port ?? 22} (the server offered ${offered}); set hostKey or add it to ${c.knownHostsFile}`
+          : `host key mismatch: the server offered a ${offered} key that is not the pinned one (possible man-in-the-middle); refusing to connect`,
+      );
+      return false;
+    },
+  };
+  if (c.password !== undefined) cfg.password = c.password;
+  if (c.privateKey !== undefined) cfg.privateKey = c.privateKey;
+  if (c.privateKeyPassword !== undefined) cfg.passphrase = c.privateKeyPassword;
+  const agent = c.agentSocketPath ?? (c.password === undefined && c.privateKey === undefined ? process.env.SSH_AUTH_SOCK : undefined);
+  if (agent) cfg.agent = agent;
+  return cfg;
+}
+
+function dialOnce(c: ConnectionSpec, sock?: ClientChannel): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let badKey: string | undefined;
+    const cfg = connectConfig(c, (m) => (badKey = m));
+    if (sock) cfg.sock = sock;
+    client.once("ready", () => resolve(client));
+    client.once("error", (e: Error) => {
+      client.end();
+      reject(new ConnectionError(hostIdOf(c), redact(badKey ?? e.message, secretsOf(c)), { cause: badKey ? undefined : e }));
+    });
+    client.connect(cfg);
+  });
+}
+
+async function forwardThrough(proxy: Client, host: string, port: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => proxy.forwardOut("127.0.0.1", 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Dials with bounded retries; a host key or authentication failure is final at once. */
+async function dial(c: ConnectionSpec): Promise<Client> {
+  const limit = c.dialErrorLimit ?? 10;
+  let lastErr: unknown;
+  for (let attempt = 1; attempt <= Math.max(1, limit); attempt++) {
+    try {
+      const sock = c.proxy ? await forwardThrough(await pooledClient(c.proxy), c.host ?? "", c.port ?? 22) : undefined;
+      const client = await dialOnce(c, sock);
+      dials++;
+      return client;
+    } catch (e) {
+      lastErr = e;
+      const msg = (e as Error).message;
+      if (/host key|authentication|All configured authentication methods failed/i.test(msg)) break;
+      await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
+    }
+  }
+  throw lastErr instanceof Error ? lastErr : new ConnectionError(hostIdOf(c), String(lastErr));
+}
+
+interface PoolEntry {
+  client: Promise<Client>;
+  channels: Semaphore;
+}
+const pool = new Map<string, PoolEntry>();
+
+function poolKey(c: ConnectionSpec): string {
+  return `${c.user ?? "root"}@${hostIdOf(c)}`;
+}
+
+function entryFor(c: ConnectionSpec): PoolEntry {
+  const key = poolKey(c);
+  let entry = pool.get(key);
+  if (!entry) {
+    const client = dial(c);
+    entry = { client, channels: new Semaphore(MAX_CHANNELS) };
+    pool.set(key, entry);
+    client.then(
+      (cl) => {
+        cl.on("close", () => pool.get(key) === entry && pool.delete(key));
+        cl.on("error", () => pool.get(key) === entry && pool.delete(key));
+      },
+      () => pool.get(key) === entry && pool.delete(key),
+    );
+  }
+  return entry;
+}
+
+function pooledClient(c: ConnectionSpec): Promise<Client> {
+  return entryFor(c).client;
+}
+
+/** Closes every pooled connection (also done when the process exits). */
+export function closeAllSsh(): void {
+  for (const [key, entry] of pool) {
+    pool.delete(key);
+    entry.client.then((cl) => cl.end(), () => undefined);
+  }
+}
+process.once("exit", closeAllSsh);
+
+/** Runs commands on a host over SSH, through the per-process connection pool. */
+export class SshRunner implements Runner {
+  readonly hostId: string;
+  constructor(private readonly conn: ConnectionSpec) {
+    this.hostId = hostIdOf(conn);
+  }
+
+  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    const command = shellJoin(argv);
+    const entry = entryFor(this.conn);
+    const client = await entry.client;
+    await entry.channels.take();
+    try {
+      return await execOn(client, command, opts);
+    } finally {
+      entry.channels.give();
+    }
+  }
+}
+
+function execOn(client: Client, command: string, opts?: RunOptions): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      const out: Buffer[] = [];
+      const errs: Buffer[] = [];
+      const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        errs.push(Buffer.from(`\n(timed out after ${timeout} ms)`));
+        stream.close();
+      }, timeout);
+      stream.on("data", (d: Buffer) => out.push(d));
+      stream.stderr.on("data", (d: Buffer) => errs.push(d));
+      stream.on("close", (code: number | null) => {
+        clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errs).toString("utf8"), exitCode: typeof code === "number" ? code : -1 });
+      });
+      stream.end(opts?.stdin ?? "");
+    });
+  });
+}
+

@@ -1,0 +1,11 @@
+/**
+ * pulumi-hostnet: Pulumi resources for container networking on Linux hosts.
+ *
+ * @packageDocumentation
+ */
+export { Bridge, BridgeArgs } from "./resources/bridge";
+export { Connection, ConnectionSpec } from "./host/connection";
+export { CommandError, ConnectionError, HostnetError, ValidationError } from "./host/errors";
+export { StepError } from "./resources/common/steps";
+export { Runner, RunOptions, RunResult } from "./host/runner";
+export { runnerFor } from "./host";

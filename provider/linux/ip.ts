@@ -1,0 +1,82 @@
+/** argv builders for `ip` and `bridge`. Pure: each returns a fresh array and runs nothing. */
+
+/** Reads every link with details and addresses: `ip -j -d addr show`. */
+export function ipAddrShowAll(): string[] {
+  return ["ip", "-j", "-d", "addr", "show"];
+}
+
+/** Reads one link with details and addresses. */
+export function ipAddrShowDev(name: string): string[] {
+  return ["ip", "-j", "-d", "addr", "show", "dev", name];
+}
+
+/** Options of a new bridge. */
+export interface BridgeLinkOptions {
+  readonly mtu?: number;
+  readonly mac?: string;
+  readonly stp?: boolean;
+  readonly vlanFiltering?: boolean;
+}
+
+/** `ip link add NAME type bridge [stp_state N] [vlan_filtering N]` with mtu/address when given. */
+export function ipLinkAddBridge(name: string, o: BridgeLinkOptions = {}): string[] {
+  const argv = ["ip", "link", "add", "name", name];
+  if (o.mtu !== undefined) argv.push("mtu", String(o.mtu));
+  if (o.mac !== undefined) argv.push("address", o.mac);
+  argv.push("type", "bridge");
+  if (o.stp !== undefined) argv.push("stp_state", o.stp ? "1" : "0");
+  if (o.vlanFiltering !== undefined) argv.push("vlan_filtering", o.vlanFiltering ? "1" : "0");
+  return argv;
+}
+
+/** `ip link set dev NAME type bridge stp_state N`. */
+export function ipLinkSetBridgeStp(name: string, on: boolean): string[] {
+  return ["ip", "link", "set", "dev", name, "type", "bridge", "stp_state", on ? "1" : "0"];
+}
+
+/** `ip link set dev NAME type bridge vlan_filtering N`. */
+export function ipLinkSetBridgeVlanFiltering(name: string, on: boolean): string[] {
+  return ["ip", "link", "set", "dev", name, "type", "bridge", "vlan_filtering", on ? "1" : "0"];
+}
+
+/** `ip link del dev NAME`. */
+export function ipLinkDel(name: string): string[] {
+  return ["ip", "link", "del", "dev", name];
+}
+
+/** `ip link set dev NAME up|down`. */
+export function ipLinkSetUp(name: string, up: boolean): string[] {
+  return ["ip", "link", "set", "dev", name, up ? "up" : "down"];
+}
+
+/** `ip link set dev NAME mtu N`. */
+export function ipLinkSetMtu(name: string, mtu: number): string[] {
+  return ["ip", "link", "set", "dev", name, "mtu", String(mtu)];
+}
+
+/** `ip link set dev NAME address MAC`. */
+export function ipLinkSetMac(name: string, mac: string): string[] {
+  return ["ip", "link", "set", "dev", name, "address", mac];
+}
+
+/** `ip link set dev NAME alias TEXT` (our ownership mark). */
+export function ipLinkSetAlias(name: string, alias: string): string[] {
+  return ["ip", "link", "set", "dev", name, "alias", alias];
+}
+
+/** Clears a link's alias (`ip link set dev NAME alias ""`). */
+export function ipLinkClearAlias(name: string): string[] {
+  return ["ip", "link", "set", "dev", name, "alias", ""];
+}
+
+/** `ip addr add CIDR dev NAME` (`nodad` for IPv6 so the address is usable at once). */
+export function ipAddrAdd(name: string, cidr: string): string[] {
+  const argv = ["ip", "addr", "add", cidr, "dev", name];
+  if (cidr.includes(":")) argv.push("nodad");
+  return argv;
+}
+
+/** `ip addr del CIDR dev NAME`. */
+export function ipAddrDel(name: string, cidr: string): string[] {
+  return ["ip", "addr", "del", cidr, "dev", name];
+}

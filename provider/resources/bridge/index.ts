@@ -1,0 +1,45 @@
+/** The `Bridge` resource: a Linux bridge on a host. */
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionSpec, secretConnection } from "../../host/connection";
+import { forwardingProvider } from "../common/dynamic";
+import { BridgeArgs } from "./args";
+
+export { BridgeArgs } from "./args";
+
+/**
+ * A Linux bridge (`ip link add NAME type bridge`), marked as ours with the
+ * link alias `hostnet:<id>`. Renaming replaces it (delete first); addresses,
+ * MTU, MAC, STP, VLAN filtering and up/down update in place.
+ *
+ * @example
+ * new hostnet.Bridge("mybr0", { connection: node1, name: "mybr0", addresses: ["192.168.1.1/24"] });
+ */
+export class Bridge extends pulumi.dynamic.Resource {
+  declare readonly connection: pulumi.Output<ConnectionSpec>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly addresses: pulumi.Output<string[]>;
+  declare readonly mtu: pulumi.Output<number>;
+  declare readonly mac: pulumi.Output<string>;
+  declare readonly stp: pulumi.Output<boolean>;
+  declare readonly vlanFiltering: pulumi.Output<boolean>;
+  declare readonly up: pulumi.Output<boolean>;
+  declare readonly adopt: pulumi.Output<boolean>;
+  /** Host identity (`host:port`, `local`, `netns:NAME`). */
+  declare readonly hostId: pulumi.Output<string>;
+  /** Kernel interface index. */
+  declare readonly ifindex: pulumi.Output<number>;
+  /** True when the bridge existed before and was adopted. */
+  declare readonly adopted: pulumi.Output<boolean>;
+
+  constructor(name: string, args: BridgeArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...args,
+      connection: secretConnection(args.connection),
+      hostId: undefined,
+      ifindex: undefined,
+      adopted: undefined,
+      previousAlias: undefined,
+    };
+    super(forwardingProvider("bridge"), name, props, { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] }, "hostnet", "Bridge");
+  }
+}

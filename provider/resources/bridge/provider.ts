@@ -1,0 +1,138 @@
+/** CRUD wiring of the `Bridge` dynamic resource: read the host, plan, apply with undo, re-read. */
+import * as pulumi from "@pulumi/pulumi";
+import { CommandError, HostnetError, ValidationError, redact } from "../../host/errors";
+import { ConnectionSpec, secretsOf } from "../../host/connection";
+import { runnerFor } from "../../host";
+import { Runner, runChecked } from "../../host/runner";
+import * as ip from "../../linux/ip";
+import { LinkState, parseLinks } from "../../linux/parse";
+import { runSteps } from "../common/steps";
+import { withHostLock } from "../common/lock";
+import { linkId, ownerAlias } from "../common/owner";
+import { containsUnknown } from "../common/unknown";
+import { BridgeInputs, BridgeOutputs } from "./args";
+import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "./plan";
+
+/** Makes a runner for a connection; tests pass a recording one. */
+export type RunnerFactory = (c: ConnectionSpec) => Runner;
+
+async function readLink(runner: Runner, name: string): Promise<LinkState | undefined> {
+  const res = await runner.run(ip.ipAddrShowDev(name));
+  if (res.exitCode !== 0) {
+    if (/does not exist|Cannot find device/i.test(res.stderr)) return undefined;
+    throw new CommandError({ host: runner.hostId, argv: ip.ipAddrShowDev(name), ...res, context: `read ${name}` });
+  }
+  return parseLinks(res.stdout)[0];
+}
+
+function withSecretsRedacted<T>(conn: ConnectionSpec | undefined, fn: () => Promise<T>): Promise<T> {
+  return fn().catch((e: unknown) => {
+    if (e instanceof Error) e.message = redact(e.message, secretsOf(conn));
+    throw e;
+  });
+}
+
+/** The `Bridge` provider. Stateless: every call reads the host anew. */
+export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
+  constructor(private readonly runners: RunnerFactory = runnerFor) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    if (containsUnknown(news)) return { inputs: news };
+    try {
+      return { inputs: normalizeBridge(news) as unknown as Record<string, unknown> };
+    } catch (e) {
+      if (e instanceof ValidationError) return { inputs: news, failures: [{ property: e.field.split(/[.[]/)[0], reason: e.message }] };
+      throw e;
+    }
+  }
+
+  async diff(_id: string, olds: BridgeOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    if (containsUnknown(news)) return { changes: true, replaces: olds.name === news.name ? [] : ["name"], deleteBeforeReplace: true };
+    const d = diffBridge(olds, normalizeBridge(news));
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace };
+  }
+
+  async create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
+    const inputs = normalizeBridge(raw);
+    return withSecretsRedacted(inputs.connection, async () => {
+      const runner = this.runners(inputs.connection);
+      const id = linkId(runner.hostId, "bridge", inputs.name);
+      const outs = await withHostLock(runner.hostId, () => this.apply(runner, id, inputs, undefined));
+      return { id, outs };
+    });
+  }
+
+  async update(id: string, olds: BridgeOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+    const inputs = normalizeBridge(raw);
+    return withSecretsRedacted(inputs.connection, async () => {
+      const runner = this.runners(inputs.connection);
+      const outs = await withHostLock(runner.hostId, () => this.apply(runner, id, inputs, olds));
+      return { outs };
+    });
+  }
+
+  /** Converges the host to `inputs`: creates when absent, refuses what is not ours, applies the planned steps, re-reads. */
+  private async apply(runner: Runner, id: string, inputs: BridgeInputs, olds: BridgeOutputs | undefined): Promise<BridgeOutputs> {
+    const mark = ownerAlias(id);
+    const subject = `bridge ${inputs.name} on ${runner.hostId}`;
+    const actual = await readLink(runner, inputs.name);
+    let adoption = { adopted: olds?.adopted ?? false, previousAlias: olds?.previousAlias ?? "" };
+    if (actual) {
+      const problem = ownershipProblem(actual, mark, inputs.adopt || (olds?.adopted ?? false), runner.hostId);
+      if (problem) throw new HostnetError(problem);
+      if (actual.alias !== mark) adoption = { adopted: true, previousAlias: actual.alias };
+    }
+    await runSteps(runner, subject, planBridge(actual, inputs, mark));
+    const after = await readLink(runner, inputs.name);
+    const problems = verifyBridge(after, inputs, mark);
+    if (problems.length > 0 || !after) throw new HostnetError(`${subject}: the kernel state differs after apply: ${problems.join("; ")}`);
+    return bridgeOutputs(inputs, after, runner.hostId, adoption);
+  }
+
+  async read(id: string, props: BridgeOutputs): Promise<pulumi.dynamic.ReadResult> {
+    return withSecretsRedacted(props.connection, async () => {
+      const runner = this.runners(props.connection);
+      const link = await readLink(runner, props.name);
+      if (!link || link.kind !== "bridge" || link.alias !== ownerAlias(id)) return { id: "" };
+      const outs = bridgeOutputs(props, link, runner.hostId, { adopted: props.adopted, previousAlias: props.previousAlias });
+      const inputs: BridgeInputs = { connection: props.connection, name: props.name, addresses: outs.addresses, up: outs.up, adopt: props.adopt };
+      for (const f of ["mtu", "mac", "stp", "vlanFiltering"] as const) {
+        if (props[f] !== undefined) (inputs as unknown as Record<string, unknown>)[f] = outs[f];
+      }
+      return { id, props: outs, inputs };
+    });
+  }
+
+  async delete(id: string, props: BridgeOutputs): Promise<void> {
+    return withSecretsRedacted(props.connection, async () => {
+      const runner = this.runners(props.connection);
+      await withHostLock(runner.hostId, async () => {
+        const link = await readLink(runner, props.name);
+        if (!link) return;
+        if (link.alias !== ownerAlias(id)) {
+          console.error(`warning: bridge ${props.name} on ${runner.hostId} is no longer marked as ours (alias ${JSON.stringify(link.alias)}); leaving it in place`);
+          return;
+        }
+        if (props.adopted) {
+          const release = props.previousAlias ? ip.ipLinkSetAlias(props.name, props.previousAlias) : ip.ipLinkClearAlias(props.name);
+          await runChecked(runner, release, { context: `release adopted bridge ${props.name}` });
+          return;
+        }
+        const res = await runner.run(ip.ipLinkDel(props.name));
+        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) {
+          await runChecked(runner, ip.ipLinkDel(props.name), { context: `delete bridge ${props.name}` });
+        }
+      });
+    });
+  }
+}
+
+const shared = new BridgeProvider();
+
+/** Entry points used by the serialised dynamic provider. */
+export const create = (i: Record<string, unknown>) => shared.create(i);
+export const read = (id: string, p: BridgeOutputs) => shared.read(id, p);
+export const update = (id: string, o: BridgeOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
+export const del = (id: string, p: BridgeOutputs) => shared.delete(id, p);
+export const diff = (id: string, o: BridgeOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
+export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);
