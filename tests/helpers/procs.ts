@@ -1,0 +1,25 @@
+/** Small helpers to run commands in tests (argv arrays, no shell). */
+import { spawnCollect } from "../../provider/host/local";
+import { RunResult } from "../../provider/host/runner";
+
+/** Runs a command and throws with its stderr when it fails. */
+export async function sh(argv: readonly string[], stdin?: string): Promise<string> {
+  const r: RunResult = await spawnCollect(argv, { stdin, timeoutMs: 60_000 });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed (${r.exitCode}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Runs a command and returns its result whatever the exit code. */
+export function tryRun(argv: readonly string[], stdin?: string): Promise<RunResult> {
+  return spawnCollect(argv, { stdin, timeoutMs: 60_000 });
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** True when the tests run as root (needed to make namespaces). */
+export function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}

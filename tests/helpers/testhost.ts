@@ -1,0 +1,190 @@
+/**
+ * Test hosts: a network namespace joined to the root namespace by a veth with
+ * a private /30, running its own sshd with generated host and client keys.
+ * Everything is torn down by `destroy()` (processes by PID, link, namespace,
+ * files), which every test registers before it creates anything; a root hook
+ * destroys whatever is still alive at the end of the run.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConnectionSpec } from "../../provider/host/connection";
+import { NetnsRunner } from "../../provider/host/netns";
+import { sh, sleep, tryRun } from "./procs";
+
+const live = new Set<TestHost>();
+let counter = 0;
+
+/** Picks a /30 in 10.231.0.0/16 that no address of the root namespace already uses. */
+async function freeSubnet(): Promise<[string, string]> {
+  const used = await sh(["ip", "-j", "addr", "show"]);
+  for (let tries = 0; tries < 16384; tries++) {
+    const n = ((process.pid * 4 + counter * 4 + tries * 4) & 0xffff) & ~3;
+    const base = `10.231.${n >> 8}.`;
+    const low = n & 0xff;
+    if (!used.includes(`"${base}${low + 1}"`)) return [`${base}${low + 1}`, `${base}${low + 2}`];
+  }
+  throw new Error("no free /30 in 10.231.0.0/16");
+}
+
+function waitForBanner(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect({ host, port });
+      s.setTimeout(1000);
+      s.once("data", (d) => {
+        s.destroy();
+        if (d.toString().startsWith("SSH-")) resolve();
+        else retry(new Error(`unexpected banner ${d.toString()}`));
+      });
+      s.once("error", retry);
+      s.once("timeout", () => retry(new Error("timeout")));
+      function retry(e: Error) {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`sshd on ${host}:${port} did not answer: ${e.message}`));
+        else setTimeout(attempt, 100);
+      }
+    };
+    attempt();
+  });
+}
+
+/** A test host: netns + veth + sshd. */
+export class TestHost {
+  /** Namespace name (also usable as `{ netns }` connection). */
+  readonly netns: string;
+  /** Name of the veth end in the root namespace. */
+  readonly rootIf: string;
+  /** Address of the root side of the /30. */
+  rootAddress = "";
+  /** Address of the test host (where sshd listens). */
+  address = "";
+  /** Temp dir with keys, config and logs. */
+  readonly dir: string;
+  /** `ssh-ed25519 AAAA…` of the host key. */
+  hostKey = "";
+  /** The client private key (OpenSSH format). */
+  privateKey = "";
+  private sshd?: ChildProcess;
+  private destroyed = false;
+
+  private constructor(readonly label: string) {
+    counter++;
+    const tag = `${process.pid % 100000}${counter}`.slice(-8);
+    this.netns = `hnt-${label}-${tag}`.slice(0, 40);
+    this.rootIf = `hnr${tag}`.slice(0, 15);
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostnet-${label}-`));
+  }
+
+  /** Creates a test host; on any failure tears down what was made and rethrows. */
+  static async create(label = "host"): Promise<TestHost> {
+    const h = new TestHost(label);
+    live.add(h);
+    try {
+      await h.setUp();
+      return h;
+    } catch (e) {
+      await h.destroy();
+      throw e;
+    }
+  }
+
+  /** Every test host not yet destroyed. */
+  static live(): TestHost[] {
+    return [...live];
+  }
+
+  /** A runner that executes inside the namespace (for assertions). */
+  get runner(): NetnsRunner {
+    return new NetnsRunner(this.netns);
+  }
+
+  /** SSH connection to this host, host key pinned. */
+  connection(extra: Partial<ConnectionSpec> = {}): ConnectionSpec {
+    return { host: this.address, port: 22, user: "root", privateKey: this.privateKey, hostKey: this.hostKey, ...extra };
+  }
+
+  /** Path of sshd's log. */
+  get sshdLog(): string {
+    return path.join(this.dir, "sshd.log");
+  }
+
+  /** How many SSH sessions (connections) sshd has accepted so far. */
+  acceptedConnections(): number {
+    if (!fs.existsSync(this.sshdLog)) return 0;
+    return fs.readFileSync(this.sshdLog, "utf8").split("\n").filter((l) => l.includes("Accepted publickey")).length;
+  }
+
+  /** Runs argv inside the namespace and returns stdout (throws on failure). */
+  async exec(argv: readonly string[]): Promise<string> {
+    return sh(["ip", "netns", "exec", this.netns, ...argv]);
+  }
+
+  private async setUp(): Promise<void> {
+    const [rootAddr, nsAddr] = await freeSubnet();
+    this.rootAddress = rootAddr;
+    this.address = nsAddr;
+    await sh(["ip", "netns", "add", this.netns]);
+    await sh(["ip", "link", "add", this.rootIf, "type", "veth", "peer", "name", "eth0", "netns", this.netns]);
+    await sh(["ip", "addr", "add", `${rootAddr}/30`, "dev", this.rootIf]);
+    await sh(["ip", "link", "set", this.rootIf, "up"]);
+    await this.exec(["ip", "addr", "add", `${nsAddr}/30`, "dev", "eth0"]);
+    await this.exec(["ip", "link", "set", "eth0", "up"]);
+    await this.exec(["ip", "link", "set", "lo", "up"]);
+    const hostKeyPath = path.join(this.dir, "ssh_host_ed25519_key");
+    const clientKeyPath = path.join(this.dir, "id_ed25519");
+    await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hostnet-test-host", "-f", hostKeyPath]);
+    await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hostnet-test-client", "-f", clientKeyPath]);
+    this.hostKey = fs.readFileSync(`${hostKeyPath}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+    this.privateKey = fs.readFileSync(clientKeyPath, "utf8");
+    fs.copyFileSync(`${clientKeyPath}.pub`, path.join(this.dir, "authorized_keys"));
+    fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+    const config = [
+      `ListenAddress ${nsAddr}`,
+      "Port 22",
+      `HostKey ${hostKeyPath}`,
+      `AuthorizedKeysFile ${path.join(this.dir, "authorized_keys")}`,
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      "StrictModes no",
+      "LogLevel VERBOSE",
+      "MaxStartups 100",
+      `PidFile ${path.join(this.dir, "sshd.pid")}`,
+      "",
+    ].join("\n");
+    const cfgPath = path.join(this.dir, "sshd_config");
+    fs.writeFileSync(cfgPath, config);
+    this.sshd = spawn("ip", ["netns", "exec", this.netns, "/usr/sbin/sshd", "-D", "-f", cfgPath, "-E", this.sshdLog], { stdio: "ignore" });
+    await waitForBanner(nsAddr, 22, 10_000);
+  }
+
+  /** Tears everything down; safe to call twice and after a partial setup. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    live.delete(this);
+    if (this.sshd && this.sshd.pid && this.sshd.exitCode === null) {
+      const exited = new Promise((r) => this.sshd?.once("exit", r));
+      this.sshd.kill("SIGTERM");
+      await Promise.race([exited, sleep(3000)]);
+      if (this.sshd.exitCode === null) this.sshd.kill("SIGKILL");
+    }
+    // Processes started inside the namespace by tests (never ours to guess: only those whose netns is this one).
+    const pids = await tryRun(["ip", "netns", "pids", this.netns]);
+    for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    await tryRun(["ip", "link", "del", this.rootIf]);
+    await tryRun(["ip", "netns", "del", this.netns]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
