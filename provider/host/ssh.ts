@@ -83,7 +83,11 @@ function dialOnce(c: ConnectionSpec, sock?: ClientChannel): Promise<Client> {
     let badKey: string | undefined;
     const cfg = connectConfig(c, (m) => (badKey = m));
     if (sock) cfg.sock = sock;
-    client.once("ready", () => resolve(client));
+    client.once("ready", () => {
+      // Commands are small request/reply exchanges: without TCP_NODELAY, Nagle plus delayed ACKs cost ~80 ms per command.
+      client.setNoDelay(true);
+      resolve(client);
+    });
     client.once("error", (e: Error) => {
       client.end();
       reject(new ConnectionError(hostIdOf(c), redact(badKey ?? e.message, secretsOf(c)), { cause: badKey ? undefined : e }));
@@ -174,7 +178,15 @@ export class SshRunner implements Runner {
     const client = await entry.client;
     await entry.channels.take();
     try {
-      return await execOn(client, command, opts);
+      // sshd frees a session slot a moment after the channel closes; a refused open is transient.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await execOn(client, command, opts);
+        } catch (e) {
+          if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw e;
+          await sleep(Math.min(200, 5 * attempt));
+        }
+      }
     } finally {
       entry.channels.give();
     }

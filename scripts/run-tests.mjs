@@ -1,0 +1,20 @@
+// Runs the test tiers with mocha (unit, provider, transport, integration, or the
+// ones named as arguments) from the compiled dist/, and ends with one plain line
+// "tests: N passed, N failed, N skipped". Exit status is non-zero on any failure.
+import Mocha from "mocha";
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "provider", "transport", "integration"];
+const mocha = new Mocha({ timeout: 600_000, slow: 5_000, reporter: "spec", color: false, rootHooks: (await import("../dist/tests/helpers/hooks.js")).mochaHooks });
+for (const tier of tiers) {
+  const dir = join("dist", "tests", tier);
+  if (!existsSync(dir)) throw new Error(`no compiled tests in ${dir}; run npm run build`);
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".test.js")).sort()) mocha.addFile(join(dir, f));
+}
+await mocha.loadFilesAsync();
+const runner = mocha.run((failures) => {
+  const s = runner.stats ?? {};
+  console.log(`tests: ${s.passes ?? 0} passed, ${s.failures ?? failures} failed, ${s.pending ?? 0} skipped`);
+  process.exitCode = failures > 0 || (s.pending ?? 0) > 0 || (s.passes ?? 0) === 0 ? 1 : 0;
+});

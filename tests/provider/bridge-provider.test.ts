@@ -1,0 +1,102 @@
+import { strict as assert } from "node:assert";
+import { BridgeProvider } from "../../provider/resources/bridge/provider";
+import { BridgeOutputs } from "../../provider/resources/bridge/args";
+import { RecordingRunner } from "../helpers/recording";
+import { RunResult } from "../../provider/host/runner";
+
+const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA", privateKey: "-----BEGIN SECRET-----" };
+const ID = "node1:22/bridge/br0";
+const MARK = `hostnet:${ID}`;
+
+/** A fake `ip -j -d addr show dev br0` answer. */
+function linkJson(over: Record<string, unknown> = {}): string {
+  return JSON.stringify([{ ifindex: 7, ifname: "br0", flags: ["BROADCAST", "UP"], mtu: 1500, address: "02:00:00:00:00:01", ifalias: MARK, linkinfo: { info_kind: "bridge", info_data: { stp_state: 0, vlan_filtering: 0 } }, addr_info: [{ family: "inet", local: "10.0.0.1", prefixlen: 24, scope: "global" }], ...over }]);
+}
+const absent: RunResult = { stdout: "", stderr: 'Device "br0" does not exist.', exitCode: 1 };
+const isShow = (a: readonly string[]) => a.join(" ") === "ip -j -d addr show dev br0";
+
+describe("provider: Bridge CRUD against a recording runner", () => {
+  it("create on a clean host: reads, creates, marks, addresses, up, re-reads", async () => {
+    const r = new RecordingRunner();
+    let created = false;
+    r.on((a) => (isShow(a) ? (created ? { stdout: linkJson(), stderr: "", exitCode: 0 } : absent) : undefined));
+    r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
+    const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] });
+    assert.equal(res.id, ID);
+    assert.deepEqual(r.lines(), [
+      "ip -j -d addr show dev br0",
+      "ip link add name br0 type bridge",
+      `ip link set dev br0 alias ${MARK}`,
+      "ip addr add 10.0.0.1/24 dev br0",
+      "ip link set dev br0 up",
+      "ip -j -d addr show dev br0",
+    ]);
+    assert.equal((res.outs as BridgeOutputs).ifindex, 7);
+  });
+
+  it("a failed step undoes the completed ones in reverse and names host, step, argv and stderr", async () => {
+    const r = new RecordingRunner();
+    r.on((a) => (isShow(a) ? absent : undefined));
+    r.on((a) => (a.join(" ") === "ip addr add 10.0.0.2/24 dev br0" ? { stdout: "", stderr: "RTNETLINK answers: Permission denied", exitCode: 2 } : undefined));
+    await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24", "10.0.0.2/24"] }), (e: Error) => {
+      assert.match(e.message, /bridge br0 on node1:22: step 4\/5 \(ip addr add 10.0.0.2\/24 dev br0\) failed on node1:22 with exit code 2: RTNETLINK answers: Permission denied; undid 3 completed step\(s\)/);
+      return true;
+    });
+    assert.equal(r.lines().at(-1), "ip link del dev br0");
+  });
+
+  it("refuses a bridge that is not ours, and the wrong kind, without changing anything", async () => {
+    const r = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ ifalias: undefined }), stderr: "", exitCode: 0 } : undefined));
+    await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0" }), /not managed by this resource.*adopt: true/);
+    const v = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ linkinfo: { info_kind: "veth" } }), stderr: "", exitCode: 0 } : undefined));
+    await assert.rejects(new BridgeProvider(() => v).create({ connection: conn, name: "br0", adopt: true }), /br0 exists on node1:22 but is a veth, not a bridge/);
+    assert.deepEqual([r.calls.length, v.calls.length], [1, 1]);
+  });
+
+  it("update touches only what differs", async () => {
+    let mtu = 1500;
+    const r = new RecordingRunner();
+    r.on((a) => (isShow(a) ? { stdout: linkJson({ mtu }), stderr: "", exitCode: 0 } : undefined));
+    r.on((a) => (a[5] === "mtu" ? ((mtu = Number(a[6])), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
+    const p = new BridgeProvider(() => r);
+    const olds = (await p.create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] })).outs as BridgeOutputs;
+    r.calls.length = 0;
+    await p.update(ID, olds, { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400 });
+    assert.deepEqual(r.lines(), ["ip -j -d addr show dev br0", "ip link set dev br0 mtu 1400", "ip -j -d addr show dev br0"]);
+  });
+
+  it("read drops a bridge deleted by hand and reports changed addresses", async () => {
+    const gone = new RecordingRunner().on((a) => (isShow(a) ? absent : undefined));
+    const props = { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "" } as BridgeOutputs;
+    assert.equal((await new BridgeProvider(() => gone).read(ID, props)).id, "");
+    const changed = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ addr_info: [{ family: "inet", local: "10.0.0.9", prefixlen: 24, scope: "global" }] }), stderr: "", exitCode: 0 } : undefined));
+    const res = await new BridgeProvider(() => changed).read(ID, props);
+    assert.deepEqual((res.props as BridgeOutputs).addresses, ["10.0.0.9/24"]);
+    assert.deepEqual((res.inputs as BridgeOutputs).addresses, ["10.0.0.9/24"]);
+  });
+
+  it("delete: missing is success; someone else's is left alone; ours is deleted", async () => {
+    const props = { connection: conn, name: "br0", addresses: [], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "" } as BridgeOutputs;
+    const gone = new RecordingRunner().on((a) => (isShow(a) ? absent : undefined));
+    await new BridgeProvider(() => gone).delete(ID, props);
+    assert.deepEqual(gone.lines(), ["ip -j -d addr show dev br0"]);
+    const foreign = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ ifalias: "someone" }), stderr: "", exitCode: 0 } : undefined));
+    await new BridgeProvider(() => foreign).delete(ID, props);
+    assert.equal(foreign.calls.length, 1);
+    const ours = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson(), stderr: "", exitCode: 0 } : undefined));
+    await new BridgeProvider(() => ours).delete(ID, props);
+    assert.deepEqual(ours.lines(), ["ip -j -d addr show dev br0", "ip link del dev br0"]);
+  });
+
+  it("check returns failures by property, and never echoes secrets", async () => {
+    const p = new BridgeProvider(() => new RecordingRunner());
+    const res = await p.check({}, { connection: conn, name: "br 0" });
+    assert.deepEqual(res.failures?.map((f) => f.property), ["name"]);
+    assert.ok(!JSON.stringify(res.failures).includes("BEGIN SECRET"));
+  });
+
+  it("errors from the host never contain the secret credentials", async () => {
+    const r = new RecordingRunner().on(() => ({ stdout: "", stderr: `boom ${conn.privateKey}`, exitCode: 1 }));
+    await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0" }), (e: Error) => !e.message.includes("BEGIN SECRET") && e.message.includes("[secret]"));
+  });
+});

@@ -1,0 +1,97 @@
+import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
+import { TestHost } from "../helpers/testhost";
+import { requireRoot } from "../helpers/root";
+import { SshRunner, closeAllSsh, sshConnectionCount } from "../../provider/host/ssh";
+import { runnerFor } from "../../provider/host";
+
+/** Random strings rich in shell metacharacters, newlines and non-ASCII. */
+function awkwardStrings(n: number): string[] {
+  const pieces = ["'", '"', "\\", "$(id)", "`id`", "$HOME", "${x}", "\n", "\t", " ", ";", "&&", "|", "*", "?", "~", "#", "!", "%", "é", "日本", "😀", "\r", "-n", "--", "{a,b}", "[x]", ">", "<", "'\\''", "\u00a0"];
+  const out = ["", " ", "'", "''", '"', "\n", "-e", "-n", "%s", "\\n"];
+  while (out.length < n) {
+    let s = "";
+    const len = 1 + (randomBytes(1)[0] % 8);
+    for (let i = 0; i < len; i++) {
+      const b = randomBytes(2);
+      s += b[0] % 3 === 0 ? String.fromCharCode(33 + (b[1] % 94)) : pieces[b[1] % pieces.length];
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+describe("transport: SSH runner against a real sshd", function () {
+  let host: TestHost;
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("ssh");
+  });
+  after(async () => {
+    closeAllSsh();
+    await host?.destroy();
+  });
+
+  it("round-trips 250 awkward strings byte for byte through the real sshd (printf %s)", async () => {
+    const runner = new SshRunner(host.connection());
+    const strings = awkwardStrings(250);
+    for (const s of strings) {
+      const r = await runner.run(["printf", "%s", s]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, s, `round trip of ${JSON.stringify(s)}`);
+    }
+  });
+
+  it("keeps argument boundaries: many awkward arguments in one command", async () => {
+    const runner = new SshRunner(host.connection());
+    const strings = awkwardStrings(60).filter((s) => s !== "");
+    const r = await runner.run(["printf", "%s\\0", ...strings]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(r.stdout.split("\0").slice(0, -1), strings);
+  });
+
+  it("passes stdin, exit codes and stderr through", async () => {
+    const runner = new SshRunner(host.connection());
+    const r = await runner.run(["sh", "-c", "cat; echo oops >&2; exit 3"], { stdin: "hello\n" });
+    assert.deepEqual(r, { stdout: "hello\n", stderr: "oops\n", exitCode: 3 });
+  });
+
+  it("opens one pooled connection per host for many concurrent commands", async () => {
+    closeAllSsh();
+    await new Promise((r) => setTimeout(r, 200));
+    const before = host.acceptedConnections();
+    const dialsBefore = sshConnectionCount();
+    const runners = Array.from({ length: 5 }, () => runnerFor(host.connection()));
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => runners[i % 5].run(["echo", String(i)])));
+    assert.deepEqual(results.map((r) => r.stdout.trim()), Array.from({ length: 40 }, (_, i) => String(i)));
+    assert.equal(sshConnectionCount() - dialsBefore, 1);
+    assert.equal(host.acceptedConnections() - before, 1);
+  });
+
+  it("refuses a wrong host key with a clear error and runs nothing", async () => {
+    const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOn0tTheRightKeyAtAllJustForTheTestXXXXXXXXXX";
+    const runner = new SshRunner(host.connection({ hostKey: other, hostId: "wrong-key-host" }));
+    await assert.rejects(runner.run(["true"]), /cannot connect to wrong-key-host: host key mismatch: the server offered a ssh-ed25519 key that is not the pinned one/);
+  });
+
+  it("refuses a host missing from the known_hosts file", async () => {
+    const fs = await import("node:fs");
+    const file = `${host.dir}/known_hosts_empty`;
+    fs.writeFileSync(file, "# nothing\n");
+    const runner = new SshRunner({ ...host.connection({ hostId: "unknown-host" }), hostKey: undefined, knownHostsFile: file });
+    await assert.rejects(runner.run(["true"]), /no known host key for .* set hostKey or add it to/);
+  });
+
+  it("accepts the host through a known_hosts file", async () => {
+    const fs = await import("node:fs");
+    const file = `${host.dir}/known_hosts`;
+    fs.writeFileSync(file, `${host.address} ${host.hostKey}\n`);
+    const runner = new SshRunner({ ...host.connection({ hostId: "kh-host" }), hostKey: undefined, knownHostsFile: file });
+    assert.equal((await runner.run(["echo", "ok"])).stdout, "ok\n");
+  });
+
+  it("gives up after dialErrorLimit failed dials with a connection error", async () => {
+    const runner = new SshRunner({ host: host.rootAddress, port: 2, user: "root", insecureIgnoreHostKey: true, dialErrorLimit: 2, perDialTimeout: 2 });
+    await assert.rejects(runner.run(["true"]), /cannot connect to .*:2: .*(ECONNREFUSED|Timed out)/);
+  });
+});

@@ -1,0 +1,90 @@
+import { strict as assert } from "node:assert";
+import { diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "../../provider/resources/bridge/plan";
+import { BridgeOutputs } from "../../provider/resources/bridge/args";
+import { LinkState } from "../../provider/linux/parse";
+
+const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
+const link = (over: Partial<LinkState> = {}): LinkState => ({
+  ifindex: 7, name: "br0", kind: "bridge", mtu: 1500, mac: "02:00:00:00:00:01", up: true, alias: "hostnet:m", stp: false, vlanFiltering: false, addresses: [], ...over,
+});
+
+describe("unit: Bridge plan and diff policy", () => {
+  it("normalises: canonical sorted addresses, defaults up=true adopt=false", () => {
+    const n = normalizeBridge({ connection: conn, name: "br0", addresses: ["FD00::1/64", "10.0.0.1/24"] });
+    assert.deepEqual(n.addresses, ["10.0.0.1/24", "fd00::1/64"]);
+    assert.equal(n.up, true);
+    assert.equal(n.adopt, false);
+  });
+  it("rejects duplicates and bad fields before any host is contacted", () => {
+    assert.throws(() => normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24", "10.0.0.1/16"] }), /addresses\[1\]: address 10.0.0.1 is listed twice/);
+    assert.throws(() => normalizeBridge({ connection: conn, name: "this-name-is-too-long" }), /^ValidationError: name:|name: expected/);
+    assert.throws(() => normalizeBridge({ connection: conn, name: "br0", mtu: 10 }), /mtu: expected/);
+  });
+
+  const olds = (over: Partial<BridgeOutputs> = {}): BridgeOutputs => ({
+    ...normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1500 }),
+    hostId: "10.0.0.5:22", ifindex: 7, adopted: false, previousAlias: "", ...over,
+  });
+  it("no change when inputs equal state", () => {
+    const d = diffBridge(olds(), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1500 }));
+    assert.deepEqual(d, { changes: false, replaces: [], changed: [], deleteBeforeReplace: true });
+  });
+  it("addresses and MTU update in place", () => {
+    const d = diffBridge(olds(), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.2/24"], mtu: 1400 }));
+    assert.deepEqual(d.replaces, []);
+    assert.deepEqual(d.changed, ["addresses", "mtu"]);
+  });
+  it("a rename or another host replaces, delete first", () => {
+    const d = diffBridge(olds(), normalizeBridge({ connection: conn, name: "br1", addresses: ["10.0.0.1/24"] }));
+    assert.deepEqual(d.replaces, ["name"]);
+    assert.equal(d.deleteBeforeReplace, true);
+    const h = diffBridge(olds(), normalizeBridge({ connection: { ...conn, host: "10.0.0.6" }, name: "br0", addresses: ["10.0.0.1/24"] }));
+    assert.deepEqual(h.replaces, ["connection"]);
+  });
+  it("new credentials are an in-place change, not a replacement", () => {
+    const d = diffBridge(olds(), normalizeBridge({ connection: { ...conn, privateKey: "k2" }, name: "br0", addresses: ["10.0.0.1/24"] }));
+    assert.deepEqual(d.replaces, []);
+    assert.deepEqual(d.changed, ["connection"]);
+  });
+  it("an optional field no longer given is left alone", () => {
+    const d = diffBridge(olds({ mtu: 1400 }), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] }));
+    assert.equal(d.changes, false);
+  });
+
+  it("plans a create with its undo", () => {
+    const steps = planBridge(undefined, normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400 }), "hostnet:m");
+    assert.deepEqual(steps.map((s) => s.argv.join(" ")), [
+      "ip link add name br0 mtu 1400 type bridge",
+      "ip link set dev br0 alias hostnet:m",
+      "ip addr add 10.0.0.1/24 dev br0",
+      "ip link set dev br0 up",
+    ]);
+    assert.deepEqual(steps[0].undo, [["ip", "link", "del", "dev", "br0"]]);
+  });
+  it("plans only what differs, each with the undo that restores the old value", () => {
+    const steps = planBridge(link({ addresses: ["10.0.0.1/24", "10.0.0.9/24"], mtu: 1500 }), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24", "fd00::1/64"], mtu: 1400 }), "hostnet:m");
+    assert.deepEqual(steps.map((s) => [s.argv.join(" "), s.undo.map((u) => u.join(" "))]), [
+      ["ip link set dev br0 mtu 1400", ["ip link set dev br0 mtu 1500"]],
+      ["ip addr add fd00::1/64 dev br0 nodad", ["ip addr del fd00::1/64 dev br0"]],
+      ["ip addr del 10.0.0.9/24 dev br0", ["ip addr add 10.0.0.9/24 dev br0"]],
+    ]);
+  });
+  it("plans nothing when converged", () => {
+    assert.deepEqual(planBridge(link({ addresses: ["10.0.0.1/24"] }), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] }), "hostnet:m"), []);
+  });
+  it("adoption marks the bridge and its undo restores the old alias", () => {
+    const steps = planBridge(link({ alias: "mine" }), normalizeBridge({ connection: conn, name: "br0", adopt: true }), "hostnet:m");
+    assert.deepEqual(steps[0].undo, [["ip", "link", "set", "dev", "br0", "alias", "mine"]]);
+  });
+  it("ownership: the wrong kind, someone else's bridge, ours, adopt", () => {
+    assert.equal(ownershipProblem(link({ kind: "veth" }), "hostnet:m", true, "node1"), "br0 exists on node1 but is a veth, not a bridge");
+    assert.match(ownershipProblem(link({ alias: "" }), "hostnet:m", false, "node1") ?? "", /already exists on node1 and is not managed by this resource.*adopt: true/);
+    assert.equal(ownershipProblem(link(), "hostnet:m", false, "node1"), undefined);
+    assert.equal(ownershipProblem(link({ alias: "" }), "hostnet:m", true, "node1"), undefined);
+  });
+  it("verify names every difference", () => {
+    const want = normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400 });
+    assert.deepEqual(verifyBridge(link({ addresses: [], up: false }), want, "hostnet:m"), ["addresses are none", "mtu is 1500", "link is down"]);
+    assert.deepEqual(verifyBridge(undefined, want, "hostnet:m"), ["br0 is missing after apply"]);
+  });
+});
