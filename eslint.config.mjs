@@ -6,6 +6,7 @@ export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "**/node_modules/**", "**/*.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { files: ["**/*.mjs"], languageOptions: { globals: { process: "readonly", console: "readonly" } } },
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "error",

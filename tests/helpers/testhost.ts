@@ -52,6 +52,18 @@ function waitForBanner(host: string, port: number, timeoutMs: number): Promise<v
   });
 }
 
+/** What a process needs to find a running test host again. */
+export interface SavedHost {
+  label: string;
+  netns: string;
+  rootIf: string;
+  dir: string;
+  address: string;
+  rootAddress: string;
+  hostKey: string;
+  sshdPid: number;
+}
+
 /** A test host: netns + veth + sshd. */
 export class TestHost {
   /** Namespace name (also usable as `{ netns }` connection). */
@@ -69,9 +81,23 @@ export class TestHost {
   /** The client private key (OpenSSH format). */
   privateKey = "";
   private sshd?: ChildProcess;
+  /** PID of sshd when this host was loaded from a saved description (a sandbox that outlives its process). */
+  private sshdPid?: number;
   private destroyed = false;
+  private detached = false;
 
-  private constructor(readonly label: string) {
+  private constructor(readonly label: string, saved?: SavedHost) {
+    if (saved) {
+      this.address = saved.address;
+      this.rootAddress = saved.rootAddress;
+      this.hostKey = saved.hostKey;
+      this.netns = saved.netns;
+      this.rootIf = saved.rootIf;
+      this.dir = saved.dir;
+      this.privateKey = fs.readFileSync(path.join(saved.dir, "id_ed25519"), "utf8");
+      this.sshdPid = saved.sshdPid;
+      return;
+    }
     counter++;
     const tag = `${process.pid % 100000}${counter}`.slice(-8);
     this.netns = `hnt-${label}-${tag}`.slice(0, 40);
@@ -79,9 +105,24 @@ export class TestHost {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostnet-${label}-`));
   }
 
-  /** Creates a test host; on any failure tears down what was made and rethrows. */
-  static async create(label = "host"): Promise<TestHost> {
+  /** A description to find this host again from another process (the demo's sandbox host). */
+  save(): SavedHost {
+    const pid = this.sshd?.pid ?? this.sshdPid;
+    if (!pid) throw new Error("sshd is not running");
+    return { label: this.label, netns: this.netns, rootIf: this.rootIf, dir: this.dir, address: this.address, rootAddress: this.rootAddress, hostKey: this.hostKey, sshdPid: pid };
+  }
+
+  /** Re-attaches to a host saved by {@link save}; undefined when its namespace is gone. */
+  static async load(saved: SavedHost): Promise<TestHost | undefined> {
+    const list = await tryRun(["ip", "netns", "list"]);
+    if (!list.stdout.split("\n").some((l) => l.split(" ")[0] === saved.netns)) return undefined;
+    return new TestHost(saved.label, saved);
+  }
+
+  /** Creates a test host; on any failure tears down what was made and rethrows. With `detached`, sshd outlives this process. */
+  static async create(label = "host", opts: { detached?: boolean } = {}): Promise<TestHost> {
     const h = new TestHost(label);
+    h.detached = opts.detached ?? false;
     live.add(h);
     try {
       await h.setUp();
@@ -161,7 +202,11 @@ export class TestHost {
     ].join("\n");
     const cfgPath = path.join(this.dir, "sshd_config");
     fs.writeFileSync(cfgPath, config);
-    this.sshd = spawn("ip", ["netns", "exec", this.netns, "/usr/sbin/sshd", "-D", "-f", cfgPath, "-E", this.sshdLog], { stdio: "ignore" });
+    this.sshd = spawn("ip", ["netns", "exec", this.netns, "/usr/sbin/sshd", "-D", "-f", cfgPath, "-E", this.sshdLog], { stdio: "ignore", detached: this.detached });
+    if (this.detached) {
+      this.sshd.unref();
+      live.delete(this);
+    }
     await waitForBanner(nsAddr, 22, 10_000);
   }
 
@@ -175,6 +220,12 @@ export class TestHost {
       this.sshd.kill("SIGTERM");
       await Promise.race([exited, sleep(3000)]);
       if (this.sshd.exitCode === null) this.sshd.kill("SIGKILL");
+    } else if (this.sshdPid) {
+      try {
+        process.kill(this.sshdPid, "SIGTERM");
+      } catch {
+        /* already gone */
+      }
     }
     // Processes started inside the namespace by tests (never ours to guess: only those whose netns is this one).
     const pids = await tryRun(["ip", "netns", "pids", this.netns]);

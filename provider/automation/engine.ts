@@ -1,0 +1,41 @@
+/**
+ * Running the Pulumi engine from Node (Automation API) offline: the CLI built
+ * by scripts/setup.sh, a local file backend, an isolated PULUMI_HOME, and no
+ * plugin downloads or update checks.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PulumiCommand } from "@pulumi/pulumi/automation";
+
+/** The Pulumi CLI version the project builds and tests against. */
+export const PULUMI_VERSION = "v3.274.1";
+
+/** Install prefix of the built engine (`bin/pulumi` and the dynamic provider shim). */
+export function enginePrefix(): string {
+  return process.env.HOSTNET_PULUMI_PREFIX ?? path.join(os.homedir(), ".cache", "pulumi-hostnet", `pulumi-${PULUMI_VERSION}`);
+}
+
+/** The built CLI; fails with a clear message naming the missing piece. */
+export async function pulumiCommand(): Promise<PulumiCommand> {
+  const prefix = enginePrefix();
+  const bin = path.join(prefix, "bin", "pulumi");
+  if (!fs.existsSync(bin)) throw new Error(`the Pulumi CLI is not built at ${bin}: run scripts/setup.sh first`);
+  if (!fs.existsSync(path.join(prefix, "bin", "pulumi-resource-pulumi-nodejs"))) throw new Error(`the dynamic provider shim is missing next to ${bin}: run scripts/setup.sh`);
+  return PulumiCommand.get({ root: prefix });
+}
+
+/** Environment for an engine run whose backend and PULUMI_HOME live under `dir`. */
+export function engineEnv(dir: string, passphrase = process.env.PULUMI_CONFIG_PASSPHRASE ?? "hostnet"): Record<string, string> {
+  fs.mkdirSync(path.join(dir, "backend"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "home"), { recursive: true });
+  return {
+    PULUMI_BACKEND_URL: process.env.HOSTNET_BACKEND_URL ?? `file://${path.resolve(dir, "backend")}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_HOME: path.resolve(dir, "home"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+    PATH: `${path.join(enginePrefix(), "bin")}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+  };
+}
