@@ -80,3 +80,69 @@ export function ipAddrAdd(name: string, cidr: string): string[] {
 export function ipAddrDel(name: string, cidr: string): string[] {
   return ["ip", "addr", "del", cidr, "dev", name];
 }
+
+/** Options of one end of a new veth pair. */
+export interface VethEndOptions {
+  readonly mtu?: number;
+  readonly mac?: string;
+}
+
+/** `ip link add name NAME [mtu] [address] type veth peer name PEER [mtu] [address]`. */
+export function ipLinkAddVeth(name: string, peer: string, o: VethEndOptions = {}, p: VethEndOptions = {}): string[] {
+  const argv = ["ip", "link", "add", "name", name];
+  if (o.mtu !== undefined) argv.push("mtu", String(o.mtu));
+  if (o.mac !== undefined) argv.push("address", o.mac);
+  argv.push("type", "veth", "peer", "name", peer);
+  if (p.mtu !== undefined) argv.push("mtu", String(p.mtu));
+  if (p.mac !== undefined) argv.push("address", p.mac);
+  return argv;
+}
+
+/** `ip link set dev NAME master BRIDGE`. */
+export function ipLinkSetMaster(name: string, bridge: string): string[] {
+  return ["ip", "link", "set", "dev", name, "master", bridge];
+}
+
+/** `ip link set dev NAME nomaster`. */
+export function ipLinkSetNoMaster(name: string): string[] {
+  return ["ip", "link", "set", "dev", name, "nomaster"];
+}
+
+/** `ip link set dev NAME netns TARGET` (a PID, a name under /run/netns, or a path). */
+export function ipLinkSetNetns(name: string, target: string): string[] {
+  return ["ip", "link", "set", "dev", name, "netns", target];
+}
+
+/** `ip link set dev OLD name NEW` (the link must be down). */
+export function ipLinkRename(oldName: string, newName: string): string[] {
+  return ["ip", "link", "set", "dev", oldName, "name", newName];
+}
+
+/** Reads the main routing table of one family as JSON. */
+export function ipRouteShow(family: 4 | 6): string[] {
+  return ["ip", "-j", `-${family}`, "route", "show", "table", "main"];
+}
+
+/** A route to add or remove. */
+export interface RouteSpec {
+  /** `default` or a canonical CIDR. */
+  readonly to: string;
+  readonly via?: string;
+  readonly dev: string;
+}
+
+/** `ip route add TO [via VIA] dev DEV`. */
+export function ipRouteAdd(r: RouteSpec): string[] {
+  const argv = ["ip", "route", "add", r.to];
+  if (r.via) argv.push("via", r.via);
+  argv.push("dev", r.dev);
+  return argv;
+}
+
+/** `ip route del TO [via VIA] dev DEV`. */
+export function ipRouteDel(r: RouteSpec): string[] {
+  const argv = ["ip", "route", "del", r.to];
+  if (r.via) argv.push("via", r.via);
+  argv.push("dev", r.dev);
+  return argv;
+}

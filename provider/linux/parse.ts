@@ -21,6 +21,20 @@ export interface LinkState {
   readonly vlanFiltering?: boolean;
   /** Global-scope addresses, canonical and sorted (link-local and dynamic ones left out). */
   readonly addresses: readonly string[];
+  /** For a veth: the peer's ifindex (in its namespace). */
+  readonly peerIfindex?: number;
+  /** Set when the peer of a veth is in another namespace. */
+  readonly peerNetnsId?: number;
+}
+
+/** A route as the kernel reports it, normalised. */
+export interface RouteState {
+  /** `default` or a canonical CIDR (host routes get /32 or /128). */
+  readonly to: string;
+  readonly via?: string;
+  readonly dev: string;
+  /** `kernel` for routes the kernel made from addresses, `boot`/`static` for added ones. */
+  readonly protocol: string;
 }
 
 interface RawAddr {
@@ -38,6 +52,8 @@ interface RawLink {
   address?: string;
   ifalias?: string;
   master?: string;
+  link_index?: number;
+  link_netnsid?: number;
   linkinfo?: { info_kind?: string; info_data?: { stp_state?: number; vlan_filtering?: number } };
   addr_info?: RawAddr[];
 }
@@ -78,6 +94,37 @@ export function parseLinks(stdout: string): LinkState[] {
         ...(l.master ? { master: l.master } : {}),
         ...(kind === "bridge" ? { stp: (data?.stp_state ?? 0) !== 0, vlanFiltering: (data?.vlan_filtering ?? 0) !== 0 } : {}),
         addresses: addressesOf(l.addr_info),
+        ...(l.link_index !== undefined ? { peerIfindex: l.link_index } : {}),
+        ...(l.link_netnsid !== undefined ? { peerNetnsId: l.link_netnsid } : {}),
       };
     });
+}
+
+interface RawRoute {
+  dst?: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  type?: string;
+}
+
+/** Canonical route destination: `default`, or a CIDR with an explicit prefix. */
+export function canonicalRouteTo(dst: string): string {
+  if (dst === "default") return dst;
+  const withPrefix = dst.includes("/") ? dst : `${dst}/${dst.includes(":") ? 128 : 32}`;
+  return parseCidr(withPrefix, "route").text;
+}
+
+/** Parses `ip -j route show` (unicast routes only). */
+export function parseRoutes(stdout: string): RouteState[] {
+  const text = stdout.trim();
+  if (text === "") return [];
+  return (JSON.parse(text) as RawRoute[])
+    .filter((r) => r.dst && r.dev && (r.type === undefined || r.type === "unicast"))
+    .map((r) => ({
+      to: canonicalRouteTo(r.dst as string),
+      ...(r.gateway ? { via: parseCidr(`${r.gateway}/${r.gateway.includes(":") ? 128 : 32}`, "gateway").address } : {}),
+      dev: r.dev as string,
+      protocol: r.protocol ?? "boot",
+    }));
 }

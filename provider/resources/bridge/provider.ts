@@ -1,49 +1,28 @@
 /** CRUD wiring of the `Bridge` dynamic resource: read the host, plan, apply with undo, re-read. */
 import * as pulumi from "@pulumi/pulumi";
-import { CommandError, HostnetError, ValidationError, redact } from "../../host/errors";
-import { ConnectionSpec, secretsOf } from "../../host/connection";
+import { HostnetError } from "../../host/errors";
+import { ConnectionSpec } from "../../host/connection";
 import { runnerFor } from "../../host";
 import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
-import { LinkState, parseLinks } from "../../linux/parse";
-import { runSteps } from "../common/steps";
+import { runSteps } from "../common/transaction";
 import { withHostLock } from "../common/lock";
 import { linkId, ownerAlias } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
+import { readLink } from "../common/links";
+import { checkWith, withSecretsRedacted } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
 import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "./plan";
 
 /** Makes a runner for a connection; tests pass a recording one. */
 export type RunnerFactory = (c: ConnectionSpec) => Runner;
 
-async function readLink(runner: Runner, name: string): Promise<LinkState | undefined> {
-  const res = await runner.run(ip.ipAddrShowDev(name));
-  if (res.exitCode !== 0) {
-    if (/does not exist|Cannot find device/i.test(res.stderr)) return undefined;
-    throw new CommandError({ host: runner.hostId, argv: ip.ipAddrShowDev(name), ...res, context: `read ${name}` });
-  }
-  return parseLinks(res.stdout)[0];
-}
-
-function withSecretsRedacted<T>(conn: ConnectionSpec | undefined, fn: () => Promise<T>): Promise<T> {
-  return fn().catch((e: unknown) => {
-    if (e instanceof Error) e.message = redact(e.message, secretsOf(conn));
-    throw e;
-  });
-}
-
 /** The `Bridge` provider. Stateless: every call reads the host anew. */
 export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
   constructor(private readonly runners: RunnerFactory = runnerFor) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    if (containsUnknown(news)) return { inputs: news };
-    try {
-      return { inputs: normalizeBridge(news) as unknown as Record<string, unknown> };
-    } catch (e) {
-      if (e instanceof ValidationError) return { inputs: news, failures: [{ property: e.field.split(/[.[]/)[0], reason: e.message }] };
-      throw e;
-    }
+    return checkWith(normalizeBridge, news);
   }
 
   async diff(_id: string, olds: BridgeOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {

@@ -1,6 +1,5 @@
-/** Transactional apply: run planned steps in order and undo the completed ones in reverse when one fails. */
+/** Planned steps (a command and its undo) and the error of a failed one. */
 import { CommandError, HostnetError } from "../../host/errors";
-import { Runner } from "../../host/runner";
 
 /** One planned change: a command and the command(s) that take it back. */
 export interface Step {
@@ -25,26 +24,5 @@ export class StepError extends HostnetError {
     this.total = total;
     this.cause = cause;
     this.undoErrors = undoErrors;
-  }
-}
-
-/** Runs the steps; on the first failure replays the undos of the completed steps in reverse order, then throws {@link StepError}. */
-export async function runSteps(runner: Runner, subject: string, steps: readonly Step[]): Promise<void> {
-  const done: Step[] = [];
-  for (const [i, step] of steps.entries()) {
-    const res = await runner.run(step.argv);
-    if (res.exitCode === 0) {
-      done.push(step);
-      continue;
-    }
-    const cause = new CommandError({ host: runner.hostId, argv: step.argv, exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr });
-    const undoErrors: CommandError[] = [];
-    for (const prev of [...done].reverse()) {
-      for (const argv of prev.undo) {
-        const u = await runner.run(argv);
-        if (u.exitCode !== 0) undoErrors.push(new CommandError({ host: runner.hostId, argv, exitCode: u.exitCode, stdout: u.stdout, stderr: u.stderr, context: "undo" }));
-      }
-    }
-    throw new StepError(subject, i + 1, steps.length, cause, done.length, undoErrors);
   }
 }

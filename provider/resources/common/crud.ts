@@ -1,0 +1,24 @@
+/** Helpers shared by the providers: secret redaction around a call, and check() from a normaliser. */
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionSpec, secretsOf } from "../../host/connection";
+import { ValidationError, redact } from "../../host/errors";
+import { containsUnknown } from "./unknown";
+
+/** Runs `fn` and removes the connection's secrets from the message of any error it throws. */
+export function withSecretsRedacted<T>(conn: ConnectionSpec | undefined, fn: () => Promise<T>): Promise<T> {
+  return fn().catch((e: unknown) => {
+    if (e instanceof Error) e.message = redact(e.message, secretsOf(conn));
+    throw e;
+  });
+}
+
+/** A `check` that validates with `normalize` and reports a {@link ValidationError} as a failure of its property. */
+export function checkWith<T>(normalize: (raw: Record<string, unknown>) => T, news: Record<string, unknown>): pulumi.dynamic.CheckResult {
+  if (containsUnknown(news)) return { inputs: news };
+  try {
+    return { inputs: normalize(news) as unknown as Record<string, unknown> };
+  } catch (e) {
+    if (e instanceof ValidationError) return { inputs: news, failures: [{ property: e.field.split(/[.[]/)[0], reason: e.message }] };
+    throw e;
+  }
+}

@@ -1,0 +1,46 @@
+/** A transaction across several planned phases: a failure in any phase undoes every step done so far, newest first. */
+import { CommandError } from "../../host/errors";
+import { Runner } from "../../host/runner";
+import { Step, StepError } from "./steps";
+
+/** Runs phases of steps; keeps what was done so a later failure can undo it all. */
+export class Transaction {
+  private readonly done: Step[] = [];
+  private count = 0;
+  constructor(private readonly runner: Runner, private readonly subject: string) {}
+
+  /** Runs the steps in order; on failure undoes everything this transaction did and throws {@link StepError}. */
+  async run(steps: readonly Step[]): Promise<void> {
+    const base = this.count;
+    this.count += steps.length;
+    for (const [i, step] of steps.entries()) {
+      const res = await this.runner.run(step.argv);
+      if (res.exitCode === 0) {
+        this.done.push(step);
+        continue;
+      }
+      const cause = new CommandError({ host: this.runner.hostId, argv: step.argv, exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr });
+      const undone = this.done.length;
+      const undoErrors = await this.rollback();
+      throw new StepError(this.subject, base + i + 1, base + steps.length, cause, undone, undoErrors);
+    }
+  }
+
+  /** Undoes every completed step, newest first; returns the undo commands that failed. */
+  async rollback(): Promise<CommandError[]> {
+    const errors: CommandError[] = [];
+    for (const prev of this.done.reverse()) {
+      for (const argv of prev.undo) {
+        const u = await this.runner.run(argv);
+        if (u.exitCode !== 0) errors.push(new CommandError({ host: this.runner.hostId, argv, exitCode: u.exitCode, stdout: u.stdout, stderr: u.stderr, context: "undo" }));
+      }
+    }
+    this.done.length = 0;
+    return errors;
+  }
+}
+
+/** Runs one phase of steps as a transaction. */
+export async function runSteps(runner: Runner, subject: string, steps: readonly Step[]): Promise<void> {
+  await new Transaction(runner, subject).run(steps);
+}

@@ -1,0 +1,49 @@
+/** Public input types of the `VethPair` resource. */
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, ConnectionSpec } from "../../host/connection";
+
+/** Inputs of a {@link VethPair}. */
+export interface VethPairArgs {
+  /** How to reach the host. */
+  connection: pulumi.Input<Connection>;
+  /** Name of the host-side end (1–15 chars). Changing it replaces the pair. */
+  name: pulumi.Input<string>;
+  /** Name of the other end (1–15 chars), the one a `ContainerAttachment` moves into a container. Changing it replaces the pair. */
+  peerName: pulumi.Input<string>;
+  /** A bridge to attach `name` to. Changing it re-masters the end in place (no replacement); removing it detaches. */
+  bridge?: pulumi.Input<string>;
+  /** MTU of both ends at creation; later changes apply to the ends still on the host. */
+  mtu?: pulumi.Input<number>;
+  /** MAC of `name`. */
+  mac?: pulumi.Input<string>;
+  /** MAC of `peerName` (set at creation; changing it replaces the pair, as the end may be inside a container). */
+  peerMac?: pulumi.Input<string>;
+  /** Take over an existing veth named `name` whose peer is `peerName`. Default `false`. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/** Resolved, validated inputs. */
+export interface VethInputs {
+  connection: ConnectionSpec;
+  name: string;
+  peerName: string;
+  bridge?: string;
+  mtu?: number;
+  mac?: string;
+  peerMac?: string;
+  adopt: boolean;
+}
+
+/** Where the peer end is now. */
+export type PeerLocation = "host" | "moved";
+
+/** State of a veth pair. */
+export interface VethOutputs extends VethInputs {
+  hostId: string;
+  /** ifindex of `name` on the host. */
+  ifindex: number;
+  /** `host` while the peer is on the host, `moved` once it is in another namespace (a container). */
+  peerLocation: PeerLocation;
+  /** `host` while `name` is on the host, `moved` when it is in another namespace (point-to-point links move both ends). */
+  location: PeerLocation;
+}

@@ -1,0 +1,150 @@
+/** CRUD wiring of the `VethPair` dynamic resource. */
+import * as pulumi from "@pulumi/pulumi";
+import { HostnetError } from "../../host/errors";
+import { ConnectionSpec } from "../../host/connection";
+import { runnerFor } from "../../host";
+import { Runner, runChecked } from "../../host/runner";
+import * as ip from "../../linux/ip";
+import { inNetns } from "../../linux/netns";
+import { LinkState } from "../../linux/parse";
+import { checkWith, withSecretsRedacted } from "../common/crud";
+import { readLinks } from "../common/links";
+import { withHostLock } from "../common/lock";
+import { findLinkElsewhere } from "../common/namespaces";
+import { linkId } from "../common/owner";
+import { runSteps } from "../common/transaction";
+import { containsUnknown } from "../common/unknown";
+import { PeerLocation, VethInputs, VethOutputs } from "./args";
+import { diffVeth, normalizeVeth, planVethCreate, planVethUpdate, vethMarks } from "./plan";
+
+/** Makes a runner for a connection; tests pass a recording one. */
+export type RunnerFactory = (c: ConnectionSpec) => Runner;
+
+function outputs(d: VethInputs, hostId: string, a: LinkState | undefined, where: { location: PeerLocation; peerLocation: PeerLocation }, olds?: VethOutputs): VethOutputs {
+  return {
+    ...d,
+    ...(a ? { mtu: a.mtu, mac: a.mac } : {}),
+    ...(a && a.master ? { bridge: a.master } : a ? { bridge: undefined } : {}),
+    hostId,
+    ifindex: a?.ifindex ?? olds?.ifindex ?? 0,
+    ...where,
+  };
+}
+
+/** The `VethPair` provider. */
+export class VethProvider implements pulumi.dynamic.ResourceProvider {
+  constructor(private readonly runners: RunnerFactory = runnerFor) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    return checkWith(normalizeVeth, news);
+  }
+
+  async diff(_id: string, olds: VethOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    if (containsUnknown(news)) return { changes: true, deleteBeforeReplace: true };
+    const d = diffVeth(olds, normalizeVeth(news));
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: true };
+  }
+
+  async create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
+    const d = normalizeVeth(raw);
+    return withSecretsRedacted(d.connection, async () => {
+      const runner = this.runners(d.connection);
+      const id = linkId(runner.hostId, "veth", d.name);
+      return { id, outs: await withHostLock(runner.hostId, () => this.apply(runner, id, d, undefined)) };
+    });
+  }
+
+  async update(id: string, olds: VethOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+    const d = normalizeVeth(raw);
+    return withSecretsRedacted(d.connection, async () => {
+      const runner = this.runners(d.connection);
+      return { outs: await withHostLock(runner.hostId, () => this.apply(runner, id, d, olds)) };
+    });
+  }
+
+  private async apply(runner: Runner, id: string, d: VethInputs, olds: VethOutputs | undefined): Promise<VethOutputs> {
+    const marks = vethMarks(id);
+    const subject = `veth ${d.name} on ${runner.hostId}`;
+    const links = await readLinks(runner);
+    const a = links.find((l) => l.name === d.name);
+    const p = links.find((l) => l.name === d.peerName);
+    if (d.bridge) {
+      const br = links.find((l) => l.name === d.bridge);
+      if (!br) throw new HostnetError(`${subject}: bridge ${d.bridge} not found on ${runner.hostId}`);
+      if (br.kind !== "bridge") throw new HostnetError(`${subject}: ${d.bridge} exists on ${runner.hostId} but is a ${br.kind || "plain device"}, not a bridge`);
+    }
+    if (!a) {
+      if (olds && olds.location === "moved") {
+        if ((olds.bridge ?? "") !== (d.bridge ?? "")) throw new HostnetError(`${subject}: ${d.name} has been moved into another namespace; its bridge cannot change there`);
+        return { ...olds, ...d };
+      }
+      if (p) throw new HostnetError(`${subject}: ${d.peerName} already exists on ${runner.hostId} (a ${p.kind || "plain device"}${p.alias ? `, alias ${p.alias}` : ""})`);
+      await runSteps(runner, subject, planVethCreate(d, marks));
+    } else {
+      if (a.kind !== "veth") throw new HostnetError(`${d.name} exists on ${runner.hostId} but is a ${a.kind || "plain device"}, not a veth`);
+      if (a.alias !== marks.name && !d.adopt && !olds) throw new HostnetError(`a veth named ${d.name} already exists on ${runner.hostId} and is not managed by this resource (alias ${JSON.stringify(a.alias)}); set adopt: true to take it over`);
+      const peerHere = p && a.peerNetnsId === undefined && p.ifindex === a.peerIfindex ? p : undefined;
+      if (p && !peerHere) throw new HostnetError(`${subject}: ${d.peerName} exists on ${runner.hostId} but is not the peer of ${d.name}`);
+      await runSteps(runner, subject, planVethUpdate(a, peerHere, d, marks));
+    }
+    const after = await readLinks(runner);
+    const a2 = after.find((l) => l.name === d.name);
+    if (!a2 || a2.alias !== marks.name || (a2.master ?? "") !== (d.bridge ?? "")) {
+      throw new HostnetError(`${subject}: the kernel state differs after apply (${a2 ? `alias ${a2.alias}, master ${a2.master ?? "none"}` : "missing"})`);
+    }
+    return outputs(d, runner.hostId, a2, { location: "host", peerLocation: a2.peerNetnsId === undefined ? "host" : "moved" });
+  }
+
+  async read(id: string, props: VethOutputs): Promise<pulumi.dynamic.ReadResult> {
+    return withSecretsRedacted(props.connection, async () => {
+      const runner = this.runners(props.connection);
+      const marks = vethMarks(id);
+      const links = await readLinks(runner);
+      const a = links.find((l) => l.name === props.name && l.alias === marks.name);
+      const p = links.find((l) => l.alias === marks.peer);
+      let outs: VethOutputs;
+      if (a) outs = outputs(props, runner.hostId, a, { location: "host", peerLocation: a.peerNetnsId === undefined ? "host" : "moved" });
+      else if (p) outs = { ...props, location: "moved", peerLocation: "host" };
+      else if (await findLinkElsewhere(runner, [marks.name, marks.peer])) outs = { ...props, location: "moved", peerLocation: "moved" };
+      else return { id: "" };
+      const inputs: VethInputs = { connection: props.connection, name: props.name, peerName: props.peerName, adopt: props.adopt };
+      if (outs.bridge) inputs.bridge = outs.bridge;
+      if (props.mtu !== undefined) inputs.mtu = outs.mtu;
+      if (props.mac !== undefined) inputs.mac = outs.mac;
+      if (props.peerMac !== undefined) inputs.peerMac = props.peerMac;
+      return { id, props: outs, inputs };
+    });
+  }
+
+  async delete(id: string, props: VethOutputs): Promise<void> {
+    return withSecretsRedacted(props.connection, async () => {
+      const runner = this.runners(props.connection);
+      const marks = vethMarks(id);
+      await withHostLock(runner.hostId, async () => {
+        const links = await readLinks(runner);
+        const here = links.find((l) => l.alias === marks.name) ?? links.find((l) => l.alias === marks.peer);
+        if (here) {
+          await this.del(runner, ip.ipLinkDel(here.name), `delete veth ${here.name}`);
+          return;
+        }
+        const away = await findLinkElsewhere(runner, [marks.name, marks.peer]);
+        if (away) await this.del(runner, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
+      });
+    });
+  }
+
+  private async del(runner: Runner, argv: string[], context: string): Promise<void> {
+    const res = await runner.run(argv);
+    if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) await runChecked(runner, argv, { context });
+  }
+}
+
+const shared = new VethProvider();
+
+/** Entry points used by the serialised dynamic provider. */
+export const create = (i: Record<string, unknown>) => shared.create(i);
+export const read = (id: string, p: VethOutputs) => shared.read(id, p);
+export const update = (id: string, o: VethOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
+export const del = (id: string, p: VethOutputs) => shared.delete(id, p);
+export const diff = (id: string, o: VethOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
+export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);
