@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export { Bridge, BridgeArgs } from "./resources/bridge";
+export { VethPair, VethPairArgs } from "./resources/veth";
+export { ContainerAttachment, ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./resources/attachment";
 export { Connection, ConnectionSpec } from "./host/connection";
 export { CommandError, ConnectionError, HostnetError, ValidationError } from "./host/errors";
 export { StepError } from "./resources/common/steps";

@@ -10,7 +10,7 @@ import { withHostLock } from "../common/lock";
 import { linkId, ownerAlias } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
 import { readLink } from "../common/links";
-import { checkWith, withSecretsRedacted } from "../common/crud";
+import { checkWith, defined, withSecretsRedacted } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
 import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "./plan";
 
@@ -37,7 +37,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
       const runner = this.runners(inputs.connection);
       const id = linkId(runner.hostId, "bridge", inputs.name);
       const outs = await withHostLock(runner.hostId, () => this.apply(runner, id, inputs, undefined));
-      return { id, outs };
+      return { id, outs: defined(outs) };
     });
   }
 
@@ -46,7 +46,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(inputs.connection, async () => {
       const runner = this.runners(inputs.connection);
       const outs = await withHostLock(runner.hostId, () => this.apply(runner, id, inputs, olds));
-      return { outs };
+      return { outs: defined(outs) };
     });
   }
 
@@ -78,7 +78,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
       for (const f of ["mtu", "mac", "stp", "vlanFiltering"] as const) {
         if (props[f] !== undefined) (inputs as unknown as Record<string, unknown>)[f] = outs[f];
       }
-      return { id, props: outs, inputs };
+      return { id, props: defined(outs), inputs: defined(inputs) };
     });
   }
 

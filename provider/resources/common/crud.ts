@@ -22,3 +22,14 @@ export function checkWith<T>(normalize: (raw: Record<string, unknown>) => T, new
     throw e;
   }
 }
+
+/** Drops keys whose value is undefined (the engine's struct encoding rejects them), recursively. */
+export function defined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(defined) as T;
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = defined(v);
+    return out as T;
+  }
+  return value;
+}

@@ -7,7 +7,7 @@ import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
-import { checkWith, withSecretsRedacted } from "../common/crud";
+import { checkWith, defined, withSecretsRedacted } from "../common/crud";
 import { readLinks } from "../common/links";
 import { withHostLock } from "../common/lock";
 import { findLinkElsewhere } from "../common/namespaces";
@@ -50,7 +50,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = linkId(runner.hostId, "veth", d.name);
-      return { id, outs: await withHostLock(runner.hostId, () => this.apply(runner, id, d, undefined)) };
+      return { id, outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, id, d, undefined))) };
     });
   }
 
@@ -58,7 +58,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeVeth(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: await withHostLock(runner.hostId, () => this.apply(runner, id, d, olds)) };
+      return { outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, id, d, olds))) };
     });
   }
 
@@ -112,7 +112,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       if (props.mtu !== undefined) inputs.mtu = outs.mtu;
       if (props.mac !== undefined) inputs.mac = outs.mac;
       if (props.peerMac !== undefined) inputs.peerMac = props.peerMac;
-      return { id, props: outs, inputs };
+      return { id, props: defined(outs), inputs: defined(inputs) };
     });
   }
 

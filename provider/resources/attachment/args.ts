@@ -1,0 +1,76 @@
+/** Public input types of the `ContainerAttachment` resource. */
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, ConnectionSpec } from "../../host/connection";
+
+/** Which network namespace to attach to. Exactly one field. */
+export type ContainerRef =
+  /** A Docker container by name or ID (resolved with `docker inspect` on the host). */
+  | { docker: string }
+  /** Any process: its network namespace `/proc/PID/ns/net`. */
+  | { pid: number }
+  /** A named namespace (`ip netns add NAME`). */
+  | { netns: string };
+
+/** An extra route inside the container. */
+export interface RouteArgs {
+  /** Destination: a CIDR (`10.0.0.2/32`), a plain address (a host route) or `default`. */
+  to: string;
+  /** Next hop; left out for a route straight out of the interface (point-to-point). */
+  via?: string;
+}
+
+/** Inputs of a {@link ContainerAttachment}. */
+export interface ContainerAttachmentArgs {
+  /** How to reach the host the container runs on. */
+  connection: pulumi.Input<Connection>;
+  /** The container (or process, or named namespace) to attach to. Changing it replaces the attachment. */
+  container: pulumi.Input<ContainerRef>;
+  /** The host-side interface to move in, normally a `VethPair`'s `peerName` (or `name` for point-to-point). Must carry our mark. */
+  interface: pulumi.Input<string>;
+  /** Its name inside the container. Default `eth0`. Changing it replaces the attachment. */
+  ifname?: pulumi.Input<string>;
+  /** Addresses inside the container (IPv4/IPv6 CIDRs). Updated in place. */
+  addresses?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Default gateway (must be inside one of the addresses' subnets). Updated in place. */
+  gateway?: pulumi.Input<string>;
+  /** Extra routes, e.g. a /32 host route to the other end of a point-to-point link. Updated in place. */
+  routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
+  /** MTU inside the container. */
+  mtu?: pulumi.Input<number>;
+  /** MAC inside the container. */
+  mac?: pulumi.Input<string>;
+}
+
+/** A route in canonical form. */
+export interface RouteInput {
+  to: string;
+  via?: string;
+}
+
+/** Resolved, validated inputs. */
+export interface AttachmentInputs {
+  connection: ConnectionSpec;
+  container: ContainerRef;
+  interface: string;
+  ifname: string;
+  addresses: string[];
+  gateway?: string;
+  routes: RouteInput[];
+  mtu?: number;
+  mac?: string;
+}
+
+/** State of an attachment. */
+export interface AttachmentOutputs extends AttachmentInputs {
+  hostId: string;
+  /** Inode of the container's network namespace when last applied or read: a restarted container has a new one. */
+  netnsInode: string;
+  /** PID whose namespace was used (Docker and pid targets). */
+  pid: number;
+  /** Docker container ID (Docker targets). */
+  containerId: string;
+  /** Whether `ifname` is present and configured inside the container. */
+  present: boolean;
+  /** The ownership alias of the interface (from its VethPair), recorded at attach time. */
+  interfaceAlias: string;
+}

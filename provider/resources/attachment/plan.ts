@@ -1,0 +1,186 @@
+/** Pure logic of `ContainerAttachment`: validation, diff policy, and the steps inside the container. */
+import * as ipaddr from "ipaddr.js";
+import { ValidationError } from "../../host/errors";
+import { checkConnection, hostIdOf } from "../../host/connection";
+import * as ip from "../../linux/ip";
+import { checkIfName, checkMac, checkMtu, checkNetnsName, parseCidr, parseIp } from "../../linux/names";
+import { inNetns, moveLinkBack } from "../../linux/netns";
+import { LinkState, RouteState, canonicalRouteTo, sortCidrs } from "../../linux/parse";
+import { Step } from "../common/steps";
+import { AttachmentInputs, AttachmentOutputs, ContainerRef, RouteInput } from "./args";
+
+function checkContainer(raw: unknown): ContainerRef {
+  const c = (raw ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(c).filter((k) => c[k] !== undefined);
+  if (keys.length !== 1) throw new ValidationError("container", "expected exactly one of { docker: NAME }, { pid: N } or { netns: NAME }");
+  if (c.docker !== undefined) {
+    if (typeof c.docker !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(c.docker)) throw new ValidationError("container.docker", `expected a container name or ID, got ${JSON.stringify(c.docker)}`);
+    return { docker: c.docker };
+  }
+  if (c.pid !== undefined) {
+    if (typeof c.pid !== "number" || !Number.isInteger(c.pid) || c.pid < 2) throw new ValidationError("container.pid", `expected a process ID > 1, got ${JSON.stringify(c.pid)}`);
+    return { pid: c.pid };
+  }
+  if (c.netns !== undefined) return { netns: checkNetnsName(c.netns, "container.netns") };
+  throw new ValidationError("container", `unknown field ${keys[0]}; expected docker, pid or netns`);
+}
+
+/** A short label of the target, used in IDs and messages: `docker:web`, `pid:4242`, `netns:blue`. */
+export function containerLabel(c: ContainerRef): string {
+  return "docker" in c ? `docker:${c.docker}` : "pid" in c ? `pid:${c.pid}` : `netns:${c.netns}`;
+}
+
+function canonicalRoute(r: unknown, i: number): RouteInput {
+  const o = (r ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== "to" && k !== "via") throw new ValidationError(`routes[${i}].${k}`, "unknown field; expected to and via");
+  if (typeof o.to !== "string") throw new ValidationError(`routes[${i}].to`, "expected a destination (CIDR, address or default)");
+  let to: string;
+  try {
+    to = canonicalRouteTo(o.to);
+  } catch {
+    throw new ValidationError(`routes[${i}].to`, `expected a destination (CIDR, address or default), got ${JSON.stringify(o.to)}`);
+  }
+  return o.via === undefined ? { to } : { to, via: parseIp(o.via, `routes[${i}].via`) };
+}
+
+const routeKey = (r: { to: string; via?: string }) => `${r.to} via ${r.via ?? "-"}`;
+
+/** Validates and normalises raw inputs. */
+export function normalizeAttachment(raw: Record<string, unknown>): AttachmentInputs {
+  const rawAddrs = raw.addresses ?? [];
+  if (!Array.isArray(rawAddrs)) throw new ValidationError("addresses", "expected a list of addresses with prefix");
+  const seen = new Set<string>();
+  const cidrs = rawAddrs.map((a, i) => {
+    const c = parseCidr(a, `addresses[${i}]`);
+    if (seen.has(c.address)) throw new ValidationError(`addresses[${i}]`, `address ${c.address} is listed twice`);
+    seen.add(c.address);
+    return c;
+  });
+  const out: AttachmentInputs = {
+    connection: checkConnection(raw.connection),
+    container: checkContainer(raw.container),
+    interface: checkIfName(raw.interface, "interface"),
+    ifname: raw.ifname === undefined ? "eth0" : checkIfName(raw.ifname, "ifname"),
+    addresses: sortCidrs(cidrs.map((c) => c.text)),
+    routes: [],
+  };
+  if (raw.gateway !== undefined && raw.gateway !== null && raw.gateway !== "") {
+    const gw = parseIp(raw.gateway, "gateway");
+    const g = ipaddr.parse(gw);
+    const inside = cidrs.some((c) => {
+      const a = ipaddr.parse(c.address);
+      return a.kind() === g.kind() && c.prefix < (a.kind() === "ipv4" ? 32 : 128) && g.match(a, c.prefix);
+    });
+    if (!inside) throw new ValidationError("gateway", `${gw} is not inside the subnet of any of the addresses (${out.addresses.join(", ") || "none"})`);
+    out.gateway = gw;
+  }
+  const rawRoutes = raw.routes ?? [];
+  if (!Array.isArray(rawRoutes)) throw new ValidationError("routes", "expected a list of { to, via? }");
+  out.routes = rawRoutes.map(canonicalRoute).sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1));
+  if (out.gateway && out.routes.some((r) => r.to === "default" && !r.to.includes(":"))) throw new ValidationError("routes", "a default route is given twice (gateway and routes)");
+  if (raw.mtu !== undefined) out.mtu = checkMtu(raw.mtu, "mtu");
+  if (raw.mac !== undefined) out.mac = checkMac(raw.mac, "mac");
+  return out;
+}
+
+/** Diff of an attachment. */
+export interface AttachmentDiff {
+  readonly changes: boolean;
+  readonly replaces: string[];
+  readonly changed: string[];
+}
+
+/** Policy: host, container, interface and ifname replace; addresses, gateway, routes, MTU and MAC update in place (inside the container). */
+export function diffAttachment(olds: Partial<AttachmentOutputs>, news: AttachmentInputs): AttachmentDiff {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const replaces: string[] = [];
+  if (olds.connection && hostIdOf(olds.connection) !== hostIdOf(news.connection)) replaces.push("connection");
+  if (!same(olds.container, news.container)) replaces.push("container");
+  if (olds.interface !== news.interface) replaces.push("interface");
+  if (olds.ifname !== news.ifname) replaces.push("ifname");
+  const changed: string[] = [];
+  for (const f of ["addresses", "gateway", "routes"] as const) if (!same(olds[f], news[f])) changed.push(f);
+  for (const f of ["mtu", "mac"] as const) if (news[f] !== undefined && olds[f] !== news[f]) changed.push(f);
+  if (olds.present === false) changed.push("present");
+  if (replaces.length === 0 && olds.connection && !same(olds.connection, news.connection)) changed.push("connection");
+  return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
+}
+
+/** The routes we want inside the container, on `ifname`. */
+export function desiredRoutes(d: AttachmentInputs): RouteState[] {
+  const out: RouteState[] = d.routes.map((r) => ({ to: r.to, ...(r.via ? { via: r.via } : {}), dev: d.ifname, protocol: "boot" }));
+  if (d.gateway) out.push({ to: "default", via: d.gateway, dev: d.ifname, protocol: "boot" });
+  return out;
+}
+
+/** Routes on `ifname` that someone added (kernel routes of addresses left out). */
+export function managedRoutes(routes: readonly RouteState[], ifname: string): RouteState[] {
+  return routes.filter((r) => r.dev === ifname && r.protocol !== "kernel" && !r.to.startsWith("fe80:") && r.to !== "ff00::/8");
+}
+
+/** Steps that move the host-side interface into the namespace and give it its name (phase 1 of a fresh attach). */
+export function planMoveIn(nsPath: string, hostIface: LinkState, d: AttachmentInputs): Step[] {
+  const steps: Step[] = [
+    {
+      description: `move ${hostIface.name} into ${nsPath}`,
+      argv: ip.ipLinkSetNetns(hostIface.name, nsPath),
+      // A move takes the link down and flushes its addresses; coming back it is brought up again if it was.
+      undo: [moveLinkBack(nsPath, hostIface.name), ...(hostIface.up ? [ip.ipLinkSetUp(hostIface.name, true)] : [])],
+    },
+  ];
+  if (d.ifname !== hostIface.name) {
+    steps.push({ description: `rename ${hostIface.name} to ${d.ifname}`, argv: inNetns(nsPath, ip.ipLinkRename(hostIface.name, d.ifname)), undo: [inNetns(nsPath, ip.ipLinkSetUp(d.ifname, false)), inNetns(nsPath, ip.ipLinkRename(d.ifname, hostIface.name))] });
+  }
+  return steps;
+}
+
+/** Steps that bring the interface inside the namespace (`inside`) to the desired MTU, MAC, addresses and state, and `lo` up. */
+export function planInside(nsPath: string, inside: LinkState, lo: LinkState | undefined, d: AttachmentInputs): Step[] {
+  const n = d.ifname;
+  const x = (argv: string[]) => inNetns(nsPath, argv);
+  const steps: Step[] = [];
+  if (d.mtu !== undefined && d.mtu !== inside.mtu) steps.push({ description: `set mtu ${d.mtu}`, argv: x(ip.ipLinkSetMtu(n, d.mtu)), undo: [x(ip.ipLinkSetMtu(n, inside.mtu))] });
+  if (d.mac !== undefined && d.mac !== inside.mac) steps.push({ description: `set mac ${d.mac}`, argv: x(ip.ipLinkSetMac(n, d.mac)), undo: [x(ip.ipLinkSetMac(n, inside.mac))] });
+  const want = new Set(d.addresses);
+  const have = new Set(inside.addresses);
+  // Remove first: deleting a primary address also deletes its secondaries, so a new address added before would vanish.
+  for (const a of inside.addresses) if (!want.has(a)) steps.push({ description: `remove address ${a}`, argv: x(ip.ipAddrDel(n, a)), undo: [x(ip.ipAddrAdd(n, a))] });
+  for (const a of d.addresses) if (!have.has(a)) steps.push({ description: `add address ${a}`, argv: x(ip.ipAddrAdd(n, a)), undo: [x(ip.ipAddrDel(n, a))] });
+  if (!inside.up) steps.push({ description: `set ${n} up`, argv: x(ip.ipLinkSetUp(n, true)), undo: [x(ip.ipLinkSetUp(n, false))] });
+  if (lo && !lo.up) steps.push({ description: "set lo up", argv: x(ip.ipLinkSetUp("lo", true)), undo: [x(ip.ipLinkSetUp("lo", false))] });
+  return steps;
+}
+
+/** Steps that make the routes on `ifname` exactly the desired ones (run after addresses, so gateways are reachable). */
+export function planRoutes(nsPath: string, actual: readonly RouteState[], d: AttachmentInputs): Step[] {
+  const x = (argv: string[]) => inNetns(nsPath, argv);
+  const have = managedRoutes(actual, d.ifname);
+  const want = desiredRoutes(d);
+  const haveKeys = new Set(have.map(routeKey));
+  const wantKeys = new Set(want.map(routeKey));
+  const steps: Step[] = [];
+  for (const r of have) if (!wantKeys.has(routeKey(r))) steps.push({ description: `remove route ${routeKey(r)}`, argv: x(ip.ipRouteDel(r)), undo: [x(ip.ipRouteAdd(r))] });
+  for (const r of want) if (!haveKeys.has(routeKey(r))) steps.push({ description: `add route ${routeKey(r)}`, argv: x(ip.ipRouteAdd(r)), undo: [x(ip.ipRouteDel(r))] });
+  return steps;
+}
+
+/** What differs inside the container after apply (empty when converged). */
+export function verifyInside(inside: LinkState | undefined, routes: readonly RouteState[], d: AttachmentInputs): string[] {
+  if (!inside) return [`${d.ifname} is missing`];
+  const problems: string[] = [];
+  if (JSON.stringify(inside.addresses) !== JSON.stringify(d.addresses)) problems.push(`addresses are ${inside.addresses.join(", ") || "none"}`);
+  if (!inside.up) problems.push(`${d.ifname} is down`);
+  if (d.mtu !== undefined && inside.mtu !== d.mtu) problems.push(`mtu is ${inside.mtu}`);
+  const have = managedRoutes(routes, d.ifname).map(routeKey).sort();
+  const want = desiredRoutes(d).map(routeKey).sort();
+  if (JSON.stringify(have) !== JSON.stringify(want)) problems.push(`routes are ${have.join(", ") || "none"}`);
+  return problems;
+}
+
+/** Splits the routes on `ifname` back into gateway and extra routes (for read). */
+export function routesAsInputs(routes: readonly RouteState[], ifname: string): { gateway?: string; routes: RouteInput[] } {
+  const mine = managedRoutes(routes, ifname);
+  const def = mine.find((r) => r.to === "default" && r.via && !r.via.includes(":"));
+  const rest = mine.filter((r) => r !== def).map((r) => (r.via ? { to: r.to, via: r.via } : { to: r.to }));
+  return { ...(def ? { gateway: def.via } : {}), routes: rest.sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)) };
+}

@@ -1,0 +1,180 @@
+/** CRUD wiring of the `ContainerAttachment` dynamic resource. */
+import * as pulumi from "@pulumi/pulumi";
+import { HostnetError } from "../../host/errors";
+import { ConnectionSpec } from "../../host/connection";
+import { runnerFor } from "../../host";
+import { Runner, runChecked } from "../../host/runner";
+import * as ip from "../../linux/ip";
+import { inNetns } from "../../linux/netns";
+import { checkWith, defined, withSecretsRedacted } from "../common/crud";
+import { readLink, readLinks, readRoutes } from "../common/links";
+import { withHostLock } from "../common/lock";
+import { Transaction } from "../common/transaction";
+import { containsUnknown } from "../common/unknown";
+import { AttachmentInputs, AttachmentOutputs } from "./args";
+import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
+import { TargetGoneError, resolveTarget } from "./target";
+
+/** Makes a runner for a connection; tests pass a recording one. */
+export type RunnerFactory = (c: ConnectionSpec) => Runner;
+
+/** The `ContainerAttachment` provider. */
+export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
+  constructor(private readonly runners: RunnerFactory = runnerFor) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    return checkWith(normalizeAttachment, news);
+  }
+
+  async diff(_id: string, olds: AttachmentOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    if (containsUnknown(news)) return { changes: true, deleteBeforeReplace: true };
+    const d = diffAttachment(olds, normalizeAttachment(news));
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: true };
+  }
+
+  async create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
+    const d = normalizeAttachment(raw);
+    return withSecretsRedacted(d.connection, async () => {
+      const runner = this.runners(d.connection);
+      const id = `${runner.hostId}/attachment/${containerLabel(d.container)}/${d.ifname}`;
+      return { id, outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, d, undefined))) };
+    });
+  }
+
+  async update(_id: string, olds: AttachmentOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+    const d = normalizeAttachment(raw);
+    return withSecretsRedacted(d.connection, async () => {
+      const runner = this.runners(d.connection);
+      return { outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, d, olds))) };
+    });
+  }
+
+  /** Moves the interface in when it is not there yet (first attach, or the container was restarted), then converges addresses, state and routes. */
+  private async apply(runner: Runner, d: AttachmentInputs, olds: AttachmentOutputs | undefined): Promise<AttachmentOutputs> {
+    const target = await resolveTarget(runner, d.container);
+    const subject = `attachment of ${d.interface} as ${d.ifname} to ${target.label} on ${runner.hostId}`;
+    const links = await readLinks(runner, target.nsPath);
+    let inside = links.find((l) => l.name === d.ifname);
+    const lo = links.find((l) => l.name === "lo");
+    const tx = new Transaction(runner, subject);
+    let alias = olds?.interfaceAlias ?? "";
+    const hostIface = await readLink(runner, d.interface);
+    if (!inside) {
+      if (!hostIface) {
+        throw new HostnetError(`${subject}: interface ${d.interface} not found on ${runner.hostId}; it is an end of a VethPair that must exist first (after a container restart, run refresh so the pair is recreated)`);
+      }
+      if (hostIface.kind !== "veth" || !hostIface.alias.startsWith("hostnet:")) {
+        throw new HostnetError(`${subject}: ${d.interface} is not a veth created by pulumi-hostnet (kind ${hostIface.kind || "plain"}, alias ${JSON.stringify(hostIface.alias)}); refusing to move it`);
+      }
+      alias = hostIface.alias;
+      await tx.run(planMoveIn(target.nsPath, hostIface, d));
+      inside = await readLink(runner, d.ifname, target.nsPath);
+      if (!inside) {
+        await tx.rollback();
+        throw new HostnetError(`${subject}: ${d.ifname} is not in the namespace after the move`);
+      }
+    } else {
+      const ours = inside.kind === "veth" && inside.alias.startsWith("hostnet:");
+      if (!ours) throw new HostnetError(`${subject}: ${d.ifname} already exists in the namespace of ${target.label} and is not managed by pulumi-hostnet (kind ${inside.kind || "plain"}); refusing`);
+      if (hostIface || (alias && inside.alias !== alias)) {
+        throw new HostnetError(`${subject}: ${d.ifname} in the namespace of ${target.label} is already taken by another attachment (alias ${inside.alias}); two attachments cannot claim one ifname in one namespace`);
+      }
+      alias = inside.alias;
+    }
+    await tx.run(planInside(target.nsPath, inside, lo, d));
+    await tx.run(planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d));
+    const after = await readLink(runner, d.ifname, target.nsPath);
+    const routes = await readRoutes(runner, target.nsPath);
+    const problems = verifyInside(after, routes, d);
+    if (problems.length > 0 || !after) {
+      await tx.rollback();
+      throw new HostnetError(`${subject}: the state inside the container differs after apply: ${problems.join("; ")}`);
+    }
+    return {
+      ...d,
+      ...(d.mtu !== undefined ? { mtu: after.mtu } : {}),
+      ...(d.mac !== undefined ? { mac: after.mac } : {}),
+      hostId: runner.hostId,
+      netnsInode: target.inode,
+      pid: target.pid,
+      containerId: target.containerId,
+      present: true,
+      interfaceAlias: alias,
+    };
+  }
+
+  async read(id: string, props: AttachmentOutputs): Promise<pulumi.dynamic.ReadResult> {
+    return withSecretsRedacted(props.connection, async () => {
+      const runner = this.runners(props.connection);
+      let target;
+      try {
+        target = await resolveTarget(runner, props.container);
+      } catch (e) {
+        if (e instanceof TargetGoneError) return { id: "" };
+        if (e instanceof HostnetError && /is not running/.test(e.message)) {
+          const outs = { ...props, present: false, addresses: [], routes: [], gateway: undefined };
+          return { id, props: defined(outs), inputs: defined(this.inputsOf(outs)) };
+        }
+        throw e;
+      }
+      const inside = await readLink(runner, props.ifname, target.nsPath);
+      const mine = inside && inside.alias === props.interfaceAlias;
+      const routes = mine ? routesAsInputs(await readRoutes(runner, target.nsPath), props.ifname) : { routes: [] };
+      const outs: AttachmentOutputs = {
+        ...props,
+        addresses: mine ? [...inside.addresses] : [],
+        gateway: routes.gateway,
+        routes: routes.routes,
+        ...(mine && props.mtu !== undefined ? { mtu: inside.mtu } : {}),
+        ...(mine && props.mac !== undefined ? { mac: inside.mac } : {}),
+        netnsInode: target.inode,
+        pid: target.pid,
+        containerId: target.containerId,
+        present: Boolean(mine && inside.up),
+      };
+      return { id, props: defined(outs), inputs: defined(this.inputsOf(outs)) };
+    });
+  }
+
+  private inputsOf(o: AttachmentOutputs): AttachmentInputs {
+    const i: AttachmentInputs = { connection: o.connection, container: o.container, interface: o.interface, ifname: o.ifname, addresses: o.addresses, routes: o.routes };
+    if (o.gateway) i.gateway = o.gateway;
+    if (o.mtu !== undefined) i.mtu = o.mtu;
+    if (o.mac !== undefined) i.mac = o.mac;
+    return i;
+  }
+
+  async delete(_id: string, props: AttachmentOutputs): Promise<void> {
+    return withSecretsRedacted(props.connection, async () => {
+      const runner = this.runners(props.connection);
+      await withHostLock(runner.hostId, async () => {
+        let target;
+        try {
+          target = await resolveTarget(runner, props.container);
+        } catch (e) {
+          if (e instanceof TargetGoneError || (e instanceof HostnetError && /is not running/.test(e.message))) return;
+          throw e;
+        }
+        const inside = await readLink(runner, props.ifname, target.nsPath);
+        if (!inside) return;
+        if (inside.alias !== props.interfaceAlias) {
+          console.error(`warning: ${props.ifname} in ${target.label} is not the interface this attachment moved in (alias ${JSON.stringify(inside.alias)}); leaving it in place`);
+          return;
+        }
+        const argv = inNetns(target.nsPath, ip.ipLinkDel(props.ifname));
+        const res = await runner.run(argv);
+        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) await runChecked(runner, argv, { context: `delete ${props.ifname} in ${target.label}` });
+      });
+    });
+  }
+}
+
+const shared = new AttachmentProvider();
+
+/** Entry points used by the serialised dynamic provider. */
+export const create = (i: Record<string, unknown>) => shared.create(i);
+export const read = (id: string, p: AttachmentOutputs) => shared.read(id, p);
+export const update = (id: string, o: AttachmentOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
+export const del = (id: string, p: AttachmentOutputs) => shared.delete(id, p);
+export const diff = (id: string, o: AttachmentOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
+export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);

@@ -1,0 +1,64 @@
+/** Resolving an attachment's target to a network namespace on the host, refusing the host's own. */
+import { CommandError, HostnetError } from "../../host/errors";
+import { Runner } from "../../host/runner";
+import { dockerInspect, parseDockerInspect } from "../../linux/docker";
+import { SELF_NETNS, netnsPathOfName, netnsPathOfPid, statInode } from "../../linux/netns";
+import { ContainerRef } from "./args";
+import { containerLabel } from "./plan";
+
+/** The container (or namespace) does not exist (any more). */
+export class TargetGoneError extends HostnetError {}
+
+/** A resolved target. */
+export interface Target {
+  /** Path of the network namespace file on the host. */
+  readonly nsPath: string;
+  /** Inode of that namespace: its identity. */
+  readonly inode: string;
+  readonly pid: number;
+  readonly containerId: string;
+  /** For messages: `docker:web`, plus the namespace owner in `container:` mode. */
+  readonly label: string;
+}
+
+/** Resolves the target on the host; throws {@link TargetGoneError} when it does not exist, and refuses stopped containers and the host's own namespace. */
+export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<Target> {
+  let nsPath: string;
+  let pid = 0;
+  let containerId = "";
+  let label = containerLabel(ref);
+  if ("docker" in ref) {
+    const argv = dockerInspect(ref.docker);
+    const res = await runner.run(argv);
+    if (res.exitCode !== 0) {
+      if (/No such (container|object)/i.test(res.stderr)) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
+      throw new CommandError({ host: runner.hostId, argv, ...res, context: `inspect container ${ref.docker}` });
+    }
+    const info = parseDockerInspect(res.stdout);
+    if (!info) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
+    if (info.networkMode === "host") {
+      throw new HostnetError(`container ${ref.docker} on ${runner.hostId} runs in host network mode: its network namespace is the host's, and attaching to it would rewire the host; refusing`);
+    }
+    if (!info.running || info.pid <= 0) throw new HostnetError(`container ${ref.docker} on ${runner.hostId} is not running`);
+    pid = info.pid;
+    containerId = info.id;
+    nsPath = netnsPathOfPid(pid);
+    if (info.networkMode.startsWith("container:")) label = `${label} (sharing the network namespace of ${info.networkMode})`;
+  } else if ("pid" in ref) {
+    pid = ref.pid;
+    nsPath = netnsPathOfPid(pid);
+  } else {
+    nsPath = netnsPathOfName(ref.netns);
+  }
+  const argv = statInode(nsPath).concat(SELF_NETNS);
+  const st = await runner.run(argv);
+  if (st.exitCode !== 0) {
+    if (/No such file/i.test(st.stderr)) throw new TargetGoneError(`${label}: network namespace ${nsPath} does not exist on ${runner.hostId}`);
+    throw new CommandError({ host: runner.hostId, argv, ...st, context: `identify the namespace of ${label}` });
+  }
+  const [inode, self] = st.stdout.trim().split(/\s+/);
+  if (inode === self) {
+    throw new HostnetError(`${label} on ${runner.hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
+  }
+  return { nsPath, inode, pid, containerId, label };
+}
