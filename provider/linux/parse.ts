@@ -21,7 +21,9 @@ export interface LinkState {
   readonly vlanFiltering?: boolean;
   /** Global-scope addresses, canonical and sorted (link-local and dynamic ones left out). */
   readonly addresses: readonly string[];
-  /** For a veth: the peer's ifindex (in its namespace). */
+  /** For a veth whose peer is in the same namespace: the peer's name. */
+  readonly peer?: string;
+  /** For a veth whose peer is in another namespace: the peer's ifindex there. */
   readonly peerIfindex?: number;
   /** Set when the peer of a veth is in another namespace. */
   readonly peerNetnsId?: number;
@@ -52,6 +54,7 @@ interface RawLink {
   address?: string;
   ifalias?: string;
   master?: string;
+  link?: string;
   link_index?: number;
   link_netnsid?: number;
   linkinfo?: { info_kind?: string; info_data?: { stp_state?: number; vlan_filtering?: number } };
@@ -94,6 +97,7 @@ export function parseLinks(stdout: string): LinkState[] {
         ...(l.master ? { master: l.master } : {}),
         ...(kind === "bridge" ? { stp: (data?.stp_state ?? 0) !== 0, vlanFiltering: (data?.vlan_filtering ?? 0) !== 0 } : {}),
         addresses: addressesOf(l.addr_info),
+        ...(typeof l.link === "string" ? { peer: l.link } : {}),
         ...(l.link_index !== undefined ? { peerIfindex: l.link_index } : {}),
         ...(l.link_netnsid !== undefined ? { peerNetnsId: l.link_netnsid } : {}),
       };

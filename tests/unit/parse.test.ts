@@ -37,3 +37,11 @@ describe("unit: parsers of real `ip -j -d addr show` output", () => {
     assert.deepEqual(sortCidrs(["fd00::1/64", "10.0.0.2/24", "10.0.0.1/24"]), ["10.0.0.1/24", "10.0.0.2/24", "fd00::1/64"]);
   });
 });
+
+describe("unit: veth peers in real `ip -j link` output", () => {
+  it("names the peer when it is in the same namespace", () => {
+    const [e0] = parseLinks(fixture("ip-link-veth-same-ns.json"));
+    assert.equal(e0.peer, "e1");
+    assert.equal(e0.peerNetnsId, undefined);
+  });
+});

@@ -83,7 +83,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     } else {
       if (a.kind !== "veth") throw new HostnetError(`${d.name} exists on ${runner.hostId} but is a ${a.kind || "plain device"}, not a veth`);
       if (a.alias !== marks.name && !d.adopt && !olds) throw new HostnetError(`a veth named ${d.name} already exists on ${runner.hostId} and is not managed by this resource (alias ${JSON.stringify(a.alias)}); set adopt: true to take it over`);
-      const peerHere = p && a.peerNetnsId === undefined && p.ifindex === a.peerIfindex ? p : undefined;
+      const peerHere = p && a.peer === p.name ? p : undefined;
       if (p && !peerHere) throw new HostnetError(`${subject}: ${d.peerName} exists on ${runner.hostId} but is not the peer of ${d.name}`);
       await runSteps(runner, subject, planVethUpdate(a, peerHere, d, marks));
     }

@@ -1,0 +1,51 @@
+import { strict as assert } from "node:assert";
+import { AttachmentProvider } from "../../provider/resources/attachment/provider";
+import { RecordingRunner } from "../helpers/recording";
+
+const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
+const NS = "/proc/4242/ns/net";
+const ok = (stdout = "") => ({ stdout, stderr: "", exitCode: 0 });
+const vethB = JSON.stringify([{ ifindex: 7, ifname: "vethB", flags: ["UP"], mtu: 1500, address: "02:00:00:00:00:0b", ifalias: "hostnet:n/veth/vethA/peer", linkinfo: { info_kind: "veth" }, addr_info: [] }]);
+const eth0 = JSON.stringify([{ ifindex: 7, ifname: "eth0", flags: [], mtu: 1500, address: "02:00:00:00:00:0b", ifalias: "hostnet:n/veth/vethA/peer", linkinfo: { info_kind: "veth" }, addr_info: [] }]);
+const lo = JSON.stringify([{ ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP"], mtu: 65536, address: "00:00:00:00:00:00", addr_info: [] }]);
+
+function scriptedHost(failOn?: string): RecordingRunner {
+  return new RecordingRunner("n1:22").on((a) => {
+    const line = a.join(" ");
+    if (failOn && line === failOn) return { stdout: "", stderr: "RTNETLINK answers: Permission denied", exitCode: 2 };
+    if (line === "docker inspect --type container base") return ok(JSON.stringify([{ Id: "abc", Name: "/base", State: { Running: true, Pid: 4242 }, HostConfig: { NetworkMode: "none" } }]));
+    if (line === `stat -L -c %i ${NS} /proc/self/ns/net`) return ok("4026532999\n4026531840\n");
+    if (line === `nsenter --net=${NS} -- ip -j -d addr show`) return ok(lo);
+    if (line === "ip -j -d addr show dev vethB") return ok(vethB);
+    if (line === `nsenter --net=${NS} -- ip -j -d addr show dev eth0`) return ok(eth0);
+    if (line.includes("route show")) return ok("[]");
+    return undefined;
+  });
+}
+
+describe("provider: ContainerAttachment CRUD against a recording runner", () => {
+  it("a failed step inside the container undoes the rest in reverse: down, rename back, move back, up", async () => {
+    const r = scriptedHost(`nsenter --net=${NS} -- ip addr add 172.16.0.2/16 dev eth0`);
+    await assert.rejects(new AttachmentProvider(() => r).create({ connection: conn, container: { docker: "base" }, interface: "vethB", addresses: ["172.16.0.2/16"], gateway: "172.16.0.1" }), /step 3\/\d+ \(nsenter --net=\/proc\/4242\/ns\/net -- ip addr add 172.16.0.2\/16 dev eth0\) failed on n1:22 with exit code 2: RTNETLINK answers: Permission denied; undid 2 completed step/);
+    const lines = r.lines();
+    const at = lines.indexOf(`nsenter --net=${NS} -- ip addr add 172.16.0.2/16 dev eth0`);
+    assert.deepEqual(lines.slice(at + 1), [
+      `nsenter --net=${NS} -- ip link set dev eth0 down`,
+      `nsenter --net=${NS} -- ip link set dev eth0 name vethB`,
+      `sh -c nsenter --net="$1" -- ip link set dev "$2" netns "/proc/$$/ns/net" sh ${NS} vethB`,
+      "ip link set dev vethB up",
+    ]);
+  });
+
+  it("refuses the host's own namespace without changing anything", async () => {
+    const r = new RecordingRunner("n1:22").on((a) => (a[0] === "stat" ? ok("4026531840\n4026531840\n") : undefined));
+    await assert.rejects(new AttachmentProvider(() => r).create({ connection: conn, container: { pid: 77 }, interface: "vethB" }), /pid:77 on n1:22 shares the host's network namespace/);
+    assert.deepEqual(r.lines(), ["stat -L -c %i /proc/77/ns/net /proc/self/ns/net"]);
+  });
+
+  it("a container that is gone counts as deleted", async () => {
+    const r = new RecordingRunner("n1:22").on(() => ({ stdout: "[]", stderr: "Error response from daemon: No such container: base", exitCode: 1 }));
+    await new AttachmentProvider(() => r).delete("id", { connection: conn, container: { docker: "base" }, interface: "vethB", ifname: "eth0", addresses: [], routes: [], hostId: "n1:22", netnsInode: "1", pid: 1, containerId: "c", present: true, interfaceAlias: "x" });
+    assert.deepEqual(r.lines(), ["docker inspect --type container base"]);
+  });
+});

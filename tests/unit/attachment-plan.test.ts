@@ -1,0 +1,83 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "../../provider/resources/attachment/plan";
+import { AttachmentOutputs } from "../../provider/resources/attachment/args";
+import { LinkState, RouteState, parseRoutes } from "../../provider/linux/parse";
+import { parseDockerInspect } from "../../provider/linux/docker";
+import { inNetns, moveLinkBack, statInode } from "../../provider/linux/netns";
+import { REPO_ROOT } from "../helpers/paths";
+
+const fixture = (name: string) => readFileSync(join(REPO_ROOT, "tests", "fixtures", name), "utf8");
+const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
+const NS = "/proc/4242/ns/net";
+const base = { connection: conn, container: { docker: "base" }, interface: "vethB", addresses: ["172.16.0.2/16"], gateway: "172.16.0.1" };
+const link = (over: Partial<LinkState>): LinkState => ({ ifindex: 9, name: "eth0", kind: "veth", mtu: 1500, mac: "02:00:00:00:00:02", up: true, alias: "hostnet:x/peer", addresses: [], ...over });
+
+describe("unit: ContainerAttachment plan, diff and parsers", () => {
+  it("validates the target, gateway inside a subnet, routes", () => {
+    assert.throws(() => normalizeAttachment({ ...base, container: { docker: "a", pid: 3 } }), /container: expected exactly one of/);
+    assert.throws(() => normalizeAttachment({ ...base, container: { pid: 1 } }), /container.pid: expected a process ID > 1/);
+    assert.throws(() => normalizeAttachment({ ...base, container: { docker: "$(x)" } }), /container.docker: expected a container name or ID/);
+    assert.throws(() => normalizeAttachment({ ...base, gateway: "10.9.9.9" }), /gateway: 10.9.9.9 is not inside the subnet of any of the addresses \(172.16.0.2\/16\)/);
+    assert.throws(() => normalizeAttachment({ ...base, routes: [{ to: "10.0.0.300/32" }] }), /routes\[0\].to: expected a destination/);
+    assert.throws(() => normalizeAttachment({ ...base, routes: [{ to: "10.0.0.1", dev: "x" }] }), /routes\[0\].dev: unknown field/);
+    const n = normalizeAttachment({ ...base, routes: [{ to: "10.0.0.1" }] });
+    assert.equal(n.ifname, "eth0");
+    assert.deepEqual(n.routes, [{ to: "10.0.0.1/32" }]);
+  });
+
+  it("moves in and renames, with undos that rename back, bring the link down first, and move it back up", () => {
+    const steps = planMoveIn(NS, link({ name: "vethB" }), normalizeAttachment(base));
+    assert.deepEqual(steps.map((s) => s.argv.join(" ")), [`ip link set dev vethB netns ${NS}`, `nsenter --net=${NS} -- ip link set dev vethB name eth0`]);
+    assert.deepEqual(steps[0].undo, [moveLinkBack(NS, "vethB"), ["ip", "link", "set", "dev", "vethB", "up"]]);
+    assert.deepEqual(steps[1].undo, [inNetns(NS, ["ip", "link", "set", "dev", "eth0", "down"]), inNetns(NS, ["ip", "link", "set", "dev", "eth0", "name", "vethB"])]);
+  });
+
+  it("configures inside: removes stale addresses before adding, link and lo up", () => {
+    const steps = planInside(NS, link({ up: false, addresses: ["172.16.0.9/16"] }), link({ name: "lo", kind: "", up: false }), normalizeAttachment(base));
+    assert.deepEqual(steps.map((s) => s.argv.slice(3).join(" ")), [
+      "ip addr del 172.16.0.9/16 dev eth0",
+      "ip addr add 172.16.0.2/16 dev eth0",
+      "ip link set dev eth0 up",
+      "ip link set dev lo up",
+    ]);
+  });
+
+  it("plans routes from real `ip -j route` output: keeps what matches, removes and adds the rest", () => {
+    const actual = parseRoutes(fixture("ip-route4.json")).map((r) => ({ ...r, dev: r.dev === "e0" ? "eth0" : r.dev }));
+    assert.deepEqual(actual.map((r) => `${r.to} ${r.via ?? ""} ${r.protocol}`), ["default 172.16.0.1 boot", "10.0.0.2/32  boot", "172.16.0.0/16  kernel"]);
+    const steps = planRoutes(NS, actual, normalizeAttachment({ ...base, routes: [{ to: "10.0.0.3/32" }] }));
+    assert.deepEqual(steps.map((s) => s.argv.slice(3).join(" ")), ["ip route del 10.0.0.2/32 dev eth0", "ip route add 10.0.0.3/32 dev eth0"]);
+    assert.deepEqual(routesAsInputs(actual, "eth0"), { gateway: "172.16.0.1", routes: [{ to: "10.0.0.2/32" }] });
+    assert.equal(parseRoutes(fixture("ip-route6.json")).every((r) => r.protocol === "kernel"), true);
+  });
+
+  it("verify names what differs", () => {
+    const routes: RouteState[] = [];
+    assert.deepEqual(verifyInside(link({ addresses: [] }), routes, normalizeAttachment(base)), ["addresses are none", "routes are none"]);
+  });
+
+  it("diff: target and names replace; addresses, gateway, routes update; a missing interface (restart) is a change", () => {
+    const olds = { ...normalizeAttachment(base), hostId: "h", netnsInode: "1", pid: 4242, containerId: "c", present: true, interfaceAlias: "hostnet:x/peer" } as AttachmentOutputs;
+    assert.equal(diffAttachment(olds, normalizeAttachment(base)).changes, false);
+    assert.deepEqual(diffAttachment(olds, normalizeAttachment({ ...base, container: { docker: "other" } })).replaces, ["container"]);
+    assert.deepEqual(diffAttachment(olds, normalizeAttachment({ ...base, addresses: ["172.16.0.4/16"] })).changed, ["addresses"]);
+    assert.deepEqual(diffAttachment({ ...olds, present: false, addresses: [] }, normalizeAttachment(base)).changed, ["addresses", "present"]);
+  });
+
+  it("parses real docker inspect output for none, host and container: modes", () => {
+    const none = parseDockerInspect(fixture("docker-inspect-none.json"));
+    assert.equal(none?.networkMode, "none");
+    assert.equal(none?.running, true);
+    assert.ok((none?.pid ?? 0) > 1);
+    assert.equal(parseDockerInspect(fixture("docker-inspect-host-mode.json"))?.networkMode, "host");
+    assert.match(parseDockerInspect(fixture("docker-inspect-container-mode.json"))?.networkMode ?? "", /^container:[0-9a-f]{64}$/);
+    assert.equal(parseDockerInspect("[]"), undefined);
+  });
+
+  it("namespace argv", () => {
+    assert.deepEqual(statInode(NS), ["stat", "-L", "-c", "%i", NS]);
+    assert.deepEqual(moveLinkBack(NS, "vethB"), ["sh", "-c", 'nsenter --net="$1" -- ip link set dev "$2" netns "/proc/$$/ns/net"', "sh", NS, "vethB"]);
+  });
+});
