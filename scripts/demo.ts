@@ -6,48 +6,21 @@
  *
  *   node dist/scripts/demo.js up | destroy
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "@pulumi/pulumi/automation";
 import { Bridge } from "../provider";
-import { engineEnv, pulumiCommand } from "../provider/automation/engine";
 import { runnerFor } from "../provider/host";
 import { closeAllSsh } from "../provider/host/ssh";
-import { SavedHost, TestHost } from "../tests/helpers/testhost";
-
-const REPO = path.resolve(__dirname, "..", "..");
-const STATE = path.join(process.env.HOSTNET_CACHE ?? path.join(os.homedir(), ".cache", "pulumi-hostnet"), "demo");
-const SANDBOX_FILE = path.join(STATE, "sandbox.json");
-const WORK = path.join(REPO, ".demo-work");
-
-async function sandbox(create: boolean): Promise<TestHost | undefined> {
-  if (fs.existsSync(SANDBOX_FILE)) {
-    const h = await TestHost.load(JSON.parse(fs.readFileSync(SANDBOX_FILE, "utf8")) as SavedHost);
-    if (h) return h;
-  }
-  if (!create) return undefined;
-  console.log("==> creating the sandbox host (network namespace + sshd)");
-  const h = await TestHost.create("demo", { detached: true });
-  fs.mkdirSync(STATE, { recursive: true });
-  fs.writeFileSync(SANDBOX_FILE, JSON.stringify(h.save(), null, 2), { mode: 0o600 });
-  return h;
-}
+import { tryRun } from "../tests/helpers/procs";
+import { TestHost } from "../tests/helpers/testhost";
+import { EXAMPLES } from "./example";
+import { removeSandbox, sandbox, sandboxStack } from "./sandbox";
 
 async function stackFor(host: TestHost): Promise<Stack> {
-  fs.mkdirSync(WORK, { recursive: true });
   const connection = host.connection();
-  return LocalWorkspace.createOrSelectStack(
-    {
-      stackName: "demo",
-      projectName: "hostnet-demo",
-      program: async () => {
-        const br = new Bridge("mybr0", { connection, name: "mybr0", addresses: ["192.168.1.1/24", "fd00:1::1/64"], mtu: 1500 });
-        return { bridge: br.name, addresses: br.addresses, ifindex: br.ifindex };
-      },
-    },
-    { workDir: WORK, pulumiCommand: await pulumiCommand(), envVars: engineEnv(STATE, "hostnet-demo"), projectSettings: { name: "hostnet-demo", runtime: "nodejs" } },
-  );
+  return sandboxStack("hostnet-demo", async () => {
+    const br = new Bridge("mybr0", { connection, name: "mybr0", addresses: ["192.168.1.1/24", "fd00:1::1/64"], mtu: 1500 });
+    return { bridge: br.name, addresses: br.addresses, ifindex: br.ifindex };
+  });
 }
 
 async function up(): Promise<void> {
@@ -71,15 +44,20 @@ async function destroy(): Promise<void> {
     const stack = await stackFor(host);
     console.log("==> pulumi destroy");
     await stack.destroy({ onOutput: (s) => process.stdout.write(s), color: "never" });
-    await stack.workspace.removeStack("demo");
+    await stack.workspace.removeStack("sandbox");
+    for (const [name, ex] of Object.entries(EXAMPLES)) {
+      const s = await sandboxStack(name, async () => ex.program(host.connection()));
+      if ((await s.workspace.listStacks()).some((st) => st.name === "sandbox" && (st.resourceCount ?? 0) > 0)) {
+        console.log(`==> pulumi destroy of example ${name}`);
+        await s.destroy({ color: "never" });
+      }
+      for (const c of Object.values(ex.containers)) await tryRun(["docker", "rm", "-f", c]);
+    }
     closeAllSsh();
-    await host.destroy();
-    console.log("==> sandbox host removed");
   } else {
     console.log("==> no sandbox host is running");
   }
-  fs.rmSync(STATE, { recursive: true, force: true });
-  fs.rmSync(WORK, { recursive: true, force: true });
+  await removeSandbox();
 }
 
 const cmd = process.argv[2] ?? "up";
