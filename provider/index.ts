@@ -5,6 +5,7 @@
  */
 export { Bridge, BridgeArgs } from "./resources/bridge";
 export { VethPair, VethPairArgs } from "./resources/veth";
+export { NatRule, NatRuleArgs } from "./resources/nat";
 export { ContainerAttachment, ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./resources/attachment";
 export { Connection, ConnectionSpec } from "./host/connection";
 export { CommandError, ConnectionError, HostnetError, ValidationError } from "./host/errors";

@@ -16,5 +16,6 @@ await mocha.loadFilesAsync();
 const runner = mocha.run((failures) => {
   const s = runner.stats ?? {};
   console.log(`tests: ${s.passes ?? 0} passed, ${s.failures ?? failures} failed, ${s.pending ?? 0} skipped`);
-  process.exitCode = failures > 0 || (s.pending ?? 0) > 0 || (s.passes ?? 0) === 0 ? 1 : 0;
+  // Like mocha --exit: a handle leaked by a failed test must not keep CI waiting.
+  process.exit(failures > 0 || (s.pending ?? 0) > 0 || (s.passes ?? 0) === 0 ? 1 : 0);
 });

@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { sh, tryRun } from "./procs";
 
 /** The test image. */
-export const TEST_IMAGE = "hostnet-test/busybox:1";
-const APPLETS = ["sh", "ip", "ping", "httpd", "nc", "wget", "sleep", "cat", "echo", "ls", "hostname", "ps", "kill", "mkdir", "env", "true", "false", "grep", "sysctl", "route", "ifconfig", "printf"];
+export const TEST_IMAGE = "hostnet-test/busybox:2";
+const APPLETS = ["sh", "timeout", "ip", "ping", "httpd", "nc", "wget", "sleep", "cat", "echo", "ls", "hostname", "ps", "kill", "mkdir", "env", "true", "false", "grep", "sysctl", "route", "ifconfig", "printf"];
 
 const running = new Set<string>();
 let seq = 0;

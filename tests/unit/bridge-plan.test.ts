@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { asCommand } from "../../provider/resources/common/steps";
 import { diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "../../provider/resources/bridge/plan";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { LinkState } from "../../provider/linux/parse";
@@ -63,7 +64,7 @@ describe("unit: Bridge plan and diff policy", () => {
   });
   it("plans only what differs, each with the undo that restores the old value", () => {
     const steps = planBridge(link({ addresses: ["10.0.0.1/24", "10.0.0.9/24"], mtu: 1500 }), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24", "fd00::1/64"], mtu: 1400 }), "hostnet:m");
-    assert.deepEqual(steps.map((s) => [s.argv.join(" "), s.undo.map((u) => u.join(" "))]), [
+    assert.deepEqual(steps.map((s) => [s.argv.join(" "), s.undo.map((u) => asCommand(u).argv.join(" "))]), [
       ["ip link set dev br0 mtu 1400", ["ip link set dev br0 mtu 1500"]],
       ["ip addr add fd00::1/64 dev br0 nodad", ["ip addr del fd00::1/64 dev br0"]],
       ["ip addr del 10.0.0.9/24 dev br0", ["ip addr add 10.0.0.9/24 dev br0"]],

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { asCommand } from "../../provider/resources/common/steps";
 import { diffVeth, normalizeVeth, planVethCreate, planVethUpdate, vethMarks } from "../../provider/resources/veth/plan";
 import { VethOutputs } from "../../provider/resources/veth/args";
 import { LinkState } from "../../provider/linux/parse";
@@ -27,7 +28,7 @@ describe("unit: VethPair plan and diff policy", () => {
   });
   it("re-masters in place with an undo that restores the old master", () => {
     const steps = planVethUpdate(link({ master: "br0" }), undefined, normalizeVeth({ connection: conn, name: "va", peerName: "vb", bridge: "br1" }), marks);
-    assert.deepEqual(steps.map((s) => [s.argv.join(" "), s.undo.map((u) => u.join(" "))]), [["ip link set dev va master br1", ["ip link set dev va master br0"]]]);
+    assert.deepEqual(steps.map((s) => [s.argv.join(" "), s.undo.map((u) => asCommand(u).argv.join(" "))]), [["ip link set dev va master br1", ["ip link set dev va master br0"]]]);
     const detach = planVethUpdate(link({ master: "br0" }), undefined, normalizeVeth({ connection: conn, name: "va", peerName: "vb" }), marks);
     assert.deepEqual(detach.map((s) => s.argv.join(" ")), ["ip link set dev va nomaster"]);
   });

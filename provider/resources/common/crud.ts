@@ -12,11 +12,15 @@ export function withSecretsRedacted<T>(conn: ConnectionSpec | undefined, fn: () 
   });
 }
 
-/** A `check` that validates with `normalize` and reports a {@link ValidationError} as a failure of its property. */
-export function checkWith<T>(normalize: (raw: Record<string, unknown>) => T, news: Record<string, unknown>): pulumi.dynamic.CheckResult {
+/**
+ * A `check` that validates with `normalize` and reports a {@link ValidationError} as a failure of its property.
+ * With `keepRaw` the inputs pass on as given (for resources whose normal form is not valid input).
+ */
+export function checkWith<T>(normalize: (raw: Record<string, unknown>) => T, news: Record<string, unknown>, keepRaw = false): pulumi.dynamic.CheckResult {
   if (containsUnknown(news)) return { inputs: news };
   try {
-    return { inputs: normalize(news) as unknown as Record<string, unknown> };
+    const normal = normalize(news) as unknown as Record<string, unknown>;
+    return { inputs: keepRaw ? news : normal };
   } catch (e) {
     if (e instanceof ValidationError) return { inputs: news, failures: [{ property: e.field.split(/[.[]/)[0], reason: e.message }] };
     throw e;

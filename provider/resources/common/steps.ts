@@ -1,13 +1,29 @@
 /** Planned steps (a command and its undo) and the error of a failed one. */
 import { CommandError, HostnetError } from "../../host/errors";
 
+/** A command with optional standard input (e.g. an iptables-restore script). */
+export interface CommandWithInput {
+  readonly argv: readonly string[];
+  readonly stdin: string;
+}
+
+/** An undo command: an argv, or an argv with standard input. */
+export type UndoCommand = readonly string[] | CommandWithInput;
+
 /** One planned change: a command and the command(s) that take it back. */
 export interface Step {
   /** What the step does, for messages and previews ("set mtu 1400"). */
   readonly description: string;
   readonly argv: readonly string[];
+  /** Standard input of the command. */
+  readonly stdin?: string;
   /** Commands that revert this step, run in order when a later step fails. */
-  readonly undo: readonly (readonly string[])[];
+  readonly undo: readonly UndoCommand[];
+}
+
+/** Splits an undo command into argv and stdin. */
+export function asCommand(u: UndoCommand): { argv: readonly string[]; stdin?: string } {
+  return "argv" in u && !Array.isArray(u) ? (u as CommandWithInput) : { argv: u as readonly string[] };
 }
 
 /** A step failed; the completed steps were undone (see {@link undoErrors}). */

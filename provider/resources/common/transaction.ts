@@ -1,7 +1,7 @@
 /** A transaction across several planned phases: a failure in any phase undoes every step done so far, newest first. */
 import { CommandError } from "../../host/errors";
 import { Runner } from "../../host/runner";
-import { Step, StepError } from "./steps";
+import { Step, StepError, asCommand } from "./steps";
 
 /** Runs phases of steps; keeps what was done so a later failure can undo it all. */
 export class Transaction {
@@ -14,7 +14,7 @@ export class Transaction {
     const base = this.count;
     this.count += steps.length;
     for (const [i, step] of steps.entries()) {
-      const res = await this.runner.run(step.argv);
+      const res = await this.runner.run(step.argv, step.stdin !== undefined ? { stdin: step.stdin } : undefined);
       if (res.exitCode === 0) {
         this.done.push(step);
         continue;
@@ -30,8 +30,9 @@ export class Transaction {
   async rollback(): Promise<CommandError[]> {
     const errors: CommandError[] = [];
     for (const prev of this.done.reverse()) {
-      for (const argv of prev.undo) {
-        const u = await this.runner.run(argv);
+      for (const undo of prev.undo) {
+        const { argv, stdin } = asCommand(undo);
+        const u = await this.runner.run(argv, stdin !== undefined ? { stdin } : undefined);
         if (u.exitCode !== 0) errors.push(new CommandError({ host: this.runner.hostId, argv, exitCode: u.exitCode, stdout: u.stdout, stderr: u.stderr, context: "undo" }));
       }
     }

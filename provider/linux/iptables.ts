@@ -1,0 +1,115 @@
+/** argv builders and parsers for iptables (nat table), for either backend. Pure. */
+
+/** Which iptables flavour a host uses. */
+export type IptablesFlavor = "nft" | "legacy";
+
+/** Binaries of one flavour. */
+export interface IptablesBins {
+  readonly flavor: IptablesFlavor;
+  readonly iptables: string;
+  readonly save: string;
+  readonly restore: string;
+}
+
+/** The binaries for a flavour (`iptables-nft`, `iptables-legacy-save`, …). */
+export function binsOf(flavor: IptablesFlavor): IptablesBins {
+  return { flavor, iptables: `iptables-${flavor}`, save: `iptables-${flavor}-save`, restore: `iptables-${flavor}-restore` };
+}
+
+/** Our chains in the nat table, each jumped to once from the built-in chain it is named after. */
+export const HOSTNET_CHAINS = { PREROUTING: "HOSTNET-PREROUTING", OUTPUT: "HOSTNET-OUTPUT", POSTROUTING: "HOSTNET-POSTROUTING" } as const;
+
+/** A built-in chain of the nat table that we hook. */
+export type BuiltinChain = keyof typeof HOSTNET_CHAINS;
+
+/** One rule: the chain and the rule spec after `-A CHAIN`. */
+export interface IptRule {
+  readonly chain: string;
+  readonly spec: readonly string[];
+}
+
+/** `iptables -w -t nat ARGS…` */
+export function natArgv(bins: IptablesBins, args: readonly string[]): string[] {
+  return [bins.iptables, "-w", "-t", "nat", ...args];
+}
+
+/** `-C CHAIN SPEC` (exit 1 when absent). */
+export function checkRule(bins: IptablesBins, r: IptRule): string[] {
+  return natArgv(bins, ["-C", r.chain, ...r.spec]);
+}
+
+/** `-D CHAIN SPEC`. */
+export function deleteRule(bins: IptablesBins, r: IptRule): string[] {
+  return natArgv(bins, ["-D", r.chain, ...r.spec]);
+}
+
+/** `-N CHAIN`. */
+export function newChain(bins: IptablesBins, chain: string): string[] {
+  return natArgv(bins, ["-N", chain]);
+}
+
+/** `-X CHAIN` (must be empty and unreferenced). */
+export function deleteChain(bins: IptablesBins, chain: string): string[] {
+  return natArgv(bins, ["-X", chain]);
+}
+
+/** The jump from a built-in chain to ours. */
+export function jumpRule(builtin: BuiltinChain): IptRule {
+  return { chain: builtin, spec: ["-j", HOSTNET_CHAINS[builtin]] };
+}
+
+/** `-I BUILTIN 1 -j HOSTNET-…` (our chain first, like CNI portmap). */
+export function insertJump(bins: IptablesBins, builtin: BuiltinChain): string[] {
+  return natArgv(bins, ["-I", builtin, "1", "-j", HOSTNET_CHAINS[builtin]]);
+}
+
+/** `iptables-save -t nat`. */
+export function saveNat(bins: IptablesBins): string[] {
+  return [bins.save, "-t", "nat"];
+}
+
+/** `iptables-restore -w --noflush` (reads the script on stdin; no chain is declared, so nothing is flushed). */
+export function restoreNoflush(bins: IptablesBins): string[] {
+  return [bins.restore, "-w", "--noflush"];
+}
+
+function restoreArg(a: string): string {
+  return /^[A-Za-z0-9_.:/!,@%+=[\]-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, "\\$1")}"`;
+}
+
+/** An iptables-restore script for the nat table that appends (`-A`) or deletes (`-D`) the rules in one transaction. */
+export function restoreScript(op: "-A" | "-D", rules: readonly IptRule[]): string {
+  return ["*nat", ...rules.map((r) => [op, r.chain, ...r.spec].map(restoreArg).join(" ")), "COMMIT", ""].join("\n");
+}
+
+/** The nat table as iptables-save prints it: chains and `-A` lines. */
+export interface NatTable {
+  readonly chains: readonly string[];
+  /** Each rule line as printed, e.g. `-A HOSTNET-POSTROUTING -s 172.16.0.0/16 … -j MASQUERADE`. */
+  readonly rules: readonly string[];
+}
+
+/** Parses `iptables-save -t nat` output (empty when the table does not exist). */
+export function parseSave(text: string): NatTable {
+  const chains: string[] = [];
+  const rules: string[] = [];
+  let inNat = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("*")) inNat = line === "*nat";
+    else if (!inNat) continue;
+    else if (line.startsWith(":")) chains.push(line.slice(1).split(" ")[0]);
+    else if (line.startsWith("-A ")) rules.push(line);
+  }
+  return { chains, rules };
+}
+
+/** Number of rules in an iptables-save dump (all tables), for backend detection. */
+export function countRules(saveOutput: string): number {
+  return saveOutput.split("\n").filter((l) => l.startsWith("-A ")).length;
+}
+
+/** The comment value of a rule line, or undefined. */
+export function commentOf(line: string): string | undefined {
+  const m = /--comment (?:"([^"]*)"|(\S+))/.exec(line);
+  return m ? (m[1] ?? m[2]) : undefined;
+}

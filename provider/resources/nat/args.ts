@@ -1,0 +1,70 @@
+/** Public input types of the `NatRule` resource. */
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, ConnectionSpec } from "../../host/connection";
+
+/** Inputs of a {@link NatRule}. Every field is identity: a changed rule is a new rule (created before the old one is deleted). */
+export interface NatRuleArgs {
+  /** How to reach the host. */
+  connection: pulumi.Input<Connection>;
+  /** `masquerade` (NAT out behind the outgoing interface's address), `snat` (NAT out to a fixed address) or `dnat` (a published port). */
+  kind: pulumi.Input<"masquerade" | "snat" | "dnat">;
+  /** masquerade/snat: the source subnet, e.g. `172.16.0.0/16`. */
+  source?: pulumi.Input<string>;
+  /** masquerade: only traffic leaving by this interface. */
+  outInterface?: pulumi.Input<string>;
+  /** masquerade: only traffic *not* leaving by this interface (usually the bridge itself). */
+  notOutInterface?: pulumi.Input<string>;
+  /** snat: the address to rewrite the source to. */
+  toSource?: pulumi.Input<string>;
+  /** dnat: `tcp` or `udp`. */
+  protocol?: pulumi.Input<"tcp" | "udp">;
+  /** dnat: the host port (`8080`) or range (`"9000-9005"`). */
+  hostPort?: pulumi.Input<number | string>;
+  /** dnat: only traffic to this host address (default: any local address). */
+  hostIp?: pulumi.Input<string>;
+  /** dnat: where to send it, `172.16.0.2:80` (or `172.16.0.2` for the same port, or `172.16.0.2:9000-9005`). */
+  to?: pulumi.Input<string>;
+  /** dnat: only traffic arriving on this interface (then the host itself is not redirected). */
+  inInterface?: pulumi.Input<string>;
+  /** dnat: clients in this subnet reaching the published port through the host (hairpin) are masqueraded so replies come back through the host. Usually the bridge subnet. */
+  hairpinSource?: pulumi.Input<string>;
+  /** `auto` (default: the backend that holds the host's rules), `nft` or `legacy`. */
+  backend?: pulumi.Input<"auto" | "nft" | "legacy">;
+}
+
+/** A port or an ordered range. */
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/** Resolved, validated inputs. */
+export interface NatInputs {
+  connection: ConnectionSpec;
+  kind: "masquerade" | "snat" | "dnat";
+  source?: string;
+  outInterface?: string;
+  notOutInterface?: string;
+  toSource?: string;
+  protocol?: "tcp" | "udp";
+  hostPort?: PortRange;
+  hostIp?: string;
+  /** dnat target address. */
+  toIp?: string;
+  /** dnat target port(s); the host port(s) when not given. */
+  toPort?: PortRange;
+  inInterface?: string;
+  hairpinSource?: string;
+  backend: "auto" | "nft" | "legacy";
+}
+
+/** State of a NAT rule. */
+export interface NatOutputs extends NatInputs {
+  hostId: string;
+  /** The comment that tags our iptables rules: `hostnet:<id>`. */
+  tag: string;
+  /** The iptables flavour the rules live in. */
+  flavor: "nft" | "legacy";
+  /** False when refresh found some of our rules or jumps missing. */
+  intact: boolean;
+}

@@ -1,0 +1,128 @@
+/**
+ * Where NAT rules live on a host. The iptables backend (nft- or legacy-based,
+ * detected per host) is the one implemented; a native nft backend (`table inet
+ * hostnet`) can implement the same interface.
+ */
+import { CommandError } from "../../host/errors";
+import { Runner } from "../../host/runner";
+import * as ipt from "../../linux/iptables";
+import { Step } from "../common/steps";
+
+/** What a backend reads from the host: our chains, their jumps, and the rules carrying a tag. */
+export interface NatState {
+  readonly chains: readonly string[];
+  readonly jumps: readonly ipt.BuiltinChain[];
+  /** Tag → number of rule lines carrying it. */
+  readonly tagged: ReadonlyMap<string, number>;
+  /** Number of rule lines in our chains (any tag). */
+  readonly ourRules: number;
+}
+
+/** A NAT backend: reads state and plans steps; the provider runs them. */
+export interface NatBackend {
+  readonly name: string;
+  read(runner: Runner): Promise<NatState>;
+  /** Steps that create our chains and jumps that are missing for `rules`. */
+  planChains(state: NatState, rules: readonly ipt.IptRule[]): Step[];
+  /** One step that adds `rules` atomically. */
+  planAdd(rules: readonly ipt.IptRule[]): Step;
+  /** Deletes `rules` one by one, treating "no such rule" as done. */
+  remove(runner: Runner, rules: readonly ipt.IptRule[]): Promise<void>;
+  /** Steps that remove our (empty) chains and their jumps. */
+  planTeardown(state: NatState): Step[];
+}
+
+/** The iptables backend for one flavour. */
+export class IptablesBackend implements NatBackend {
+  readonly bins: ipt.IptablesBins;
+  constructor(readonly flavor: ipt.IptablesFlavor) {
+    this.bins = ipt.binsOf(flavor);
+  }
+  get name(): string {
+    return `iptables-${this.flavor}`;
+  }
+
+  async read(runner: Runner): Promise<NatState> {
+    const argv = ipt.saveNat(this.bins);
+    const res = await runner.run(argv);
+    if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the nat table" });
+    const table = ipt.parseSave(res.stdout);
+    const ours = new Set<string>(Object.values(ipt.HOSTNET_CHAINS));
+    const tagged = new Map<string, number>();
+    let ourRules = 0;
+    const jumps: ipt.BuiltinChain[] = [];
+    for (const line of table.rules) {
+      const chain = line.split(" ")[1];
+      for (const b of Object.keys(ipt.HOSTNET_CHAINS) as ipt.BuiltinChain[]) if (line === `-A ${b} -j ${ipt.HOSTNET_CHAINS[b]}`) jumps.push(b);
+      if (!ours.has(chain)) continue;
+      ourRules++;
+      const tag = ipt.commentOf(line);
+      if (tag) tagged.set(tag, (tagged.get(tag) ?? 0) + 1);
+    }
+    return { chains: table.chains.filter((c) => ours.has(c)), jumps, tagged, ourRules };
+  }
+
+  planChains(state: NatState, rules: readonly ipt.IptRule[]): Step[] {
+    const steps: Step[] = [];
+    for (const b of Object.keys(ipt.HOSTNET_CHAINS) as ipt.BuiltinChain[]) {
+      const chain = ipt.HOSTNET_CHAINS[b];
+      if (!rules.some((r) => r.chain === chain)) continue;
+      if (!state.chains.includes(chain)) steps.push({ description: `create chain ${chain}`, argv: ipt.newChain(this.bins, chain), undo: [ipt.deleteChain(this.bins, chain)] });
+      if (!state.jumps.includes(b)) steps.push({ description: `jump from ${b} to ${chain}`, argv: ipt.insertJump(this.bins, b), undo: [ipt.deleteRule(this.bins, ipt.jumpRule(b))] });
+    }
+    return steps;
+  }
+
+  planAdd(rules: readonly ipt.IptRule[]): Step {
+    return {
+      description: `add ${rules.length} rule(s)`,
+      argv: ipt.restoreNoflush(this.bins),
+      stdin: ipt.restoreScript("-A", rules),
+      undo: [{ argv: ipt.restoreNoflush(this.bins), stdin: ipt.restoreScript("-D", rules) }],
+    };
+  }
+
+  async remove(runner: Runner, rules: readonly ipt.IptRule[]): Promise<void> {
+    for (const r of rules) {
+      if ((await runner.run(ipt.checkRule(this.bins, r))).exitCode !== 0) continue;
+      const argv = ipt.deleteRule(this.bins, r);
+      const res = await runner.run(argv);
+      if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "delete a NAT rule" });
+    }
+  }
+
+  planTeardown(state: NatState): Step[] {
+    const steps: Step[] = [];
+    for (const b of state.jumps) steps.push({ description: `remove the jump from ${b}`, argv: ipt.deleteRule(this.bins, ipt.jumpRule(b)), undo: [] });
+    for (const c of state.chains) steps.push({ description: `delete chain ${c}`, argv: ipt.deleteChain(this.bins, c), undo: [] });
+    return steps;
+  }
+}
+
+const detected = new Map<string, ipt.IptablesFlavor>();
+
+/**
+ * The flavour of a host: the one that already holds more rules (like
+ * kube-proxy's iptables wrapper), else what plain `iptables` is. Cached per
+ * host for the life of the process.
+ */
+export async function detectFlavor(runner: Runner, requested: "auto" | ipt.IptablesFlavor): Promise<ipt.IptablesFlavor> {
+  if (requested !== "auto") return requested;
+  const cached = detected.get(runner.hostId);
+  if (cached) return cached;
+  const legacy = await runner.run(["iptables-legacy-save"]);
+  const nft = await runner.run(["iptables-nft-save"]);
+  let flavor: ipt.IptablesFlavor;
+  if (legacy.exitCode !== 0 && nft.exitCode !== 0) {
+    throw new CommandError({ host: runner.hostId, argv: ["iptables-nft-save"], ...nft, context: "neither iptables-nft nor iptables-legacy works on this host" });
+  } else if (legacy.exitCode !== 0) flavor = "nft";
+  else if (nft.exitCode !== 0) flavor = "legacy";
+  else {
+    const l = ipt.countRules(legacy.stdout);
+    const n = ipt.countRules(nft.stdout);
+    if (l !== n) flavor = l > n ? "legacy" : "nft";
+    else flavor = /nf_tables/.test((await runner.run(["iptables", "--version"])).stdout) ? "nft" : "legacy";
+  }
+  detected.set(runner.hostId, flavor);
+  return flavor;
+}

@@ -1,0 +1,39 @@
+/** net.ipv4.ip_forward: turned on when a NAT rule needs it, with the original value kept on the host so the last rule can restore it. */
+import { Runner } from "../../host/runner";
+import { Step } from "../common/steps";
+
+/**
+ * Where the original value is kept: a file on tmpfs named for the network
+ * namespace (its inode), so namespaces sharing one filesystem keep theirs apart.
+ */
+async function forwardMark(runner: Runner): Promise<string> {
+  const st = await runner.run(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
+  const inode = st.exitCode === 0 && /^\d+$/.test(st.stdout.trim()) ? st.stdout.trim() : "host";
+  return `/run/hostnet/ip_forward.${inode}.orig`;
+}
+
+/** Steps that turn forwarding on, recording the original value unless it was recorded before. */
+export async function planForwardingOn(runner: Runner): Promise<Step[]> {
+  const cur = await runner.run(["sysctl", "-n", "net.ipv4.ip_forward"]);
+  if (cur.exitCode === 0 && cur.stdout.trim() === "1") return [];
+  const steps: Step[] = [];
+  const FORWARD_MARK = await forwardMark(runner);
+  if ((await runner.run(["test", "-e", FORWARD_MARK])).exitCode !== 0) {
+    steps.push({ description: "prepare /run/hostnet", argv: ["mkdir", "-p", "/run/hostnet"], undo: [] });
+    steps.push({ description: "record net.ipv4.ip_forward", argv: ["tee", FORWARD_MARK], stdin: `${cur.stdout.trim() || "0"}\n`, undo: [["rm", "-f", FORWARD_MARK]] });
+  }
+  steps.push({ description: "enable net.ipv4.ip_forward", argv: ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], undo: [["sysctl", "-q", "-w", `net.ipv4.ip_forward=${cur.stdout.trim() || "0"}`]] });
+  return steps;
+}
+
+/** Steps that restore the recorded value (when our last rule goes). */
+export async function planForwardingRestore(runner: Runner): Promise<Step[]> {
+  const FORWARD_MARK = await forwardMark(runner);
+  const orig = await runner.run(["cat", FORWARD_MARK]);
+  if (orig.exitCode !== 0) return [];
+  const value = orig.stdout.trim() === "1" ? "1" : "0";
+  return [
+    { description: `restore net.ipv4.ip_forward=${value}`, argv: ["sysctl", "-q", "-w", `net.ipv4.ip_forward=${value}`], undo: [] },
+    { description: "forget the recorded value", argv: ["rm", "-f", FORWARD_MARK], undo: [] },
+  ];
+}

@@ -1,0 +1,150 @@
+/** Pure logic of `NatRule`: validation, the iptables rules of a spec, and the diff policy. */
+import { createHash } from "node:crypto";
+import * as ipaddr from "ipaddr.js";
+import { ValidationError } from "../../host/errors";
+import { checkConnection, hostIdOf } from "../../host/connection";
+import { HOSTNET_CHAINS, BuiltinChain, IptRule } from "../../linux/iptables";
+import { checkIfName, parseCidr, parseIp } from "../../linux/names";
+import { NatInputs, NatOutputs, PortRange } from "./args";
+
+function checkPort(n: unknown, field: string): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) throw new ValidationError(field, `expected a port 1-65535, got ${JSON.stringify(n)}`);
+  return n;
+}
+
+/** Parses `8080`, `"8080"` or `"9000-9005"`. */
+export function parsePortRange(v: unknown, field: string): PortRange {
+  if (typeof v === "number") {
+    const p = checkPort(v, field);
+    return { from: p, to: p };
+  }
+  const m = typeof v === "string" ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v) : null;
+  if (!m) throw new ValidationError(field, `expected a port (8080) or a range ("9000-9005"), got ${JSON.stringify(v)}`);
+  const from = checkPort(Number(m[1]), field);
+  const to = m[2] === undefined ? from : checkPort(Number(m[2]), field);
+  if (to < from) throw new ValidationError(field, `range ${from}-${to} is not ordered (expected low-high)`);
+  return { from, to };
+}
+
+function ipv4Only(ip: string, field: string): string {
+  if (ipaddr.parse(ip).kind() !== "ipv4") throw new ValidationError(field, `IPv6 NAT is not supported yet, got ${ip}`);
+  return ip;
+}
+
+function subnet(v: unknown, field: string): string {
+  const c = typeof v === "string" && !v.includes("/") ? parseCidr(`${v}/32`, field) : parseCidr(v, field);
+  ipv4Only(c.address, field);
+  const net = ipaddr.IPv4.networkAddressFromCIDR(`${c.address}/${c.prefix}`).toString();
+  return `${net}/${c.prefix}`;
+}
+
+const ALLOWED: Record<NatInputs["kind"], string[]> = {
+  masquerade: ["source", "outInterface", "notOutInterface"],
+  snat: ["source", "toSource"],
+  dnat: ["protocol", "hostPort", "hostIp", "to", "inInterface", "hairpinSource"],
+};
+const ALL_FIELDS = ["source", "outInterface", "notOutInterface", "toSource", "protocol", "hostPort", "hostIp", "to", "inInterface", "hairpinSource"];
+
+/** Validates raw inputs for their kind and normalises them (canonical subnets, parsed ports). */
+export function normalizeNat(raw: Record<string, unknown>): NatInputs {
+  const connection = checkConnection(raw.connection);
+  const kind = raw.kind;
+  if (kind !== "masquerade" && kind !== "snat" && kind !== "dnat") throw new ValidationError("kind", `expected masquerade, snat or dnat, got ${JSON.stringify(kind)}`);
+  for (const f of ALL_FIELDS) {
+    if (raw[f] !== undefined && !ALLOWED[kind].includes(f)) throw new ValidationError(f, `not used by a ${kind} rule (it takes ${ALLOWED[kind].join(", ")})`);
+  }
+  const backend = raw.backend ?? "auto";
+  if (backend !== "auto" && backend !== "nft" && backend !== "legacy") throw new ValidationError("backend", `expected auto, nft or legacy, got ${JSON.stringify(backend)}`);
+  const out: NatInputs = { connection, kind, backend };
+  if (kind === "masquerade" || kind === "snat") {
+    if (raw.source === undefined) throw new ValidationError("source", `a ${kind} rule needs the source subnet, e.g. 172.16.0.0/16`);
+    out.source = subnet(raw.source, "source");
+  }
+  if (kind === "masquerade") {
+    if (raw.outInterface !== undefined) out.outInterface = checkIfName(raw.outInterface, "outInterface");
+    if (raw.notOutInterface !== undefined) out.notOutInterface = checkIfName(raw.notOutInterface, "notOutInterface");
+    if (out.outInterface && out.notOutInterface) throw new ValidationError("notOutInterface", "give outInterface or notOutInterface, not both");
+  }
+  if (kind === "snat") {
+    if (raw.toSource === undefined) throw new ValidationError("toSource", "an snat rule needs toSource, the address to rewrite the source to");
+    out.toSource = ipv4Only(parseIp(raw.toSource, "toSource"), "toSource");
+  }
+  if (kind === "dnat") {
+    if (raw.protocol !== "tcp" && raw.protocol !== "udp") throw new ValidationError("protocol", `expected tcp or udp, got ${JSON.stringify(raw.protocol)}`);
+    out.protocol = raw.protocol;
+    if (raw.hostPort === undefined) throw new ValidationError("hostPort", "a dnat rule needs hostPort (8080) or a range (\"9000-9005\")");
+    out.hostPort = parsePortRange(raw.hostPort, "hostPort");
+    if (raw.hostIp !== undefined) out.hostIp = ipv4Only(parseIp(raw.hostIp, "hostIp"), "hostIp");
+    if (typeof raw.to !== "string") throw new ValidationError("to", `expected address:port such as 172.16.0.2:80, got ${JSON.stringify(raw.to)}`);
+    const m = /^([^:]+)(?::(.+))?$/.exec(raw.to);
+    out.toIp = ipv4Only(parseIp(m?.[1], "to"), "to");
+    out.toPort = m?.[2] === undefined ? { ...out.hostPort } : parsePortRange(/^\d+$/.test(m[2]) ? Number(m[2]) : m[2], "to");
+    const hostSpan = out.hostPort.to - out.hostPort.from;
+    const toSpan = out.toPort.to - out.toPort.from;
+    if (toSpan !== 0 && toSpan !== hostSpan) throw new ValidationError("to", `the port range ${out.toPort.from}-${out.toPort.to} must be one port or as long as hostPort ${out.hostPort.from}-${out.hostPort.to}`);
+    if (raw.inInterface !== undefined) out.inInterface = checkIfName(raw.inInterface, "inInterface");
+    if (raw.hairpinSource !== undefined) out.hairpinSource = subnet(raw.hairpinSource, "hairpinSource");
+  }
+  return out;
+}
+
+/** The fields that make up a rule's identity (everything but the connection's credentials). */
+export function identityOf(n: NatInputs): Record<string, unknown> {
+  const fields = ["kind", "source", "outInterface", "notOutInterface", "toSource", "protocol", "hostPort", "hostIp", "toIp", "toPort", "inInterface", "hairpinSource", "backend"] as const;
+  const out: Record<string, unknown> = { host: hostIdOf(n.connection) };
+  for (const f of fields) if (n[f] !== undefined) out[f] = n[f];
+  return out;
+}
+
+/** A stable resource ID: host plus a hash of the rule. */
+export function natId(hostId: string, n: NatInputs): string {
+  const hash = createHash("sha256").update(JSON.stringify(identityOf(n))).digest("hex").slice(0, 12);
+  return `${hostId}/nat/${n.kind}-${hash}`;
+}
+
+const ports = (p: PortRange, sep: string) => (p.from === p.to ? String(p.from) : `${p.from}${sep}${p.to}`);
+
+/** The iptables rules (nat table) that implement the spec, each tagged with `-m comment --comment TAG`. */
+export function natRules(n: NatInputs, tag: string): IptRule[] {
+  const comment = ["-m", "comment", "--comment", tag];
+  const post = HOSTNET_CHAINS.POSTROUTING;
+  if (n.kind === "masquerade") {
+    const oif = n.outInterface ? ["-o", n.outInterface] : n.notOutInterface ? ["!", "-o", n.notOutInterface] : [];
+    return [{ chain: post, spec: ["-s", n.source as string, ...oif, ...comment, "-j", "MASQUERADE"] }];
+  }
+  if (n.kind === "snat") return [{ chain: post, spec: ["-s", n.source as string, ...comment, "-j", "SNAT", "--to-source", n.toSource as string] }];
+  const hp = n.hostPort as PortRange;
+  const tp = n.toPort as PortRange;
+  const dest = `${n.toIp}:${ports(tp, "-")}`;
+  const match = n.hostIp ? ["-d", `${n.hostIp}/32`] : ["-m", "addrtype", "--dst-type", "LOCAL"];
+  const proto = ["-p", n.protocol as string];
+  const rules: IptRule[] = [
+    { chain: HOSTNET_CHAINS.PREROUTING, spec: [...proto, ...match, ...(n.inInterface ? ["-i", n.inInterface] : []), "--dport", ports(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] },
+  ];
+  if (!n.inInterface) rules.push({ chain: HOSTNET_CHAINS.OUTPUT, spec: [...proto, ...match, "--dport", ports(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] });
+  if (n.hairpinSource) {
+    rules.push({ chain: post, spec: ["-s", n.hairpinSource, "-d", `${n.toIp}/32`, ...proto, "--dport", ports(tp, ":"), "-m", "conntrack", "--ctstate", "DNAT", ...comment, "-j", "MASQUERADE"] });
+  }
+  return rules;
+}
+
+/** The built-in chains whose jumps the rules need. */
+export function builtinsOf(rules: readonly IptRule[]): BuiltinChain[] {
+  return (Object.keys(HOSTNET_CHAINS) as BuiltinChain[]).filter((b) => rules.some((r) => r.chain === HOSTNET_CHAINS[b]));
+}
+
+/** Diff policy: every field of the rule is identity (replace, create first); credentials and lost rules/jumps update in place. */
+export function diffNat(olds: Partial<NatOutputs>, news: NatInputs): { changes: boolean; replaces: string[] } {
+  const o = olds as NatInputs;
+  const before = olds.connection ? identityOf(o) : {};
+  const after = identityOf(news);
+  const replaces = Object.keys({ ...before, ...after }).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  const credentials = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+  return { changes: replaces.length > 0 || credentials || olds.intact === false, replaces };
+}
+
+/** Key of a published port, for duplicate detection: `host tcp ip:port-range`. */
+export function publishedKey(n: NatInputs): string | undefined {
+  if (n.kind !== "dnat" || !n.hostPort) return undefined;
+  return `${hostIdOf(n.connection)} ${n.protocol} ${n.hostIp ?? "*"}:${ports(n.hostPort, "-")}`;
+}
