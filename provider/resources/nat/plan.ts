@@ -76,7 +76,8 @@ export function normalizeNat(raw: Record<string, unknown>): NatInputs {
     out.hostPort = parsePortRange(raw.hostPort, "hostPort");
     if (raw.hostIp !== undefined) out.hostIp = ipv4Only(parseIp(raw.hostIp, "hostIp"), "hostIp");
     if (typeof raw.to !== "string") throw new ValidationError("to", `expected address:port such as 172.16.0.2:80, got ${JSON.stringify(raw.to)}`);
-    const m = /^([^:]+)(?::(.+))?$/.exec(raw.to);
+    // 172.16.0.2, 172.16.0.2:80, 172.16.0.2:9000-9005, [fd00::2]:80, fd00::2
+    const m = /^\[([^\]]+)\](?::(.+))?$/.exec(raw.to) ?? ((raw.to.match(/:/g) ?? []).length > 1 ? [raw.to, raw.to] : /^([^:]+)(?::(.+))?$/.exec(raw.to));
     out.toIp = ipv4Only(parseIp(m?.[1], "to"), "to");
     out.toPort = m?.[2] === undefined ? { ...out.hostPort } : parsePortRange(/^\d+$/.test(m[2]) ? Number(m[2]) : m[2], "to");
     const hostSpan = out.hostPort.to - out.hostPort.from;

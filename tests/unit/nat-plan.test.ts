@@ -1,0 +1,82 @@
+import { strict as assert } from "node:assert";
+import { diffNat, natId, natRules, normalizeNat, parsePortRange } from "../../provider/resources/nat/plan";
+import { NatOutputs } from "../../provider/resources/nat/args";
+import { IptablesBackend } from "../../provider/resources/nat/backend";
+import { commentOf, countRules, parseSave, restoreScript } from "../../provider/linux/iptables";
+
+const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
+const TAG = "hostnet:h/nat/x";
+
+describe("unit: NatRule validation, rules and diff", () => {
+  it("validates per kind with the field and what was expected", () => {
+    assert.throws(() => normalizeNat({ connection: conn, kind: "nat" }), /kind: expected masquerade, snat or dnat/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "masquerade" }), /source: a masquerade rule needs the source subnet/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8", hostPort: 80 }), /hostPort: not used by a masquerade rule/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "sctp", hostPort: 80, to: "10.0.0.2" }), /protocol: expected tcp or udp/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 0, to: "10.0.0.2" }), /hostPort: expected a port 1-65535, got 0/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: "90-80", to: "10.0.0.2" }), /hostPort: range 90-80 is not ordered/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: "80-82", to: "10.0.0.2:90-91" }), /to: the port range 90-91 must be one port or as long as hostPort 80-82/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 80, to: "fd00::2" }), /to: IPv6 NAT is not supported yet/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "snat", source: "10.0.0.0/8" }), /toSource: an snat rule needs toSource/);
+    assert.deepEqual(parsePortRange("9000-9005", "p"), { from: 9000, to: 9005 });
+  });
+
+  it("canonicalises the source subnet", () => {
+    assert.equal(normalizeNat({ connection: conn, kind: "masquerade", source: "172.16.0.1/16" }).source, "172.16.0.0/16");
+  });
+
+  it("masquerade: one POSTROUTING rule", () => {
+    assert.deepEqual(natRules(normalizeNat({ connection: conn, kind: "masquerade", source: "172.16.0.0/16", notOutInterface: "br0" }), TAG), [
+      { chain: "HOSTNET-POSTROUTING", spec: ["-s", "172.16.0.0/16", "!", "-o", "br0", "-m", "comment", "--comment", TAG, "-j", "MASQUERADE"] },
+    ]);
+  });
+
+  it("snat: one POSTROUTING rule", () => {
+    assert.deepEqual(natRules(normalizeNat({ connection: conn, kind: "snat", source: "172.16.0.0/16", toSource: "192.0.2.10" }), TAG), [
+      { chain: "HOSTNET-POSTROUTING", spec: ["-s", "172.16.0.0/16", "-m", "comment", "--comment", TAG, "-j", "SNAT", "--to-source", "192.0.2.10"] },
+    ]);
+  });
+
+  it("dnat: PREROUTING and OUTPUT for local destinations, and the hairpin masquerade", () => {
+    const rules = natRules(normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.2:80", hairpinSource: "172.16.0.0/16" }), TAG);
+    const dnat = ["-p", "tcp", "-m", "addrtype", "--dst-type", "LOCAL", "--dport", "8080", "-m", "comment", "--comment", TAG, "-j", "DNAT", "--to-destination", "172.16.0.2:80"];
+    assert.deepEqual(rules, [
+      { chain: "HOSTNET-PREROUTING", spec: dnat },
+      { chain: "HOSTNET-OUTPUT", spec: dnat },
+      { chain: "HOSTNET-POSTROUTING", spec: ["-s", "172.16.0.0/16", "-d", "172.16.0.2/32", "-p", "tcp", "--dport", "80", "-m", "conntrack", "--ctstate", "DNAT", "-m", "comment", "--comment", TAG, "-j", "MASQUERADE"] },
+    ]);
+  });
+
+  it("dnat: a range to one host IP from one interface has no OUTPUT rule", () => {
+    const rules = natRules(normalizeNat({ connection: conn, kind: "dnat", protocol: "udp", hostPort: "9000-9005", hostIp: "192.0.2.1", to: "172.16.0.2", inInterface: "eth1" }), TAG);
+    assert.deepEqual(rules, [{ chain: "HOSTNET-PREROUTING", spec: ["-p", "udp", "-d", "192.0.2.1/32", "-i", "eth1", "--dport", "9000:9005", "-m", "comment", "--comment", TAG, "-j", "DNAT", "--to-destination", "172.16.0.2:9000-9005"] }]);
+  });
+
+  it("every field is identity; new credentials or lost rules update in place", () => {
+    const n = normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.2:80" });
+    const olds = { ...n, hostId: "10.0.0.5:22", tag: TAG, flavor: "nft", intact: true } as NatOutputs;
+    assert.deepEqual(diffNat(olds, n), { changes: false, replaces: [] });
+    assert.deepEqual(diffNat(olds, normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8081, to: "172.16.0.2:80" })).replaces, ["hostPort"]);
+    assert.deepEqual(diffNat(olds, normalizeNat({ connection: { ...conn, privateKey: "k" }, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.2:80" })), { changes: true, replaces: [] });
+    assert.deepEqual(diffNat({ ...olds, intact: false }, n), { changes: true, replaces: [] });
+    assert.match(natId("10.0.0.5:22", n), /^10\.0\.0\.5:22\/nat\/dnat-[0-9a-f]{12}$/);
+    assert.equal(natId("10.0.0.5:22", n), natId("10.0.0.5:22", normalizeNat({ connection: { ...conn, privateKey: "k" }, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.2:80" })), "credentials are not identity");
+  });
+
+  it("iptables-restore script, save parsing and comments", () => {
+    const rules = natRules(normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8" }), TAG);
+    assert.equal(restoreScript("-A", rules), `*nat\n-A HOSTNET-POSTROUTING -s 10.0.0.0/8 -m comment --comment ${TAG} -j MASQUERADE\nCOMMIT\n`);
+    const save = ["# Generated", "*nat", ":PREROUTING ACCEPT [0:0]", ":HOSTNET-POSTROUTING - [0:0]", "-A POSTROUTING -j HOSTNET-POSTROUTING", `-A HOSTNET-POSTROUTING -s 10.0.0.0/8 -m comment --comment "${TAG}" -j MASQUERADE`, "COMMIT"].join("\n");
+    assert.deepEqual(parseSave(save).chains, ["PREROUTING", "HOSTNET-POSTROUTING"]);
+    assert.equal(countRules(save), 2);
+    assert.equal(commentOf(parseSave(save).rules[1]), TAG);
+  });
+
+  it("the iptables backend plans only the missing chains and jumps, each with its undo", () => {
+    const b = new IptablesBackend("legacy");
+    const rules = natRules(normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8" }), TAG);
+    const steps = b.planChains({ chains: [], jumps: [], tagged: new Map(), ourRules: 0 }, rules);
+    assert.deepEqual(steps.map((s) => s.argv.join(" ")), ["iptables-legacy -w -t nat -N HOSTNET-POSTROUTING", "iptables-legacy -w -t nat -I POSTROUTING 1 -j HOSTNET-POSTROUTING"]);
+    assert.deepEqual(b.planChains({ chains: ["HOSTNET-POSTROUTING"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1 }, rules), []);
+  });
+});
