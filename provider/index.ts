@@ -12,3 +12,8 @@ export { CommandError, ConnectionError, HostnetError, ValidationError } from "./
 export { StepError } from "./resources/common/steps";
 export { Runner, RunOptions, RunResult } from "./host/runner";
 export { runnerFor } from "./host";
+export { Topology, TopologyArgs, HostInventory } from "./topology/topology";
+export { loadSpec, parseSpec } from "./spec/load";
+export { SpecError, SpecProblem, formatProblem } from "./spec/errors";
+export { Spec, LoadedSpec } from "./spec/types";
+export { toMermaid, toDot } from "./topology/graph";

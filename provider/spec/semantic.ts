@@ -1,0 +1,187 @@
+/**
+ * The semantic pass: what JSON Schema cannot say. References resolve, names
+ * are unique per host, addresses parse and sit inside their bridge's subnet,
+ * gateways inside the interface's subnet, no duplicate address per bridge, no
+ * overlapping bridge subnets per host, no port published twice. Pure: returns
+ * every problem with its data path.
+ */
+import * as ipaddr from "ipaddr.js";
+import { parseCidr, parseIp } from "../linux/names";
+import { parsePortRange } from "../resources/nat/plan";
+import { DataPath } from "./locate";
+import { BridgeSpec, ContainerSpec, Spec } from "./types";
+
+/** A semantic problem at a data path. */
+export interface PathProblem {
+  readonly path: DataPath;
+  readonly message: string;
+  /** Point at the key rather than the value. */
+  readonly atKey?: boolean;
+}
+
+interface Net {
+  family: 4 | 6;
+  addr: ipaddr.IPv4 | ipaddr.IPv6;
+  prefix: number;
+  text: string;
+}
+
+function net(text: string): Net | undefined {
+  try {
+    const c = parseCidr(text, "x");
+    return { family: c.family, addr: ipaddr.parse(c.address), prefix: c.prefix, text: c.text };
+  } catch {
+    return undefined;
+  }
+}
+
+function inside(ip: ipaddr.IPv4 | ipaddr.IPv6, n: Net): boolean {
+  return ip.kind() === n.addr.kind() && ip.match(n.addr, n.prefix);
+}
+
+function overlap(a: Net, b: Net): boolean {
+  if (a.family !== b.family) return false;
+  const p = Math.min(a.prefix, b.prefix);
+  return a.addr.match(b.addr, p);
+}
+
+/** Checks a schema-valid spec and returns every semantic problem. */
+export function semanticProblems(spec: Spec): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const add = (path: DataPath, message: string, atKey = false) => problems.push({ path, message, atKey });
+  const hosts = new Set(Object.keys(spec.hosts));
+  const hostRef = (path: DataPath, h: string) => {
+    if (!hosts.has(h)) add(path, `unknown host "${h}"; expected one of: ${[...hosts].join(", ")}`);
+    return hosts.has(h);
+  };
+
+  for (const [name, h] of Object.entries(spec.hosts)) {
+    const kinds = [h.host !== undefined, h.local === true, h.netns !== undefined].filter(Boolean).length;
+    if (kinds !== 1) add(["hosts", name], "expected exactly one of host (SSH), local: true or netns");
+    if (h.host !== undefined && !h.hostKey && !h.knownHostsFile && h.insecureIgnoreHostKey !== true) {
+      add(["hosts", name], "the SSH host key must be verified: set hostKey or knownHostsFile (or insecureIgnoreHostKey: true for a throw-away host)");
+    }
+    const secrets = [h.privateKeyFile, h.privateKeyEnv, h.privateKeyConfig].filter((x) => x !== undefined).length;
+    if (secrets > 1) add(["hosts", name], "give at most one of privateKeyFile, privateKeyEnv, privateKeyConfig");
+  }
+
+  // Bridges: unique names per host, parsable addresses, no overlapping subnets per host.
+  const bridges = new Map<string, { spec: BridgeSpec; index: number; nets: Net[] }>();
+  (spec.bridges ?? []).forEach((b, i) => {
+    if (!hostRef(["bridges", i, "host"], b.host)) return;
+    const key = `${b.host}/${b.name}`;
+    if (bridges.has(key)) add(["bridges", i, "name"], `bridge ${b.name} is declared twice on host ${b.host} (first at bridges[${bridges.get(key)?.index}])`);
+    const nets: Net[] = [];
+    (b.addresses ?? []).forEach((a, j) => {
+      const n = net(a);
+      if (!n) add(["bridges", i, "addresses", j], `expected an address with prefix such as 172.16.0.1/16, got "${a}"`);
+      else nets.push(n);
+    });
+    for (const [otherKey, other] of bridges) {
+      if (!otherKey.startsWith(`${b.host}/`) || otherKey === key) continue;
+      for (const n of nets) for (const o of other.nets) if (overlap(n, o)) add(["bridges", i, "addresses"], `subnet ${n.text} overlaps ${o.text} of bridge ${other.spec.name} on host ${b.host}`);
+    }
+    if (!bridges.has(key)) bridges.set(key, { spec: b, index: i, nets });
+  });
+
+  // Containers: unique per host, interfaces on existing bridges with addresses inside their subnets.
+  const containers = new Map<string, { spec: ContainerSpec; index: number }>();
+  const ifnames = new Map<string, string>();
+  const addressesOnBridge = new Map<string, string>();
+  for (const b of bridges.values()) for (const n of b.nets) addressesOnBridge.set(`${b.spec.host}/${b.spec.name}/${n.addr.toString()}`, `bridge ${b.spec.name}`);
+  const claimIfname = (path: DataPath, host: string, container: string, ifname: string) => {
+    const key = `${host}/${container}/${ifname}`;
+    const prev = ifnames.get(key);
+    if (prev) add(path, `interface ${ifname} of container ${container} is declared twice (also at ${prev})`);
+    else ifnames.set(key, path.map(String).join("."));
+  };
+  (spec.containers ?? []).forEach((c, i) => {
+    if (!hostRef(["containers", i, "host"], c.host)) return;
+    const key = `${c.host}/${c.name}`;
+    if (containers.has(key)) add(["containers", i, "name"], `container ${c.name} is declared twice on host ${c.host} (first at containers[${containers.get(key)?.index}])`);
+    else containers.set(key, { spec: c, index: i });
+    if (c.docker !== undefined && c.netns !== undefined) add(["containers", i], "give docker or netns, not both");
+    (c.interfaces ?? []).forEach((itf, j) => {
+      const at: DataPath = ["containers", i, "interfaces", j];
+      claimIfname([...at, "ifname"], c.host, c.name, itf.ifname ?? "eth0");
+      const br = bridges.get(`${c.host}/${itf.bridge}`);
+      if (!br) {
+        add([...at, "bridge"], `unknown bridge "${itf.bridge}" on host ${c.host}`);
+        return;
+      }
+      const mine: Net[] = [];
+      (itf.addresses ?? []).forEach((a, k) => {
+        const n = net(a);
+        if (!n) return add([...at, "addresses", k], `expected an address with prefix such as 172.16.0.2/16, got "${a}"`);
+        mine.push(n);
+        if (br.nets.length > 0 && !br.nets.some((bn) => inside(n.addr, bn) && n.prefix === bn.prefix)) {
+          add([...at, "addresses", k], `${n.text} is not inside the subnet of bridge ${itf.bridge} (${br.nets.map((x) => x.text).join(", ")})`);
+        }
+        const dupKey = `${c.host}/${itf.bridge}/${n.addr.toString()}`;
+        const prev = addressesOnBridge.get(dupKey);
+        if (prev) add([...at, "addresses", k], `address ${n.addr.toString()} on bridge ${itf.bridge} is already used by ${prev}`);
+        else addressesOnBridge.set(dupKey, `container ${c.name}`);
+      });
+      if (itf.gateway !== undefined) {
+        let gw: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
+        try {
+          gw = ipaddr.parse(parseIp(itf.gateway, "gateway"));
+        } catch {
+          add([...at, "gateway"], `expected an IPv4 or IPv6 address, got "${itf.gateway}"`);
+        }
+        if (gw && !mine.some((n) => inside(gw as ipaddr.IPv4, n))) add([...at, "gateway"], `gateway ${itf.gateway} is not inside the subnet of the interface's addresses (${mine.map((x) => x.text).join(", ") || "none"})`);
+      }
+    });
+  });
+
+  (spec.links ?? []).forEach((l, i) => {
+    if (!hostRef(["links", i, "host"], l.host)) return;
+    for (const end of ["a", "b"] as const) {
+      const e = l[end];
+      if (!containers.has(`${l.host}/${e.container}`)) add(["links", i, end, "container"], `unknown container "${e.container}" on host ${l.host}`);
+      claimIfname(["links", i, end, "ifname"], l.host, e.container, e.ifname ?? "eth0");
+      e.addresses.forEach((a, k) => {
+        if (!net(a)) add(["links", i, end, "addresses", k], `expected an address with prefix such as 10.0.0.1/32, got "${a}"`);
+      });
+    }
+    if (l.a.container === l.b.container) add(["links", i, "b", "container"], "a link joins two different containers");
+  });
+
+  (spec.nat?.masquerade ?? []).forEach((m, i) => {
+    if (!hostRef(["nat", "masquerade", i, "host"], m.host)) return;
+    const br = bridges.get(`${m.host}/${m.bridge}`);
+    if (!br) add(["nat", "masquerade", i, "bridge"], `unknown bridge "${m.bridge}" on host ${m.host}`);
+    else if (!br.nets.some((n) => n.family === 4)) add(["nat", "masquerade", i, "bridge"], `bridge ${m.bridge} has no IPv4 subnet to masquerade`);
+  });
+
+  const published: { host: string; proto: string; ip: string; from: number; to: number; index: number }[] = [];
+  (spec.nat?.publish ?? []).forEach((p, i) => {
+    if (!hostRef(["nat", "publish", i, "host"], p.host)) return;
+    const c = containers.get(`${p.host}/${p.container}`);
+    if (!c) add(["nat", "publish", i, "container"], `unknown container "${p.container}" on host ${p.host}`);
+    else if (!publishTarget(c.spec)) add(["nat", "publish", i, "container"], `container ${p.container} has no IPv4 address on a bridge to publish to`);
+    let range;
+    try {
+      range = parsePortRange(p.hostPort, "hostPort");
+    } catch (e) {
+      return add(["nat", "publish", i, "hostPort"], (e as Error).message.replace(/^hostPort: /, ""));
+    }
+    const proto = p.protocol ?? "tcp";
+    const ip = p.hostIp ?? "*";
+    const clash = published.find((q) => q.host === p.host && q.proto === proto && (q.ip === ip || q.ip === "*" || ip === "*") && q.from <= range.to && range.from <= q.to);
+    if (clash) add(["nat", "publish", i, "hostPort"], `${proto} port ${p.hostPort} on host ${p.host} is already published by nat.publish[${clash.index}]`);
+    published.push({ host: p.host, proto, ip, from: range.from, to: range.to, index: i });
+  });
+  return problems;
+}
+
+/** The address and bridge a published port goes to: the container's first IPv4 address on a bridge. */
+export function publishTarget(c: ContainerSpec): { ip: string; bridge: string } | undefined {
+  for (const itf of c.interfaces ?? []) {
+    for (const a of itf.addresses ?? []) {
+      const n = net(a);
+      if (n && n.family === 4) return { ip: n.addr.toString(), bridge: itf.bridge };
+    }
+  }
+  return undefined;
+}

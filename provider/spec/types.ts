@@ -1,0 +1,97 @@
+/** The typed form of a spec file (what the schema allows, after validation). */
+
+/** How to reach a host; secrets only by reference. */
+export interface HostSpec {
+  host?: string;
+  port?: number;
+  user?: string;
+  hostKey?: string;
+  knownHostsFile?: string;
+  insecureIgnoreHostKey?: boolean;
+  privateKeyFile?: string;
+  privateKeyEnv?: string;
+  privateKeyConfig?: string;
+  passwordEnv?: string;
+  sudo?: boolean;
+  local?: boolean;
+  netns?: string;
+}
+
+/** A bridge on a host. */
+export interface BridgeSpec {
+  host: string;
+  name: string;
+  addresses?: string[];
+  mtu?: number;
+  stp?: boolean;
+}
+
+/** A route inside a container. */
+export interface RouteSpec {
+  to: string;
+  via?: string;
+}
+
+/** A container interface on a bridge. */
+export interface InterfaceSpec {
+  bridge: string;
+  ifname?: string;
+  addresses?: string[];
+  gateway?: string;
+  routes?: RouteSpec[];
+  mtu?: number;
+}
+
+/** A container and its interfaces. */
+export interface ContainerSpec {
+  host: string;
+  name: string;
+  docker?: string;
+  netns?: string;
+  interfaces?: InterfaceSpec[];
+}
+
+/** One end of a point-to-point link. */
+export interface LinkEndSpec {
+  container: string;
+  ifname?: string;
+  addresses: string[];
+}
+
+/** A point-to-point link. */
+export interface LinkSpec {
+  host: string;
+  a: LinkEndSpec;
+  b: LinkEndSpec;
+}
+
+/** MASQUERADE of a bridge's subnet. */
+export interface MasqueradeSpec {
+  host: string;
+  bridge: string;
+}
+
+/** A published port. */
+export interface PublishSpec {
+  host: string;
+  container: string;
+  protocol?: "tcp" | "udp";
+  hostPort: number | string;
+  port?: number;
+  hostIp?: string;
+}
+
+/** A whole spec file. */
+export interface Spec {
+  hosts: Record<string, HostSpec>;
+  bridges?: BridgeSpec[];
+  containers?: ContainerSpec[];
+  links?: LinkSpec[];
+  nat?: { masquerade?: MasqueradeSpec[]; publish?: PublishSpec[] };
+}
+
+/** A loaded spec: the data and where it came from. */
+export interface LoadedSpec {
+  readonly file: string;
+  readonly spec: Spec;
+}

@@ -1,0 +1,143 @@
+/**
+ * Spec → the resources to declare, per host, with stable names and their
+ * dependencies. Pure: the Topology component turns this plan into resources,
+ * and graph/preview use it to label things.
+ */
+import * as ipaddr from "ipaddr.js";
+import { parseCidr } from "../linux/names";
+import { linkVethNames, vethNames } from "../spec/names";
+import { publishTarget } from "../spec/semantic";
+import { Spec } from "../spec/types";
+
+/** A bridge to declare. */
+export interface PlannedBridge {
+  readonly kind: "bridge";
+  readonly host: string;
+  readonly resourceName: string;
+  readonly name: string;
+  readonly addresses: string[];
+  readonly mtu?: number;
+  readonly stp?: boolean;
+}
+
+/** A veth pair plus the attachment(s) of its container end(s). */
+export interface PlannedAttachment {
+  readonly container: string;
+  readonly target: { docker: string } | { netns: string };
+  /** Which end of the pair goes in: `peer` for bridge interfaces, `name`/`peer` for link ends. */
+  readonly end: "name" | "peer";
+  readonly ifname: string;
+  readonly addresses: string[];
+  readonly gateway?: string;
+  readonly routes: { to: string; via?: string }[];
+  readonly mtu?: number;
+  readonly resourceName: string;
+}
+
+/** A veth pair (on a bridge, or a point-to-point link) and what is attached to it. */
+export interface PlannedVeth {
+  readonly kind: "veth";
+  readonly host: string;
+  readonly resourceName: string;
+  readonly name: string;
+  readonly peerName: string;
+  readonly bridge?: string;
+  readonly attachments: PlannedAttachment[];
+}
+
+/** A NAT rule. */
+export interface PlannedNat {
+  readonly kind: "nat";
+  readonly host: string;
+  readonly resourceName: string;
+  readonly rule:
+    | { kind: "masquerade"; source: string; notOutInterface: string }
+    | { kind: "dnat"; protocol: "tcp" | "udp"; hostPort: number | string; hostIp?: string; to: string; hairpinSource: string };
+  /** Resource names this rule must wait for. */
+  readonly after: string[];
+}
+
+/** Everything to declare on one host. */
+export interface HostPlan {
+  readonly host: string;
+  readonly bridges: PlannedBridge[];
+  readonly veths: PlannedVeth[];
+  readonly nat: PlannedNat[];
+}
+
+function ipv4Subnet(addresses: readonly string[] | undefined): string | undefined {
+  for (const a of addresses ?? []) {
+    const c = parseCidr(a, "address");
+    if (c.family === 4) return `${ipaddr.IPv4.networkAddressFromCIDR(c.text).toString()}/${c.prefix}`;
+  }
+  return undefined;
+}
+
+const hostRoute = (cidr: string) => {
+  const c = parseCidr(cidr, "address");
+  return `${c.address}/${c.family === 4 ? 32 : 128}`;
+};
+
+/** Plans every host of a (checked) spec. Resource names are `host.kind.name…`, so editing one entry does not rename others. */
+export function planTopology(spec: Spec): HostPlan[] {
+  const plans = new Map<string, HostPlan>();
+  const plan = (h: string) => {
+    let p = plans.get(h);
+    if (!p) plans.set(h, (p = { host: h, bridges: [], veths: [], nat: [] }));
+    return p;
+  };
+  for (const h of Object.keys(spec.hosts)) plan(h);
+  const bridgeAddrs = new Map<string, string[]>();
+  for (const b of spec.bridges ?? []) {
+    bridgeAddrs.set(`${b.host}/${b.name}`, b.addresses ?? []);
+    plan(b.host).bridges.push({ kind: "bridge", host: b.host, resourceName: `${b.host}.bridge.${b.name}`, name: b.name, addresses: b.addresses ?? [], ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) });
+  }
+  const targets = new Map<string, { docker: string } | { netns: string }>();
+  for (const c of spec.containers ?? []) {
+    const target = c.netns ? { netns: c.netns } : { docker: c.docker ?? c.name };
+    targets.set(`${c.host}/${c.name}`, target);
+    for (const itf of c.interfaces ?? []) {
+      const ifname = itf.ifname ?? "eth0";
+      const names = vethNames(c.host, c.name, ifname);
+      const base = `${c.host}.${c.name}.${ifname}`;
+      plan(c.host).veths.push({
+        kind: "veth", host: c.host, resourceName: `${base}.veth`, ...names, bridge: itf.bridge,
+        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), routes: itf.routes ?? [], ...(itf.mtu ? { mtu: itf.mtu } : {}), resourceName: base }],
+      });
+    }
+  }
+  for (const l of spec.links ?? []) {
+    const aIf = l.a.ifname ?? "eth0";
+    const bIf = l.b.ifname ?? "eth0";
+    const names = linkVethNames(l.host, l.a.container, aIf, l.b.container, bIf);
+    const base = `${l.host}.link.${l.a.container}.${aIf}-${l.b.container}.${bIf}`;
+    const target = (c: string) => targets.get(`${l.host}/${c}`) ?? { docker: c };
+    plan(l.host).veths.push({
+      kind: "veth", host: l.host, resourceName: `${base}.veth`, ...names,
+      attachments: [
+        { container: l.a.container, target: target(l.a.container), end: "name", ifname: aIf, addresses: l.a.addresses, routes: l.b.addresses.map((a) => ({ to: hostRoute(a) })), resourceName: `${base}.a` },
+        { container: l.b.container, target: target(l.b.container), end: "peer", ifname: bIf, addresses: l.b.addresses, routes: l.a.addresses.map((a) => ({ to: hostRoute(a) })), resourceName: `${base}.b` },
+      ],
+    });
+  }
+  for (const m of spec.nat?.masquerade ?? []) {
+    const source = ipv4Subnet(bridgeAddrs.get(`${m.host}/${m.bridge}`));
+    if (!source) continue;
+    plan(m.host).nat.push({ kind: "nat", host: m.host, resourceName: `${m.host}.masquerade.${m.bridge}`, rule: { kind: "masquerade", source, notOutInterface: m.bridge }, after: [`${m.host}.bridge.${m.bridge}`] });
+  }
+  for (const p of spec.nat?.publish ?? []) {
+    const c = (spec.containers ?? []).find((x) => x.host === p.host && x.name === p.container);
+    const t = c && publishTarget(c);
+    if (!c || !t) continue;
+    const hairpinSource = ipv4Subnet(bridgeAddrs.get(`${p.host}/${t.bridge}`)) ?? `${t.ip}/32`;
+    const port = p.port ?? (typeof p.hostPort === "number" ? p.hostPort : undefined);
+    const protocol = p.protocol ?? "tcp";
+    const attachment = (c.interfaces ?? []).find((i) => i.bridge === t.bridge);
+    plan(p.host).nat.push({
+      kind: "nat", host: p.host, resourceName: `${p.host}.publish.${p.container}.${protocol}.${p.hostPort}`,
+      rule: { kind: "dnat", protocol, hostPort: p.hostPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), to: port === undefined ? t.ip : `${t.ip}:${port}`, hairpinSource },
+      after: [`${p.host}.${p.container}.${attachment?.ifname ?? "eth0"}`],
+    });
+  }
+  return [...plans.values()];
+}

@@ -1,0 +1,92 @@
+/** The `Topology` component: a spec turned into resources across hosts. */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Connection } from "../host/connection";
+import { Bridge } from "../resources/bridge";
+import { ContainerAttachment } from "../resources/attachment";
+import { NatRule } from "../resources/nat";
+import { VethPair } from "../resources/veth";
+import { LoadedSpec, Spec } from "../spec/types";
+import { connectionFor } from "./connections";
+import { HostPlan, planTopology } from "./plan";
+
+/** Inputs of a {@link Topology}. */
+export interface TopologyArgs {
+  /** A spec from `loadSpec(path)` (or a spec object, checked by the caller). */
+  spec: LoadedSpec | Spec;
+  /** Connections by host name; they take precedence over the spec's host entries (which carry no secrets). */
+  connections?: Record<string, pulumi.Input<Connection>>;
+}
+
+/** What a host ends up with. */
+export interface HostInventory {
+  bridges: string[];
+  /** container → ifname → addresses. */
+  containers: Record<string, Record<string, string[]>>;
+  /** `tcp 8080 -> 172.16.0.2:80` */
+  published: string[];
+  masqueraded: string[];
+}
+
+function isLoaded(s: LoadedSpec | Spec): s is LoadedSpec {
+  return "file" in s && "spec" in s;
+}
+
+/** The inventory of one host's plan. */
+export function inventoryOf(p: HostPlan): HostInventory {
+  const containers: Record<string, Record<string, string[]>> = {};
+  for (const v of p.veths) for (const a of v.attachments) (containers[a.container] ??= {})[a.ifname] = a.addresses;
+  return {
+    bridges: p.bridges.map((b) => b.name),
+    containers,
+    published: p.nat.flatMap((n) => (n.rule.kind === "dnat" ? [`${n.rule.protocol} ${n.rule.hostPort} -> ${n.rule.to}`] : [])),
+    masqueraded: p.nat.flatMap((n) => (n.rule.kind === "masquerade" ? [n.rule.source] : [])),
+  };
+}
+
+/**
+ * Every bridge, veth pair, attachment and NAT rule of a spec, on every host.
+ * Resource names derive from the spec (`node1.bridge.mybr0`,
+ * `node1.web.eth0`, …), so editing one entry touches only its resources.
+ * Hosts share no dependencies, so the engine provisions them in parallel.
+ */
+export class Topology extends pulumi.ComponentResource {
+  /** Per host: bridges, container interfaces and addresses, published ports. */
+  declare readonly inventory: pulumi.Output<Record<string, HostInventory>>;
+
+  constructor(name: string, args: TopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hostnet:index:Topology", name, {}, opts);
+    const spec = isLoaded(args.spec) ? args.spec.spec : args.spec;
+    const specDir = isLoaded(args.spec) ? path.dirname(path.resolve(args.spec.file)) : process.cwd();
+    const plans = planTopology(spec);
+    const inventory: Record<string, HostInventory> = {};
+    for (const p of plans) {
+      const connection = args.connections?.[p.host] ?? connectionFor(p.host, spec.hosts[p.host], specDir);
+      const byName = new Map<string, pulumi.Resource>();
+      const bridges = new Map<string, Bridge>();
+      for (const b of p.bridges) {
+        const r = new Bridge(b.resourceName, { connection, name: b.name, addresses: b.addresses, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) }, { parent: this });
+        bridges.set(b.name, r);
+        byName.set(b.resourceName, r);
+      }
+      for (const v of p.veths) {
+        const pair = new VethPair(v.resourceName, { connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: bridges.get(v.bridge)?.name ?? v.bridge } : {}) }, { parent: this });
+        byName.set(v.resourceName, pair);
+        for (const a of v.attachments) {
+          const att = new ContainerAttachment(a.resourceName, {
+            connection, container: a.target, interface: a.end === "peer" ? pair.peerName : pair.name, ifname: a.ifname,
+            addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
+          }, { parent: this });
+          byName.set(a.resourceName, att);
+        }
+      }
+      for (const n of p.nat) {
+        const after = n.after.map((x) => byName.get(x)).filter((x): x is pulumi.Resource => x !== undefined);
+        new NatRule(n.resourceName, { connection, ...n.rule }, { parent: this, dependsOn: after });
+      }
+      inventory[p.host] = inventoryOf(p);
+    }
+    this.inventory = pulumi.output(inventory);
+    this.registerOutputs({ inventory: this.inventory });
+  }
+}
