@@ -1,50 +1,80 @@
 /**
- * The main job for a fresh machine: a sandbox test host (a network namespace
- * with its own sshd), a stack that creates the bridge `mybr0` on it over SSH
- * through the real engine, and the bridge as the host sees it. `destroy`
- * tears down the stack and the sandbox.
+ * The main job for a fresh machine: a sandbox SSH host (a network namespace
+ * with its own sshd), two `--net=none` containers, and `hostnet up` of the
+ * S1+S3 spec (examples/demo/network.yaml) on it through the real engine; then
+ * proof: the page fetched through the published port, and pings.
  *
  *   node dist/scripts/demo.js up | destroy
  */
-import { Stack } from "@pulumi/pulumi/automation";
-import { Bridge } from "../provider";
-import { runnerFor } from "../provider/host";
-import { closeAllSsh } from "../provider/host/ssh";
-import { tryRun } from "../tests/helpers/procs";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+import { main as hostnet } from "../bin/hostnet";
+import { TEST_IMAGE, ensureTestImage } from "../tests/helpers/docker";
+import { sh, tryRun } from "../tests/helpers/procs";
 import { TestHost } from "../tests/helpers/testhost";
 import { EXAMPLES } from "./example";
-import { removeSandbox, sandbox, sandboxStack } from "./sandbox";
+import { STATE, removeSandbox, sandbox, sandboxStack } from "./sandbox";
 
-async function stackFor(host: TestHost): Promise<Stack> {
-  const connection = host.connection();
-  return sandboxStack("hostnet-demo", async () => {
-    const br = new Bridge("mybr0", { connection, name: "mybr0", addresses: ["192.168.1.1/24", "fd00:1::1/64"], mtu: 1500 });
-    return { bridge: br.name, addresses: br.addresses, ifindex: br.ifindex };
-  });
+const REPO = path.resolve(__dirname, "..", "..");
+const TEMPLATE = path.join(REPO, "examples", "demo", "network.yaml");
+const SPEC = path.join(STATE, "network.yaml");
+const CONTAINERS = ["hostnet-demo-web", "hostnet-demo-client"];
+const cliOptions = ["--stack", "demo", "--backend", `file://${path.join(STATE, "backend")}`, "--work-dir", path.join(REPO, ".demo-work", "cli")];
+
+/** Writes the demo spec with the sandbox host's address, host key and client key. */
+function writeSpec(host: TestHost): void {
+  const doc = parseDocument(fs.readFileSync(TEMPLATE, "utf8"));
+  doc.setIn(["hosts", "sandbox", "host"], host.address);
+  doc.setIn(["hosts", "sandbox", "hostKey"], host.hostKey);
+  doc.setIn(["hosts", "sandbox", "privateKeyFile"], path.join(host.dir, "id_ed25519"));
+  fs.mkdirSync(STATE, { recursive: true });
+  fs.writeFileSync(SPEC, doc.toString());
 }
 
-async function up(): Promise<void> {
+async function step(what: string, argv: string[]): Promise<boolean> {
+  const r = await tryRun(argv);
+  const last = r.stdout.trim().split("\n").at(-1) ?? "";
+  console.log(`${r.exitCode === 0 ? "ok  " : "FAIL"} ${what}${last ? `: ${last}` : ""}`);
+  return r.exitCode === 0;
+}
+
+async function up(): Promise<number> {
   const host = await sandbox(true);
   if (!host) throw new Error("no sandbox host");
-  console.log(`==> sandbox host ${host.address} (namespace ${host.netns}), SSH host key pinned: ${host.hostKey.slice(0, 40)}…`);
-  const stack = await stackFor(host);
-  console.log("==> pulumi up");
-  const res = await stack.up({ onOutput: (s) => process.stdout.write(s), color: "never" });
-  console.log(`==> ${JSON.stringify(res.summary.resourceChanges)}`);
-  console.log(`==> ip -d addr show mybr0, run on the sandbox host over SSH:`);
-  const out = await runnerFor(host.connection()).run(["ip", "-d", "addr", "show", "mybr0"]);
-  process.stdout.write(out.stdout + out.stderr);
-  closeAllSsh();
-  console.log("\nTo tear it all down: bash scripts/demo.sh destroy");
+  console.log(`==> sandbox host ${host.address} (namespace ${host.netns}), SSH host key pinned`);
+  await ensureTestImage();
+  for (const c of CONTAINERS) {
+    const state = await tryRun(["docker", "inspect", "-f", "{{.State.Running}}", c]);
+    if (state.exitCode === 0 && state.stdout.trim() === "true") continue;
+    await tryRun(["docker", "rm", "-f", c]);
+    console.log(`==> docker run -d --name ${c} --net=none ${TEST_IMAGE} sleep 1d`);
+    await sh(["docker", "run", "-d", "--name", c, "--net=none", TEST_IMAGE, "sleep", "86400"]);
+  }
+  writeSpec(host);
+  console.log(`==> hostnet validate ${SPEC}`);
+  if ((await hostnet(["validate", SPEC])) !== 0) return 1;
+  console.log(`==> hostnet up ${SPEC} --yes`);
+  if ((await hostnet(["up", SPEC, "--yes", ...cliOptions])) !== 0) return 1;
+  await tryRun(["docker", "exec", "-d", CONTAINERS[0], "httpd", "-f", "-p", "80", "-h", "/www"]);
+  await new Promise((r) => setTimeout(r, 300));
+  console.log(`\nSpec: ${SPEC}\nTo tear it all down later: bash scripts/demo.sh destroy`);
+  console.log("\n==> proof");
+  let ok = true;
+  ok = (await step("hostnet-demo-client pings its gateway 172.16.0.1", ["docker", "exec", CONTAINERS[1], "ping", "-c", "1", "-W", "2", "172.16.0.1"])) && ok;
+  ok = (await step("hostnet-demo-client pings hostnet-demo-web 172.16.0.2", ["docker", "exec", CONTAINERS[1], "ping", "-c", "1", "-W", "2", "172.16.0.2"])) && ok;
+  ok = (await step(`hostnet-demo-client fetches http://${host.address}:8080/ (hairpin through the published port)`, ["docker", "exec", CONTAINERS[1], "timeout", "5", "wget", "-q", "-O", "-", `http://${host.address}:8080/`])) && ok;
+  ok = (await step(`the sandbox host fetches the page through the published port http://${host.address}:8080/`, ["ip", "netns", "exec", host.netns, "timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${host.address}:8080/`])) && ok;
+  return ok ? 0 : 1;
 }
 
-async function destroy(): Promise<void> {
+async function destroy(): Promise<number> {
   const host = await sandbox(false);
   if (host) {
-    const stack = await stackFor(host);
-    console.log("==> pulumi destroy");
-    await stack.destroy({ onOutput: (s) => process.stdout.write(s), color: "never" });
-    await stack.workspace.removeStack("sandbox");
+    if (fs.existsSync(SPEC)) {
+      console.log(`==> hostnet destroy ${SPEC} --yes`);
+      await hostnet(["destroy", SPEC, "--yes", ...cliOptions]);
+    }
     for (const [name, ex] of Object.entries(EXAMPLES)) {
       const s = await sandboxStack(name, async () => ex.program(host.connection()));
       if ((await s.workspace.listStacks()).some((st) => st.name === "sandbox" && (st.resourceCount ?? 0) > 0)) {
@@ -53,16 +83,19 @@ async function destroy(): Promise<void> {
       }
       for (const c of Object.values(ex.containers)) await tryRun(["docker", "rm", "-f", c]);
     }
-    closeAllSsh();
   } else {
     console.log("==> no sandbox host is running");
   }
+  for (const c of CONTAINERS) await tryRun(["docker", "rm", "-f", c]);
   await removeSandbox();
+  return 0;
 }
 
 const cmd = process.argv[2] ?? "up";
-(cmd === "up" ? up() : cmd === "destroy" ? destroy() : Promise.reject(new Error(`usage: demo.js up|destroy (got ${cmd})`))).catch((e: unknown) => {
-  closeAllSsh();
-  console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+(cmd === "up" ? up() : cmd === "destroy" ? destroy() : Promise.reject(new Error(`usage: demo.js up|destroy (got ${cmd})`))).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);
