@@ -45,10 +45,13 @@ function describe(e: ErrorObject): { path: DataPath; message: string; atKey: boo
       return { path: [...at, String(p.additionalProperty)], message: `unknown field "${p.additionalProperty}"; expected one of: ${Object.keys(parent.properties ?? {}).join(", ")}`, atKey: true };
     case "propertyNames":
       return { path: [...at, String(p.propertyName)], message: `invalid name "${p.propertyName}"`, atKey: true };
+    case "pattern":
+      if (e.propertyName !== undefined) {
+        return { path: [...at, e.propertyName], message: `expected ${parent.description ? lowerFirst(parent.description.replace(/\.$/, "")) : `a name matching ${p.pattern}`}, got ${JSON.stringify(e.propertyName)}`, atKey: true };
+      }
+      return { path: at, message: `expected ${parent.description ? lowerFirst(parent.description.replace(/\.$/, "")) : `a value matching ${p.pattern}`}, got ${got}`, atKey: false };
     case "type":
       return { path: at, message: `expected ${Array.isArray(p.type) ? p.type.join(" or ") : p.type}, got ${got}`, atKey: false };
-    case "pattern":
-      return { path: at, message: `expected ${parent.description ? lowerFirst(parent.description.replace(/\.$/, "")) : `a value matching ${p.pattern}`}, got ${got}`, atKey: at.length > 0 && e.schemaPath.includes("propertyNames") };
     case "minimum":
     case "maximum":
       return { path: at, message: `expected a number ${p.comparison} ${p.limit}, got ${got}`, atKey: false };
@@ -82,7 +85,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     const oneOfPaths = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
     for (const e of errors) {
       if (e.keyword !== "oneOf" && oneOfPaths.has(e.instancePath)) continue;
-      if (e.keyword === "if") continue;
+      if (e.keyword === "if" || (e.keyword === "propertyNames" && errors.some((x) => x.propertyName !== undefined && x.instancePath === e.instancePath))) continue;
       const d = describe(e);
       place(d.path, d.message, d.atKey);
     }

@@ -18,7 +18,9 @@ export function locate(doc: Document, lines: LineCounter, path: DataPath, atKey 
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
-      const target = last && atKey ? pair.key : (pair.value ?? pair.key);
+      // A problem with a whole block (a map or list value) is shown at its key, where a reader looks for it.
+      const block = isMap(pair.value) || isSeq(pair.value);
+      const target = last && (atKey || block) ? pair.key : (pair.value ?? pair.key);
       node = target;
       const r = (target as { range?: [number, number, number] } | null)?.range;
       if (r) offset = r[0];
