@@ -106,6 +106,13 @@ async function confirm(o: Options, what: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
+/** Top-level inputs that differ (dynamic providers cannot report a detailed diff, so the summary computes it). */
+function changedInputs(olds: Record<string, unknown> | undefined, news: Record<string, unknown> | undefined): string[] {
+  if (!olds || !news) return [];
+  const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
+  return [...keys].filter((k) => k !== "__provider" && JSON.stringify(olds[k]) !== JSON.stringify(news[k])).sort();
+}
+
 async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<void> {
   const steps: PreviewStep[] = [];
   await stack.preview({
@@ -113,7 +120,7 @@ async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<vo
     onOutput: (s) => process.stdout.write(s),
     onEvent: (e) => {
       const m = e.resourcePreEvent?.metadata;
-      if (m) steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs: m.diffs ?? [] });
+      if (m) steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs: m.diffs?.length ? m.diffs : changedInputs(m.old?.inputs, m.new?.inputs) });
     },
   });
   if (o.markdown) {

@@ -25,7 +25,8 @@ export function hostOfName(name: string, hosts: readonly string[]): string {
 export function previewMarkdown(specFile: string, spec: Spec, steps: readonly PreviewStep[]): string {
   const hosts = Object.keys(spec.hosts);
   const out: string[] = [`## hostnet preview: \`${specFile}\``, ""];
-  const mine = steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology"));
+  // A replacement shows as create-replacement + replace + delete-replaced; the summary keeps the one `replace` row.
+  const mine = steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced");
   const counts = (list: readonly PreviewStep[]) => {
     const c: Record<string, number> = {};
     for (const s of list) c[s.op] = (c[s.op] ?? 0) + 1;

@@ -1,0 +1,151 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { containerLinks } from "../helpers/container-ns";
+import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
+import { globalAddrs, linkAndAddrSnapshot, linkOf } from "../helpers/kernel";
+import { REPO_ROOT } from "../helpers/paths";
+import { sh, sleep, tryRun } from "../helpers/procs";
+import { requireRoot } from "../helpers/root";
+import { TestHost } from "../helpers/testhost";
+import { spawnCollect } from "../../provider/host/local";
+
+const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
+
+describe("integration: S6 — one spec, two SSH test hosts, through the hostnet CLI and the real engine", function () {
+  const hosts: TestHost[] = [];
+  const containers: string[] = [];
+  let dir = "";
+  let spec = "";
+  const names = { web1: "", cli1: "", web2: "", cli2: "" };
+  const beforeLinks: unknown[] = [];
+  const beforeIpt: string[] = [];
+
+  /** Runs the CLI in the test's directory (its state and work dir land there). */
+  const cli = async (...args: string[]) => {
+    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
+    if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+
+  function writeSpec(web2Address: string): void {
+    const [h1, h2] = hosts;
+    const host = (h: TestHost) => `{ host: "${h.address}", hostKey: "${h.hostKey}", privateKeyFile: "${path.join(h.dir, "id_ed25519")}" }`;
+    fs.writeFileSync(spec, `# S6: two hosts, each with its bridge, two containers and NAT
+hosts:
+  h1: ${host(h1)}
+  h2: ${host(h2)}
+bridges:
+  - { host: h1, name: hnbr-s6a, addresses: [172.21.0.1/16] }
+  - { host: h2, name: hnbr-s6b, addresses: [172.22.0.1/16] }
+containers:
+  - { host: h1, name: ${names.web1}, interfaces: [{ bridge: hnbr-s6a, addresses: [172.21.0.2/16], gateway: 172.21.0.1 }] }
+  - { host: h1, name: ${names.cli1}, interfaces: [{ bridge: hnbr-s6a, addresses: [172.21.0.3/16], gateway: 172.21.0.1 }] }
+  - { host: h2, name: ${names.web2}, interfaces: [{ bridge: hnbr-s6b, addresses: [${web2Address}], gateway: 172.22.0.1 }] }
+  - { host: h2, name: ${names.cli2}, interfaces: [{ bridge: hnbr-s6b, addresses: [172.22.0.3/16], gateway: 172.22.0.1 }] }
+nat:
+  masquerade:
+    - { host: h1, bridge: hnbr-s6a }
+    - { host: h2, bridge: hnbr-s6b }
+  publish:
+    - { host: h1, container: ${names.web1}, hostPort: 8080, port: 80 }
+    - { host: h2, container: ${names.web2}, hostPort: 8080, port: 80 }
+`);
+  }
+
+  before(async () => {
+    requireRoot();
+    hosts.push(await TestHost.create("s6a"), await TestHost.create("s6b"));
+    for (const k of Object.keys(names) as (keyof typeof names)[]) {
+      names[k] = await runContainer(`s6${k}`);
+      containers.push(names[k]);
+    }
+    fs.mkdirSync(path.join(REPO_ROOT, ".test-work"), { recursive: true });
+    dir = fs.mkdtempSync(path.join(REPO_ROOT, ".test-work", "s6-"));
+    spec = path.join(dir, "network.yaml");
+    writeSpec("172.22.0.2/16");
+    for (const h of hosts) {
+      beforeLinks.push(await linkAndAddrSnapshot(h));
+      beforeIpt.push(await h.exec(["iptables-nft-save", "-t", "nat"]).then((s) => s.split("\n").filter((l) => !l.startsWith("#")).join("\n")));
+    }
+  });
+  after(async () => {
+    if (dir && fs.existsSync(path.join(dir, ".hostnet"))) await tryRun(["sh", "-c", 'cd "$1" && exec node "$2" destroy "$3" --yes', "sh", dir, CLI, spec]);
+    await removeContainers(containers);
+    for (const h of hosts) await h.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("hostnet validate and graph describe both hosts without contacting them", async () => {
+    const accepted = hosts.map((h) => h.acceptedConnections());
+    assert.match(await cli("validate", spec), /valid — 2 host\(s\), 2 bridge\(s\), 4 container\(s\), 0 link\(s\), 4 NAT rule\(s\)/);
+    const mermaid = await cli("graph", spec);
+    for (const want of ['subgraph host_h1["host h1"]', 'subgraph host_h2["host h2"]', "h1_br_hnbr_s6a", "h2_br_hnbr_s6b", `h2_c_${names.web2.replace(/-/g, "_")} ---|"eth0 172.22.0.2/16"| h2_br_hnbr_s6b`, 'h1_port_tcp_8080 -->|"dnat 172.21.0.2:80"|']) {
+      assert.ok(mermaid.includes(want), `graph lacks ${want}`);
+    }
+    assert.match(await cli("graph", spec, "--format", "dot"), /subgraph cluster_h2 \{/);
+    assert.deepEqual(hosts.map((h) => h.acceptedConnections()), accepted);
+  });
+
+  it("one `hostnet up` provisions both hosts; traffic works on each", async () => {
+    const accepted = hosts.map((h) => h.acceptedConnections());
+    const out = await cli("up", spec, "--yes");
+    assert.match(out, /\+ 16 created/);
+    assert.deepEqual(hosts.map((h, i) => h.acceptedConnections() - accepted[i]), [1, 1], "one SSH connection per host");
+    await sh(["docker", "exec", "-d", names.web1, "httpd", "-f", "-p", "80", "-h", "/www"]);
+    await sh(["docker", "exec", "-d", names.web2, "httpd", "-f", "-p", "80", "-h", "/www"]);
+    await sleep(300);
+    assert.equal((await dockerExec(names.cli1, ["ping", "-c", "1", "-W", "2", "172.21.0.2"])).exitCode, 0, "h1: cli1 pings web1");
+    assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.2"])).exitCode, 0, "h2: cli2 pings web2");
+    for (const h of hosts) assert.equal(await h.exec(["timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${h.address}:8080/`]), "hello from hostnet\n", `${h.netns}: the published port serves the page`);
+  });
+
+  it("a second preview shows no changes on either host (Markdown summary)", async () => {
+    const md = path.join(dir, "preview.md");
+    await cli("preview", spec, "--markdown", md);
+    const text = fs.readFileSync(md, "utf8");
+    assert.match(text, /### host `h1` — 7 same\n\nNo changes\./);
+    assert.match(text, /### host `h2` — 7 same\n\nNo changes\./);
+  });
+
+  it("editing one host's part of the spec changes only that host: the preview lists it, up applies it", async () => {
+    const idx1 = (await linkOf(hosts[0], "hnbr-s6a"))?.ifindex;
+    writeSpec("172.22.0.5/16");
+    const md = path.join(dir, "preview2.md");
+    await cli("preview", spec, "--markdown", md);
+    const text = fs.readFileSync(md, "utf8");
+    assert.match(text, /### host `h1` — 7 same\n\nNo changes\./);
+    assert.match(text, /### host `h2` — 5 same, 1 update, 1 replace\n/);
+    assert.ok(text.includes(`| update | \`h2.${names.web2}.eth0\` | ContainerAttachment | addresses |`), text);
+    assert.ok(text.includes(`| replace | \`h2.publish.${names.web2}.tcp.8080\` | NatRule | to |`), "the published port follows the new address");
+    assert.ok(text.includes("```mermaid"));
+    const out = await cli("up", spec, "--yes");
+    assert.match(out, /~ 1 updated/);
+    assert.match(out, /\+-1 replaced/);
+    assert.deepEqual(globalAddrs((await containerLinks(names.web2)).find((l) => l.ifname === "eth0")), ["172.22.0.5/16"]);
+    assert.equal((await linkOf(hosts[0], "hnbr-s6a"))?.ifindex, idx1, "h1 untouched");
+    assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0);
+  });
+
+  it("hostnet destroy cleans both hosts", async () => {
+    await cli("destroy", spec, "--yes");
+    for (const [i, h] of hosts.entries()) {
+      assert.deepEqual(await linkAndAddrSnapshot(h), beforeLinks[i], `${h.netns}: links and addresses as before`);
+      const ipt = (await h.exec(["iptables-nft-save", "-t", "nat"])).split("\n").filter((l) => !l.startsWith("#")).join("\n");
+      assert.equal(ipt.includes("HOSTNET"), false, `${h.netns}: our chains are gone`);
+      void beforeIpt;
+    }
+  });
+
+  it("an invalid spec is refused by validate, preview and up with file:line:column, without any SSH connection", async () => {
+    const bad = path.join(dir, "bad.yaml");
+    fs.writeFileSync(bad, fs.readFileSync(spec, "utf8").replace("hnbr-s6b, addresses: [172.22.0.1/16]", "hnbr-s6b, mtu: 9, addresses: [172.22.0.1/16]"));
+    const accepted = hosts.map((h) => h.acceptedConnections());
+    for (const cmd of ["validate", "preview", "up"]) {
+      const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, cmd, bad, "--yes"], { timeoutMs: 120_000 });
+      assert.equal(r.exitCode, 1, `${cmd} exits non-zero`);
+      assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:7:\\d+: bridges\\[1\\]\\.mtu: expected a number >= 68, got 9`));
+    }
+    assert.deepEqual(hosts.map((h) => h.acceptedConnections()), accepted, "no SSH connection was opened");
+  });
+});

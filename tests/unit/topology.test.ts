@@ -1,0 +1,94 @@
+import { strict as assert } from "node:assert";
+import { parseSpec } from "../../provider/spec/load";
+import { planTopology } from "../../provider/topology/plan";
+import { toDot, toMermaid } from "../../provider/topology/graph";
+import { previewMarkdown } from "../../provider/cli/markdown";
+import { vethNames } from "../../provider/spec/names";
+
+const SPEC = `
+hosts:
+  node1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+  node2: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+bridges:
+  - { host: node1, name: br0, addresses: [172.16.0.1/16] }
+  - { host: node2, name: br0, addresses: [172.17.0.1/16] }
+containers:
+  - host: node1
+    name: web
+    interfaces: [{ bridge: br0, addresses: [172.16.0.2/16], gateway: 172.16.0.1 }]
+  - { host: node1, name: test1 }
+  - { host: node1, name: test2 }
+  - host: node2
+    name: db
+    interfaces: [{ bridge: br0, ifname: eth1, addresses: [172.17.0.2/16], gateway: 172.17.0.1 }]
+links:
+  - host: node1
+    a: { container: test1, ifname: vethB, addresses: [10.0.0.2/32] }
+    b: { container: test2, ifname: vethA, addresses: [10.0.0.1/32] }
+nat:
+  masquerade: [{ host: node1, bridge: br0 }]
+  publish: [{ host: node1, container: web, hostPort: 8080, port: 80 }]
+`;
+
+describe("unit: Topology planning, graph and preview summary", () => {
+  const spec = parseSpec(SPEC, "net.yaml").spec;
+  it("plans stable resource names per host and short stable veth names", () => {
+    const plans = planTopology(spec);
+    const names = plans.flatMap((p) => [...p.bridges.map((b) => b.resourceName), ...p.veths.flatMap((v) => [v.resourceName, ...v.attachments.map((a) => a.resourceName)]), ...p.nat.map((n) => n.resourceName)]);
+    assert.deepEqual(names, [
+      "node1.bridge.br0", "node1.web.eth0.veth", "node1.web.eth0", "node1.link.test1.vethB-test2.vethA.veth", "node1.link.test1.vethB-test2.vethA.a", "node1.link.test1.vethB-test2.vethA.b",
+      "node1.masquerade.br0", "node1.publish.web.tcp.8080",
+      "node2.bridge.br0", "node2.db.eth1.veth", "node2.db.eth1",
+    ]);
+    const v = vethNames("node1", "web", "eth0");
+    assert.deepEqual(v, vethNames("node1", "web", "eth0"), "stable");
+    assert.ok(v.name.length <= 15 && v.peerName.length <= 15);
+    const link = plans[0].veths[1];
+    assert.deepEqual(link.attachments.map((a) => a.routes), [[{ to: "10.0.0.1/32" }], [{ to: "10.0.0.2/32" }]], "each end routes to the other");
+    assert.deepEqual(plans[0].nat.map((n) => n.rule), [
+      { kind: "masquerade", source: "172.16.0.0/16", notOutInterface: "br0" },
+      { kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.2:80", hairpinSource: "172.16.0.0/16" },
+    ]);
+  });
+
+  it("editing one container's addresses changes no other resource name", () => {
+    const edited = parseSpec(SPEC.replace("172.16.0.2/16", "172.16.0.9/16"), "net.yaml").spec;
+    const names = (s: typeof spec) => planTopology(s).flatMap((p) => p.veths.map((v) => `${v.resourceName} ${v.name} ${v.peerName}`));
+    assert.deepEqual(names(edited), names(spec));
+  });
+
+  it("Mermaid has a subgraph per host, nodes and edges for bridges, containers, links and NAT", () => {
+    const m = toMermaid(spec);
+    for (const want of [
+      'subgraph host_node1["host node1"]',
+      'subgraph host_node2["host node2"]',
+      'node1_br_br0[["bridge br0 172.16.0.1/16"]]',
+      'node1_c_web["container web"]',
+      'node1_c_web ---|"eth0 172.16.0.2/16"| node1_br_br0',
+      'node1_c_test1 ---|"p2p vethB 10.0.0.2/32 / vethA 10.0.0.1/32"| node1_c_test2',
+      'node1_br_br0 -.->|"masquerade 172.16.0.0/16"| node1_outside',
+      'node1_port_tcp_8080 -->|"dnat 172.16.0.2:80"| node1_c_web',
+      'node2_c_db ---|"eth1 172.17.0.2/16"| node2_br_br0',
+    ]) assert.ok(m.includes(want), `missing: ${want}\n${m}`);
+  });
+
+  it("DOT has a cluster per host and the same edges", () => {
+    const d = toDot(spec);
+    assert.ok(d.startsWith("graph hostnet {"));
+    assert.ok(d.includes("subgraph cluster_node1 {"));
+    assert.ok(d.includes('node1_c_web -- node1_br_br0 [label="eth0 172.16.0.2/16"];'));
+    assert.ok(d.includes('node1_port_tcp_8080 -- node1_c_web [label="dnat 172.16.0.2:80", dir=forward];'));
+  });
+
+  it("the preview summary has a table per host with the changed fields", () => {
+    const md = previewMarkdown("net.yaml", spec, [
+      { op: "create", name: "node1.bridge.br0", type: "pulumi-nodejs:dynamic/hostnet:Bridge", diffs: [] },
+      { op: "update", name: "node1.web.eth0", type: "pulumi-nodejs:dynamic/hostnet:ContainerAttachment", diffs: ["addresses"] },
+      { op: "same", name: "node2.bridge.br0", type: "pulumi-nodejs:dynamic/hostnet:Bridge", diffs: [] },
+    ]);
+    assert.ok(md.includes("### host `node1` — 1 create, 1 update"));
+    assert.ok(md.includes("| update | `node1.web.eth0` | ContainerAttachment | addresses |"));
+    assert.ok(md.includes("### host `node2` — 1 same\n\nNo changes."));
+    assert.ok(md.includes("```mermaid\nflowchart LR"));
+  });
+});
