@@ -1,19 +1,27 @@
 /**
- * The program of the root Pulumi.yaml: bridges from stack configuration, so
- * `pulumi up` works from a clone with a standard Pulumi install.
+ * The program of the root Pulumi.yaml: applies the spec file named in stack
+ * config, so `pulumi up` works from a clone with a standard Pulumi install.
  *
- *   pulumi config set --path 'hostnet:connection.host' 10.0.0.5
- *   pulumi config set --path 'hostnet:connection.hostKey' 'ssh-ed25519 AAAA…'
- *   pulumi config set --secret --path 'hostnet:connection.privateKey' "$(cat ~/.ssh/id_ed25519)"
- *   pulumi config set --path 'hostnet:bridges[0].name' mybr0
- *   pulumi config set --path 'hostnet:bridges[0].addresses[0]' 192.168.1.1/24
+ *   npm ci && npm run build
+ *   pulumi stack init dev
+ *   pulumi config set hostnet:spec examples/s6-multi-host/network.yaml
+ *   pulumi config set --secret hostnet:node1Key "$(cat ~/.ssh/id_ed25519)"   # for hosts with privateKeyConfig: node1Key
+ *   pulumi up
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Bridge, BridgeArgs } from "../provider";
-import { Connection } from "../provider/host/connection";
+import { loadSpec } from "../provider/spec/load";
+import { SpecError, formatProblem } from "../provider/spec/errors";
+import { Topology } from "../provider/topology/topology";
 
 const cfg = new pulumi.Config("hostnet");
-const connection = cfg.requireSecretObject<Connection>("connection");
-const bridges = cfg.getObject<Omit<BridgeArgs, "connection">[]>("bridges") ?? [];
+const file = cfg.require("spec");
+let topology: Topology;
+try {
+  topology = new Topology("hostnet", { spec: loadSpec(file) });
+} catch (e) {
+  if (e instanceof SpecError) throw new Error(`the spec ${file} is not valid:\n${e.problems.map(formatProblem).join("\n")}`);
+  throw e;
+}
 
-export const bridgeNames = bridges.map((b) => new Bridge(String(b.name), { ...b, connection }).name);
+/** Per host: bridges, container interfaces, published ports. */
+export const inventory = topology.inventory;
