@@ -166,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.command === "refresh") {
-    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x), ...(o.yes ? {} : {}) });
+    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x) });
     return 0;
   }
   if (!(await confirm(o, "destroy everything in this spec"))) return 1;

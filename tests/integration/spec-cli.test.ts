@@ -137,6 +137,21 @@ nat:
     }
   });
 
+  it("a failure on one host does not leave the other half-done: up carries on with the independent host", async () => {
+    const partial = path.join(dir, "partial.yaml");
+    fs.writeFileSync(partial, fs.readFileSync(spec, "utf8").replace(`{ host: h1, name: ${names.cli1},`, "{ host: h1, name: hnt-no-such-container,").replace(`{ host: h1, container: ${names.web1}, hostPort: 8080, port: 80 }`, `{ host: h1, container: ${names.web1}, hostPort: 8081, port: 80 }`));
+    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, "up", partial, "--yes", "--stack", "partial"], { timeoutMs: 600_000 });
+    try {
+      assert.notEqual(r.exitCode, 0, "up reports the failure");
+      assert.match(r.stdout + r.stderr, /container hnt-no-such-container does not exist on/);
+      assert.deepEqual(globalAddrs((await containerLinks(names.web2)).find((l) => l.ifname === "eth0")), ["172.22.0.5/16"], "h2 is complete");
+      assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0, "h2 works");
+      assert.equal(await hosts[1].exec(["timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${hosts[1].address}:8080/`]), "hello from hostnet\n", "h2's published port works");
+    } finally {
+      await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, "destroy", partial, "--yes", "--stack", "partial"], { timeoutMs: 600_000 });
+    }
+  });
+
   it("an invalid spec is refused by validate, preview and up with file:line:column, without any SSH connection", async () => {
     const bad = path.join(dir, "bad.yaml");
     fs.writeFileSync(bad, fs.readFileSync(spec, "utf8").replace("hnbr-s6b, addresses: [172.22.0.1/16]", "hnbr-s6b, mtu: 9, addresses: [172.22.0.1/16]"));
