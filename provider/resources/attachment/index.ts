@@ -1,7 +1,7 @@
 /** The `ContainerAttachment` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider } from "../common/dynamic";
+import { forwardingProvider, withSecretConnection } from "../common/dynamic";
 import { ContainerAttachmentArgs, ContainerRef, RouteInput } from "./args";
 
 export { ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./args";
@@ -41,6 +41,6 @@ export class ContainerAttachment extends pulumi.dynamic.Resource {
       present: undefined,
       interfaceAlias: undefined,
     };
-    super(forwardingProvider("attachment"), name, props, { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] }, "hostnet", "ContainerAttachment");
+    super(forwardingProvider("attachment"), name, props, withSecretConnection(opts), "hostnet", "ContainerAttachment");
   }
 }

@@ -1,12 +1,11 @@
 /** CRUD wiring of the `ContainerAttachment` dynamic resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
-import { ConnectionSpec } from "../../host/connection";
 import { runnerFor } from "../../host";
 import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
-import { checkWith, defined, withSecretsRedacted } from "../common/crud";
+import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLink, readLinks, readRoutes } from "../common/links";
 import { withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
@@ -14,9 +13,6 @@ import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
 import { TargetGoneError, resolveTarget } from "./target";
-
-/** Makes a runner for a connection; tests pass a recording one. */
-export type RunnerFactory = (c: ConnectionSpec) => Runner;
 
 /** The `ContainerAttachment` provider. */
 export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
@@ -169,12 +165,5 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   }
 }
 
-const shared = new AttachmentProvider();
-
 /** Entry points used by the serialised dynamic provider. */
-export const create = (i: Record<string, unknown>) => shared.create(i);
-export const read = (id: string, p: AttachmentOutputs) => shared.read(id, p);
-export const update = (id: string, o: AttachmentOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
-export const del = (id: string, p: AttachmentOutputs) => shared.delete(id, p);
-export const diff = (id: string, o: AttachmentOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
-export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);
+export const { check, diff, create, read, update, del } = entryPoints<AttachmentOutputs>(new AttachmentProvider());

@@ -1,7 +1,7 @@
 /** The `Bridge` resource: a Linux bridge on a host. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider } from "../common/dynamic";
+import { forwardingProvider, withSecretConnection } from "../common/dynamic";
 import { BridgeArgs } from "./args";
 
 export { BridgeArgs } from "./args";
@@ -40,6 +40,6 @@ export class Bridge extends pulumi.dynamic.Resource {
       adopted: undefined,
       previousAlias: undefined,
     };
-    super(forwardingProvider("bridge"), name, props, { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] }, "hostnet", "Bridge");
+    super(forwardingProvider("bridge"), name, props, withSecretConnection(opts), "hostnet", "Bridge");
   }
 }

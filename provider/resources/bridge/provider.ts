@@ -1,7 +1,6 @@
 /** CRUD wiring of the `Bridge` dynamic resource: read the host, plan, apply with undo, re-read. */
 import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
-import { ConnectionSpec } from "../../host/connection";
 import { runnerFor } from "../../host";
 import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
@@ -10,12 +9,9 @@ import { withHostLock } from "../common/lock";
 import { linkId, ownerAlias } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
 import { readLink } from "../common/links";
-import { checkWith, defined, withSecretsRedacted } from "../common/crud";
+import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
 import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "./plan";
-
-/** Makes a runner for a connection; tests pass a recording one. */
-export type RunnerFactory = (c: ConnectionSpec) => Runner;
 
 /** The `Bridge` provider. Stateless: every call reads the host anew. */
 export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
@@ -106,12 +102,5 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
   }
 }
 
-const shared = new BridgeProvider();
-
 /** Entry points used by the serialised dynamic provider. */
-export const create = (i: Record<string, unknown>) => shared.create(i);
-export const read = (id: string, p: BridgeOutputs) => shared.read(id, p);
-export const update = (id: string, o: BridgeOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
-export const del = (id: string, p: BridgeOutputs) => shared.delete(id, p);
-export const diff = (id: string, o: BridgeOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
-export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);
+export const { check, diff, create, read, update, del } = entryPoints<BridgeOutputs>(new BridgeProvider());

@@ -1,6 +1,7 @@
 /** Helpers shared by the providers: secret redaction around a call, and check() from a normaliser. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretsOf } from "../../host/connection";
+import { Runner } from "../../host/runner";
 import { ValidationError, redact } from "../../host/errors";
 import { containsUnknown } from "./unknown";
 
@@ -37,3 +38,28 @@ export function defined<T>(value: T): T {
   }
   return value;
 }
+
+/** The CRUD methods a provider class implements. */
+interface Crud<O> {
+  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
+  diff(id: string, olds: O, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
+  read(id: string, props: O): Promise<pulumi.dynamic.ReadResult>;
+  update(id: string, olds: O, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
+  delete(id: string, props: O): Promise<void>;
+}
+
+/** The module-level entry points that the serialised dynamic provider calls (`del` for `delete`). */
+export function entryPoints<O>(p: Crud<O>) {
+  return {
+    check: (o: Record<string, unknown>, n: Record<string, unknown>) => p.check(o, n),
+    diff: (id: string, o: O, n: Record<string, unknown>) => p.diff(id, o, n),
+    create: (i: Record<string, unknown>) => p.create(i),
+    read: (id: string, props: O) => p.read(id, props),
+    update: (id: string, o: O, n: Record<string, unknown>) => p.update(id, o, n),
+    del: (id: string, props: O) => p.delete(id, props),
+  };
+}
+
+/** Makes a runner for a connection; provider tests pass a recording one. */
+export type RunnerFactory = (c: ConnectionSpec) => Runner;

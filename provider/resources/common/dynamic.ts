@@ -37,3 +37,8 @@ export function forwardingProvider(folder: string): pulumi.dynamic.ResourceProvi
     delete: (id, p) => load().del(id, p as never),
   };
 }
+
+/** Resource options of every hostnet resource: the connection (which may hold credentials) is a secret output. */
+export function withSecretConnection(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
+  return { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] };
+}

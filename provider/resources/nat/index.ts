@@ -1,7 +1,7 @@
 /** The `NatRule` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, hostIdOf, secretConnection } from "../../host/connection";
-import { forwardingProvider } from "../common/dynamic";
+import { forwardingProvider, withSecretConnection } from "../common/dynamic";
 import { containsUnknown } from "../common/unknown";
 import { NatRuleArgs } from "./args";
 import { normalizeNat } from "./plan";
@@ -65,6 +65,6 @@ export class NatRule extends pulumi.dynamic.Resource {
       return c;
     });
     const props = { ...args, connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, intact: undefined };
-    super(forwardingProvider("nat"), name, props, { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] }, "hostnet", "NatRule");
+    super(forwardingProvider("nat"), name, props, withSecretConnection(opts), "hostnet", "NatRule");
   }
 }

@@ -1,20 +1,16 @@
 /** CRUD wiring of the `NatRule` dynamic resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
-import { ConnectionSpec } from "../../host/connection";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
 import { builtinsOf, diffNat, natId, natRules, normalizeNat } from "./plan";
-import { checkWith, defined, withSecretsRedacted } from "../common/crud";
+import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { IptablesBackend, detectFlavor } from "./backend";
 import { planForwardingOn, planForwardingRestore } from "./forwarding";
 import { NatInputs, NatOutputs } from "./args";
-
-/** Makes a runner for a connection; tests pass a recording one. */
-export type RunnerFactory = (c: ConnectionSpec) => Runner;
 
 /** The `NatRule` provider. */
 export class NatProvider implements pulumi.dynamic.ResourceProvider {
@@ -102,12 +98,5 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
   }
 }
 
-const shared = new NatProvider();
-
 /** Entry points used by the serialised dynamic provider. */
-export const create = (i: Record<string, unknown>) => shared.create(i);
-export const read = (id: string, p: NatOutputs) => shared.read(id, p);
-export const update = (id: string, o: NatOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
-export const del = (id: string, p: NatOutputs) => shared.delete(id, p);
-export const diff = (id: string, o: NatOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
-export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);
+export const { check, diff, create, read, update, del } = entryPoints<NatOutputs>(new NatProvider());

@@ -1,7 +1,7 @@
 /** The `VethPair` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider } from "../common/dynamic";
+import { forwardingProvider, withSecretConnection } from "../common/dynamic";
 import { VethPairArgs } from "./args";
 
 export { VethPairArgs } from "./args";
@@ -28,6 +28,6 @@ export class VethPair extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
     const props = { ...args, connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined };
-    super(forwardingProvider("veth"), name, props, { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] }, "hostnet", "VethPair");
+    super(forwardingProvider("veth"), name, props, withSecretConnection(opts), "hostnet", "VethPair");
   }
 }

@@ -1,13 +1,12 @@
 /** CRUD wiring of the `VethPair` dynamic resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
-import { ConnectionSpec } from "../../host/connection";
 import { runnerFor } from "../../host";
 import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
-import { checkWith, defined, withSecretsRedacted } from "../common/crud";
+import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLinks } from "../common/links";
 import { withHostLock } from "../common/lock";
 import { findLinkElsewhere } from "../common/namespaces";
@@ -16,9 +15,6 @@ import { runSteps } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { PeerLocation, VethInputs, VethOutputs } from "./args";
 import { diffVeth, normalizeVeth, planVethCreate, planVethUpdate, vethMarks } from "./plan";
-
-/** Makes a runner for a connection; tests pass a recording one. */
-export type RunnerFactory = (c: ConnectionSpec) => Runner;
 
 function outputs(d: VethInputs, hostId: string, a: LinkState | undefined, where: { location: PeerLocation; peerLocation: PeerLocation }, olds?: VethOutputs): VethOutputs {
   return {
@@ -139,12 +135,5 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
   }
 }
 
-const shared = new VethProvider();
-
 /** Entry points used by the serialised dynamic provider. */
-export const create = (i: Record<string, unknown>) => shared.create(i);
-export const read = (id: string, p: VethOutputs) => shared.read(id, p);
-export const update = (id: string, o: VethOutputs, n: Record<string, unknown>) => shared.update(id, o, n);
-export const del = (id: string, p: VethOutputs) => shared.delete(id, p);
-export const diff = (id: string, o: VethOutputs, n: Record<string, unknown>) => shared.diff(id, o, n);
-export const check = (o: Record<string, unknown>, n: Record<string, unknown>) => shared.check(o, n);
+export const { check, diff, create, read, update, del } = entryPoints<VethOutputs>(new VethProvider());
