@@ -1,6 +1,6 @@
 /** Runs commands on this machine with execFile semantics: no shell, argv passed as is. */
 import { spawn } from "node:child_process";
-import { DEFAULT_TIMEOUT_MS, RunOptions, RunResult, Runner } from "./runner";
+import { DEFAULT_TIMEOUT_MS, Held, RunOptions, RunResult, Runner, firstLine } from "./runner";
 
 /** Runs a command locally and collects its output. Exit code -1 means it could not be started or was killed. */
 export function spawnCollect(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
@@ -35,4 +35,31 @@ export class LocalRunner implements Runner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return spawnCollect(argv, opts);
   }
+  hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
+    return spawnHeld(argv, timeoutMs);
+  }
+}
+
+/** Starts a local command and resolves once it printed its first line; release closes its stdin. */
+export async function spawnHeld(argv: readonly string[], timeoutMs: number): Promise<Held> {
+  const [file, ...args] = argv;
+  const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], shell: false });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const ended = new Promise<string>((r) => {
+    child.on("error", (e) => r(e.message));
+    child.on("close", (code) => r(`exited with ${code}: ${stderr.trim()}`));
+  });
+  try {
+    await firstLine(child.stdout, ended, timeoutMs);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw new Error(`${argv.join(" ")}: ${(e as Error).message}`);
+  }
+  return {
+    async release() {
+      child.stdin.end();
+      await ended;
+    },
+  };
 }

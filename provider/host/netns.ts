@@ -1,6 +1,6 @@
 /** Runs commands inside a named network namespace of this machine (`ip netns exec NAME …`). */
-import { spawnCollect } from "./local";
-import { RunOptions, RunResult, Runner } from "./runner";
+import { spawnCollect, spawnHeld } from "./local";
+import { Held, RunOptions, RunResult, Runner } from "./runner";
 import { checkNetnsName } from "../linux/names";
 
 /** A named network namespace on this machine (`{ netns: "blue" }`). */
@@ -12,5 +12,8 @@ export class NetnsRunner implements Runner {
   }
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return spawnCollect(["ip", "netns", "exec", this.netns, ...argv], opts);
+  }
+  hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
+    return spawnHeld(["ip", "netns", "exec", this.netns, ...argv], timeoutMs);
   }
 }

@@ -16,11 +16,41 @@ export interface RunResult {
   readonly exitCode: number;
 }
 
+/** A long-running command that has signalled readiness; `release` closes its stdin and waits for it to end. */
+export interface Held {
+  release(): Promise<void>;
+}
+
 /** Runs argv arrays on one host. Implementations never pass argv through a shell except the SSH one, which quotes once. */
 export interface Runner {
   /** Stable identity of the host, used in resource IDs, ownership marks and errors. */
   readonly hostId: string;
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Starts a command that prints one line when ready and then runs until its
+   * stdin closes (used to hold a `flock` on the host). Optional: runners
+   * without it (the recording one) skip host-side locking.
+   */
+  hold?(argv: readonly string[], timeoutMs: number): Promise<Held>;
+}
+
+/** Waits for the first line on a stream; rejects with `onFail()` if the process ends first or the time runs out. */
+export function firstLine(stdout: NodeJS.ReadableStream, ended: Promise<string>, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
+    stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes("\n")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    ended.then((why) => {
+      clearTimeout(timer);
+      reject(new Error(why));
+    });
+  });
 }
 
 /** Default timeout of one command. */
@@ -43,5 +73,9 @@ export class SudoRunner implements Runner {
   }
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return this.inner.run(["sudo", "-n", "--", ...argv], opts);
+  }
+  hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
+    if (!this.inner.hold) throw new Error("the underlying runner cannot hold a command");
+    return this.inner.hold(["sudo", "-n", "--", ...argv], timeoutMs);
   }
 }

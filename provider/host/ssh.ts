@@ -8,7 +8,7 @@ import { ConnectionError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
-import { DEFAULT_TIMEOUT_MS, RunOptions, RunResult, Runner } from "./runner";
+import { DEFAULT_TIMEOUT_MS, Held, RunOptions, RunResult, Runner, firstLine } from "./runner";
 
 /** sshd allows 10 sessions per connection by default; stay below it. */
 const MAX_CHANNELS = 8;
@@ -191,6 +191,31 @@ export class SshRunner implements Runner {
       entry.channels.give();
     }
   }
+
+  async hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
+    const client = await entryFor(this.conn).client;
+    return holdOn(client, shellJoin(argv), timeoutMs);
+  }
+}
+
+/** Runs a command on its own channel (outside the channel limit: it holds one for as long as it runs) until its first line. */
+async function holdOn(client: Client, command: string, timeoutMs: number): Promise<Held> {
+  const stream = await new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+  let stderr = "";
+  stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const ended = new Promise<string>((r) => stream.on("close", (code: number | null) => r(`exited with ${code}: ${stderr.trim()}`)));
+  try {
+    await firstLine(stream, ended, timeoutMs);
+  } catch (e) {
+    stream.close();
+    throw e;
+  }
+  return {
+    async release() {
+      stream.end();
+      await ended;
+    },
+  };
 }
 
 function execOn(client: Client, command: string, opts?: RunOptions): Promise<RunResult> {

@@ -236,6 +236,12 @@ export class TestHost {
         /* already gone */
       }
     }
+    // Files the providers keep on the host, named for this namespace (host lock, recorded ip_forward).
+    const inode = await tryRun(["ip", "netns", "exec", this.netns, "stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
+    if (inode.exitCode === 0 && /^\d+$/.test(inode.stdout.trim())) {
+      fs.rmSync(`/run/lock/hostnet.${inode.stdout.trim()}.lock`, { force: true });
+      fs.rmSync(`/run/hostnet/ip_forward.${inode.stdout.trim()}.orig`, { force: true });
+    }
     await tryRun(["ip", "link", "del", this.rootIf]);
     await tryRun(["ip", "netns", "del", this.netns]);
     fs.rmSync(this.dir, { recursive: true, force: true });

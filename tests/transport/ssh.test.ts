@@ -90,6 +90,17 @@ describe("transport: SSH runner against a real sshd", function () {
     assert.equal((await runner.run(["echo", "ok"])).stdout, "ok\n");
   });
 
+  it("withHostLock holds a flock on the host for the duration of a mutation, so another process waits", async () => {
+    const { withHostLock } = await import("../../provider/resources/common/lock");
+    const runner = new SshRunner(host.connection());
+    const inode = (await host.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])).trim();
+    const file = `/run/lock/hostnet.${inode}.lock`;
+    const other = () => host.exec(["flock", "-n", file, "true"]).then(() => "free", () => "locked");
+    const during = await withHostLock(runner, async () => other());
+    assert.equal(during, "locked", "another process cannot take the lock while a mutation runs");
+    assert.equal(await other(), "free", "released afterwards");
+  });
+
   it("gives up after dialErrorLimit failed dials with a connection error", async () => {
     const runner = new SshRunner({ host: host.rootAddress, port: 2, user: "root", insecureIgnoreHostKey: true, dialErrorLimit: 2, perDialTimeout: 2 });
     await assert.rejects(runner.run(["true"]), /cannot connect to .*:2: .*(ECONNREFUSED|Timed out)/);

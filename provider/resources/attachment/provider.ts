@@ -33,7 +33,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = `${runner.hostId}/attachment/${containerLabel(d.container)}/${d.ifname}`;
-      return { id, outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, d, undefined))) };
+      return { id, outs: defined(await withHostLock(runner, () => this.apply(runner, d, undefined))) };
     });
   }
 
@@ -41,7 +41,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeAttachment(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, d, olds))) };
+      return { outs: defined(await withHostLock(runner, () => this.apply(runner, d, olds))) };
     });
   }
 
@@ -143,7 +143,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   async delete(_id: string, props: AttachmentOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      await withHostLock(runner.hostId, async () => {
+      await withHostLock(runner, async () => {
         let target;
         try {
           target = await resolveTarget(runner, props.container);

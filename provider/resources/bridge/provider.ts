@@ -32,7 +32,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(inputs.connection, async () => {
       const runner = this.runners(inputs.connection);
       const id = linkId(runner.hostId, "bridge", inputs.name);
-      const outs = await withHostLock(runner.hostId, () => this.apply(runner, id, inputs, undefined));
+      const outs = await withHostLock(runner, () => this.apply(runner, id, inputs, undefined));
       return { id, outs: defined(outs) };
     });
   }
@@ -41,7 +41,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     const inputs = normalizeBridge(raw);
     return withSecretsRedacted(inputs.connection, async () => {
       const runner = this.runners(inputs.connection);
-      const outs = await withHostLock(runner.hostId, () => this.apply(runner, id, inputs, olds));
+      const outs = await withHostLock(runner, () => this.apply(runner, id, inputs, olds));
       return { outs: defined(outs) };
     });
   }
@@ -81,7 +81,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
   async delete(id: string, props: BridgeOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      await withHostLock(runner.hostId, async () => {
+      await withHostLock(runner, async () => {
         const link = await readLink(runner, props.name);
         if (!link) return;
         if (link.alias !== ownerAlias(id)) {

@@ -32,7 +32,7 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(n.connection, async () => {
       const runner = this.runners(n.connection);
       const id = natId(runner.hostId, n);
-      return { id, outs: defined(await withHostLock(runner.hostId, () => this.ensure(runner, id, n))) };
+      return { id, outs: defined(await withHostLock(runner, () => this.ensure(runner, id, n))) };
     });
   }
 
@@ -40,7 +40,7 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     const n = normalizeNat(raw);
     return withSecretsRedacted(n.connection, async () => {
       const runner = this.runners(n.connection);
-      return { outs: defined(await withHostLock(runner.hostId, () => this.ensure(runner, id, n))) };
+      return { outs: defined(await withHostLock(runner, () => this.ensure(runner, id, n))) };
     });
   }
 
@@ -85,7 +85,7 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const backend = new IptablesBackend(props.flavor);
-      await withHostLock(runner.hostId, async () => {
+      await withHostLock(runner, async () => {
         await backend.remove(runner, natRules(props, props.tag));
         const state = await backend.read(runner);
         if (state.ourRules > 0) return;

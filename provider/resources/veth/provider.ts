@@ -46,7 +46,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = linkId(runner.hostId, "veth", d.name);
-      return { id, outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, id, d, undefined))) };
+      return { id, outs: defined(await withHostLock(runner, () => this.apply(runner, id, d, undefined))) };
     });
   }
 
@@ -54,7 +54,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeVeth(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner.hostId, () => this.apply(runner, id, d, olds))) };
+      return { outs: defined(await withHostLock(runner, () => this.apply(runner, id, d, olds))) };
     });
   }
 
@@ -116,7 +116,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const marks = vethMarks(id);
-      await withHostLock(runner.hostId, async () => {
+      await withHostLock(runner, async () => {
         const links = await readLinks(runner);
         const here = links.find((l) => l.alias === marks.name) ?? links.find((l) => l.alias === marks.peer);
         if (here) {
