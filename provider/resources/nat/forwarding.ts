@@ -35,5 +35,6 @@ export async function planForwardingRestore(runner: Runner): Promise<Step[]> {
   return [
     { description: `restore net.ipv4.ip_forward=${value}`, argv: ["sysctl", "-q", "-w", `net.ipv4.ip_forward=${value}`], undo: [] },
     { description: "forget the recorded value", argv: ["rm", "-f", FORWARD_MARK], undo: [] },
+    { description: "remove /run/hostnet when empty", argv: ["rmdir", "--ignore-fail-on-non-empty", "/run/hostnet"], undo: [] },
   ];
 }
