@@ -85,6 +85,8 @@ export class TestHost {
   private sshdPid?: number;
   private destroyed = false;
   private detached = false;
+  /** A host reachable only through another test host (its link goes to that namespace, not to the root one). */
+  private behind?: TestHost;
 
   private constructor(readonly label: string, saved?: SavedHost) {
     if (saved) {
@@ -120,9 +122,10 @@ export class TestHost {
   }
 
   /** Creates a test host; on any failure tears down what was made and rethrows. With `detached`, sshd outlives this process. */
-  static async create(label = "host", opts: { detached?: boolean } = {}): Promise<TestHost> {
+  static async create(label = "host", opts: { detached?: boolean; behind?: TestHost } = {}): Promise<TestHost> {
     const h = new TestHost(label);
     h.detached = opts.detached ?? false;
+    h.behind = opts.behind;
     live.add(h);
     try {
       await h.setUp();
@@ -169,9 +172,11 @@ export class TestHost {
     this.rootAddress = rootAddr;
     this.address = nsAddr;
     await sh(["ip", "netns", "add", this.netns]);
-    await sh(["ip", "link", "add", this.rootIf, "type", "veth", "peer", "name", "eth0", "netns", this.netns]);
-    await sh(["ip", "addr", "add", `${rootAddr}/30`, "dev", this.rootIf]);
-    await sh(["ip", "link", "set", this.rootIf, "up"]);
+    // The far end of the link lives in the root namespace, or in the namespace of the host this one sits behind.
+    const far = this.behind ? ["ip", "netns", "exec", this.behind.netns] : [];
+    await sh([...far, "ip", "link", "add", this.rootIf, "type", "veth", "peer", "name", "eth0", "netns", this.netns]);
+    await sh([...far, "ip", "addr", "add", `${rootAddr}/30`, "dev", this.rootIf]);
+    await sh([...far, "ip", "link", "set", this.rootIf, "up"]);
     await this.exec(["ip", "addr", "add", `${nsAddr}/30`, "dev", "eth0"]);
     await this.exec(["ip", "link", "set", "eth0", "up"]);
     await this.exec(["ip", "link", "set", "lo", "up"]);
@@ -207,7 +212,17 @@ export class TestHost {
       this.sshd.unref();
       live.delete(this);
     }
-    await waitForBanner(nsAddr, 22, 10_000);
+    if (this.behind) await this.waitForBannerBehind(nsAddr);
+    else await waitForBanner(nsAddr, 22, 10_000);
+  }
+
+  private async waitForBannerBehind(addr: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const r = await tryRun(["ip", "netns", "exec", (this.behind as TestHost).netns, "timeout", "1", "busybox", "nc", addr, "22"]);
+      if (r.stdout.startsWith("SSH-")) return;
+      await sleep(100);
+    }
+    throw new Error(`sshd on ${addr} (behind ${this.behind?.netns}) did not answer`);
   }
 
   /** Tears everything down; safe to call twice and after a partial setup. */
@@ -242,7 +257,7 @@ export class TestHost {
       fs.rmSync(`/run/lock/hostnet.${inode.stdout.trim()}.lock`, { force: true });
       fs.rmSync(`/run/hostnet/ip_forward.${inode.stdout.trim()}.orig`, { force: true });
     }
-    await tryRun(["ip", "link", "del", this.rootIf]);
+    await tryRun([...(this.behind ? ["ip", "netns", "exec", this.behind.netns] : []), "ip", "link", "del", this.rootIf]);
     await tryRun(["ip", "netns", "del", this.netns]);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { TestHost } from "../helpers/testhost";
+import { sh } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { SshRunner, closeAllSsh, sshConnectionCount } from "../../provider/host/ssh";
 import { runnerFor } from "../../provider/host";
@@ -99,6 +100,22 @@ describe("transport: SSH runner against a real sshd", function () {
     const during = await withHostLock(runner, async () => other());
     assert.equal(during, "locked", "another process cannot take the lock while a mutation runs");
     assert.equal(await other(), "free", "released afterwards");
+  });
+
+  it("reaches a host that only a jump host can reach, through `proxy` (both host keys verified)", async () => {
+    const inner = await TestHost.create("inner", { behind: host });
+    try {
+      // No traffic is sent to prove it: the root namespace simply has no route to the inner host's link (only the default one).
+      const routes = JSON.parse(await sh(["ip", "-j", "route", "show", "match", inner.address])) as { dst: string }[];
+      assert.deepEqual(routes.map((r) => r.dst).filter((d) => d !== "default"), [], "the inner host is not reachable from here except through the jump host");
+      const viaJump = new SshRunner({ ...inner.connection(), proxy: host.connection() });
+      const addrs = JSON.parse((await viaJump.run(["ip", "-j", "-4", "addr", "show", "dev", "eth0"])).stdout) as { addr_info: { local: string }[] }[];
+      assert.equal(addrs[0].addr_info[0].local, inner.address, "the command ran on the inner host");
+      const wrongInnerKey = new SshRunner({ ...inner.connection({ hostKey: host.hostKey, hostId: "inner-wrong-key" }), proxy: host.connection() });
+      await assert.rejects(wrongInnerKey.run(["true"]), /inner-wrong-key: host key mismatch/);
+    } finally {
+      await inner.destroy();
+    }
   });
 
   it("gives up after dialErrorLimit failed dials with a connection error", async () => {
