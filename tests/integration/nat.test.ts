@@ -7,10 +7,20 @@ import { sh, sleep } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 
-/** iptables-save of both flavours in the test host, without the `#` lines (they carry timestamps). */
-async function iptablesSave(host: TestHost): Promise<string> {
+/**
+ * iptables-save of both flavours of the test host, without the `#` lines (they carry timestamps); for the
+ * native backend also `nft list ruleset`. (iptables-nft creates built-in base chains on first use and does not
+ * remove them: an empty one with policy accept stays in the nft ruleset, invisible to iptables-save.)
+ */
+async function iptablesSave(host: TestHost, flavor: string): Promise<string> {
   const strip = (s: string) => s.split("\n").filter((l) => !l.startsWith("#")).join("\n");
-  return `${strip(await host.exec(["iptables-nft-save"]))}\n--- legacy\n${strip(await host.exec(["iptables-legacy-save"]))}`;
+  const ipt = `${strip(await host.exec(["iptables-nft-save"]))}\n--- legacy\n${strip(await host.exec(["iptables-legacy-save"]))}`;
+  return flavor === "nftables" ? `${ipt}\n--- nft\n${await host.exec(["nft", "list", "ruleset"])}` : ipt;
+}
+
+/** The rules of the flavour under test, as text. */
+function ourRules(host: TestHost, flavor: string): Promise<string> {
+  return flavor === "nftables" ? host.exec(["nft", "-a", "list", "table", "inet", "hostnet"]) : host.exec([`iptables-${flavor}-save`, "-t", "nat"]);
 }
 
 async function eventually(what: string, fn: () => Promise<boolean>): Promise<void> {
@@ -21,8 +31,9 @@ async function eventually(what: string, fn: () => Promise<boolean>): Promise<voi
   assert.fail(what);
 }
 
-for (const flavor of ["nft", "legacy"] as const) {
-  describe(`integration: NatRule with real traffic (iptables-${flavor} on the test host)`, function () {
+for (const flavor of ["nft", "legacy", "nftables"] as const) {
+  const ipt = flavor === "nftables" ? "nft" : flavor;
+  describe(`integration: NatRule with real traffic (${flavor === "nftables" ? "native nftables table" : `iptables-${flavor}`} on the test host)`, function () {
     let host: TestHost;
     let client: OutsideClient;
     let t: TestStack;
@@ -37,8 +48,8 @@ for (const flavor of ["nft", "legacy"] as const) {
       host = await TestHost.create(`nat${flavor}`);
       client = await OutsideClient.create(host);
       // The host's existing rules live in the flavour under test (as on a host that uses it); ours must join them there and leave them alone.
-      await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-A", "POSTROUTING", "-s", "192.0.2.0/24", "-j", "RETURN"]);
-      beforeSave = await iptablesSave(host);
+      await host.exec([`iptables-${ipt}`, "-w", "-t", "nat", "-A", "POSTROUTING", "-s", "192.0.2.0/24", "-j", "RETURN"]);
+      beforeSave = await iptablesSave(host, flavor);
       beforeForward = (await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim();
       web = await runContainer(`web${flavor}`);
       other = await runContainer(`other${flavor}`);
@@ -50,8 +61,9 @@ for (const flavor of ["nft", "legacy"] as const) {
         const v2 = new VethPair("other", { connection: conn, name: "hnv-oth", peerName: "hnv-oth-c", bridge: br.name });
         new ContainerAttachment("web", { connection: conn, container: { docker: web }, interface: v1.peerName, addresses: ["172.16.0.2/16"], gateway: "172.16.0.1" });
         new ContainerAttachment("other", { connection: conn, container: { docker: other }, interface: v2.peerName, addresses: ["172.16.0.3/16"], gateway: "172.16.0.1" });
-        new NatRule("out", { connection: conn, kind: "masquerade", source: "172.16.0.0/16", notOutInterface: br.name });
-        new NatRule("http", { connection: conn, kind: "dnat", protocol: "tcp", hostPort, to: "172.16.0.2:80", hairpinSource: "172.16.0.0/16" });
+        const backend = flavor === "nftables" ? { backend: "nftables" as const } : {};
+        new NatRule("out", { connection: conn, kind: "masquerade", source: "172.16.0.0/16", notOutInterface: br.name, ...backend });
+        new NatRule("http", { connection: conn, kind: "dnat", protocol: "tcp", hostPort, to: "172.16.0.2:80", hairpinSource: "172.16.0.0/16", ...backend });
       });
     });
     after(async () => {
@@ -65,13 +77,20 @@ for (const flavor of ["nft", "legacy"] as const) {
       const up = await t.stack.up({ color: "never" });
       assert.deepEqual(up.summary.resourceChanges, { create: 8 });
       await sh(["docker", "exec", "-d", web, "httpd", "-f", "-p", "80", "-h", "/www"]);
-      const save = await host.exec([`iptables-${flavor}-save`, "-t", "nat"]);
-      for (const chain of ["HOSTNET-PREROUTING", "HOSTNET-OUTPUT", "HOSTNET-POSTROUTING"]) {
-        assert.equal(save.split("\n").filter((l) => l === `-A ${chain.slice(8)} -j ${chain}`).length, 1, `one jump to ${chain}`);
+      const save = await ourRules(host, flavor);
+      if (flavor === "nftables") {
+        for (const hook of ["prerouting", "output", "postrouting"]) assert.match(save, new RegExp(`chain ${hook} \\{[^}]*type nat hook ${hook}`), `base chain ${hook}`);
+        assert.match(save, /ip saddr 172\.16\.0\.0\/16 oifname != "hnbr-nat" masquerade comment "hostnet:\S+\/nat\/masquerade-[0-9a-f]{12}"/);
+        assert.match(save, /fib daddr type local tcp dport 8080 dnat ip to 172\.16\.0\.2:80 comment "hostnet:\S+"/);
+        assert.match(await host.exec(["iptables-nft-save", "-t", "nat"]), /-A POSTROUTING -s 192\.0\.2\.0\/24 -j RETURN/, "the host's own rule is untouched");
+      } else {
+        for (const chain of ["HOSTNET-PREROUTING", "HOSTNET-OUTPUT", "HOSTNET-POSTROUTING"]) {
+          assert.equal(save.split("\n").filter((l) => l === `-A ${chain.slice(8)} -j ${chain}`).length, 1, `one jump to ${chain}`);
+        }
+        assert.match(save, /-A HOSTNET-POSTROUTING -s 172\.16\.0\.0\/16 ! -o hnbr-nat -m comment --comment "?hostnet:[^ ]*\/nat\/masquerade-[0-9a-f]{12}"? -j MASQUERADE/);
+        assert.match(save, /-A HOSTNET-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -m comment --comment "?hostnet:\S+"? -j DNAT --to-destination 172\.16\.0\.2:80/);
+        assert.match(save, /-A POSTROUTING -s 192\.0\.2\.0\/24 -j RETURN/, "the host's own rule is untouched");
       }
-      assert.match(save, /-A HOSTNET-POSTROUTING -s 172\.16\.0\.0\/16 ! -o hnbr-nat -m comment --comment "?hostnet:[^ ]*\/nat\/masquerade-[0-9a-f]{12}"? -j MASQUERADE/);
-      assert.match(save, /-A HOSTNET-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -m comment --comment "?hostnet:\S+"? -j DNAT --to-destination 172\.16\.0\.2:80/);
-      assert.match(save, /-A POSTROUTING -s 192\.0\.2\.0\/24 -j RETURN/, "the host's own rule is untouched");
       assert.equal((await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "1");
     });
 
@@ -103,10 +122,17 @@ for (const flavor of ["nft", "legacy"] as const) {
     });
 
     it("a rule deleted by hand is gone on refresh, a missing jump is drift; up repairs both", async () => {
-      const save = await host.exec([`iptables-${flavor}-save`, "-t", "nat"]);
-      const masq = save.split("\n").find((l) => l.includes("-j MASQUERADE") && l.includes("/nat/masquerade-")) as string;
-      await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", ...masq.slice(3).replace(/"/g, "").split(" ")]);
-      await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", "OUTPUT", "-j", "HOSTNET-OUTPUT"]);
+      const save = await ourRules(host, flavor);
+      if (flavor === "nftables") {
+        const handle = /masquerade comment "hostnet:\S+\/nat\/masquerade-[0-9a-f]{12}" # handle (\d+)/.exec(save)?.[1] as string;
+        await host.exec(["nft", "delete", "rule", "inet", "hostnet", "postrouting", "handle", handle]);
+        await host.exec(["nft", "flush", "chain", "inet", "hostnet", "output"]);
+        await host.exec(["nft", "delete", "chain", "inet", "hostnet", "output"]);
+      } else {
+        const masq = save.split("\n").find((l) => l.includes("-j MASQUERADE") && l.includes("/nat/masquerade-")) as string;
+        await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", ...masq.slice(3).replace(/"/g, "").split(" ")]);
+        await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", "OUTPUT", "-j", "HOSTNET-OUTPUT"]);
+      }
       const refresh = await t.stack.refresh({ color: "never" });
       assert.equal(refresh.summary.resourceChanges?.delete, 1, "the deleted masquerade rule drops out");
       assert.equal(refresh.summary.resourceChanges?.update, 1, "the dnat rule whose OUTPUT jump is missing shows drift");
@@ -143,7 +169,7 @@ for (const flavor of ["nft", "legacy"] as const) {
 
     it("destroy leaves iptables-save of the test host byte-identical to before and ip_forward restored", async () => {
       await t.stack.destroy({ color: "never" });
-      assert.equal(await iptablesSave(host), beforeSave);
+      assert.equal(await iptablesSave(host, flavor), beforeSave);
       assert.equal((await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), beforeForward);
     });
   });

@@ -2,6 +2,8 @@ import { strict as assert } from "node:assert";
 import { diffNat, natId, natRules, normalizeNat, parsePortRange } from "../../provider/resources/nat/plan";
 import { NatOutputs } from "../../provider/resources/nat/args";
 import { IptablesBackend } from "../../provider/resources/nat/backend";
+import { NftablesBackend, nftRules } from "../../provider/resources/nat/nftables";
+import { parseNftTable } from "../../provider/linux/nftables";
 import { commentOf, countRules, parseSave, restoreScript } from "../../provider/linux/iptables";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
@@ -74,9 +76,25 @@ describe("unit: NatRule validation, rules and diff", () => {
 
   it("the iptables backend plans only the missing chains and jumps, each with its undo", () => {
     const b = new IptablesBackend("legacy");
-    const rules = natRules(normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8" }), TAG);
-    const steps = b.planChains({ chains: [], jumps: [], tagged: new Map(), ourRules: 0 }, rules);
+    const n = normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8" });
+    const steps = b.planChains({ chains: [], jumps: [], tagged: new Map(), ourRules: 0 }, n, TAG);
     assert.deepEqual(steps.map((s) => s.argv.join(" ")), ["iptables-legacy -w -t nat -N HOSTNET-POSTROUTING", "iptables-legacy -w -t nat -I POSTROUTING 1 -j HOSTNET-POSTROUTING"]);
-    assert.deepEqual(b.planChains({ chains: ["HOSTNET-POSTROUTING"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1 }, rules), []);
+    assert.deepEqual(b.planChains({ chains: ["HOSTNET-POSTROUTING"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1 }, n, TAG), []);
+  });
+
+  it("the nftables backend renders the same rules in table inet hostnet, and declares only missing base chains", () => {
+    const dnat = normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: "8080-8081", to: "172.16.0.2:80-81", hairpinSource: "172.16.0.0/16" });
+    assert.deepEqual(nftRules(dnat, TAG), [
+      { chain: "prerouting", text: `fib daddr type local tcp dport 8080-8081 dnat ip to 172.16.0.2:80-81 comment "${TAG}"` },
+      { chain: "output", text: `fib daddr type local tcp dport 8080-8081 dnat ip to 172.16.0.2:80-81 comment "${TAG}"` },
+      { chain: "postrouting", text: `ip saddr 172.16.0.0/16 ip daddr 172.16.0.2 tcp dport 80-81 ct status dnat masquerade comment "${TAG}"` },
+    ]);
+    assert.deepEqual(nftRules(normalizeNat({ connection: conn, kind: "masquerade", source: "172.16.0.0/16", notOutInterface: "br0" }), TAG), [{ chain: "postrouting", text: `ip saddr 172.16.0.0/16 oifname != "br0" masquerade comment "${TAG}"` }]);
+    const b = new NftablesBackend();
+    const [step] = b.planChains({ chains: ["postrouting"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1 }, dnat, TAG);
+    assert.equal(step.stdin, "table inet hostnet {\n  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n  chain output { type nat hook output priority -100; policy accept; }\n}\n");
+    assert.equal(b.planAdd(dnat, TAG).stdin?.split("\n")[0], `add rule inet hostnet prerouting fib daddr type local tcp dport 8080-8081 dnat ip to 172.16.0.2:80-81 comment "${TAG}"`);
+    const listed = parseNftTable(JSON.stringify({ nftables: [{ table: { family: "inet", name: "hostnet" } }, { chain: { table: "hostnet", name: "postrouting" } }, { rule: { table: "hostnet", chain: "postrouting", handle: 7, comment: TAG } }] }));
+    assert.deepEqual(listed, { chains: ["postrouting"], rules: [{ chain: "postrouting", handle: 7, comment: TAG }] });
   });
 });

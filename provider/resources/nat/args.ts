@@ -28,8 +28,8 @@ export interface NatRuleArgs {
   inInterface?: pulumi.Input<string>;
   /** dnat: clients in this subnet reaching the published port through the host (hairpin) are masqueraded so replies come back through the host. Usually the bridge subnet. */
   hairpinSource?: pulumi.Input<string>;
-  /** `auto` (default: the backend that holds the host's rules), `nft` or `legacy`. */
-  backend?: pulumi.Input<"auto" | "nft" | "legacy">;
+  /** `auto` (default: the iptables flavour that holds the host's rules), `nft` or `legacy` (iptables-nft / iptables-legacy), or `nftables` (a native table `inet hostnet`). */
+  backend?: pulumi.Input<"auto" | "nft" | "legacy" | "nftables">;
 }
 
 /** A port or an ordered range. */
@@ -55,7 +55,7 @@ export interface NatInputs {
   toPort?: PortRange;
   inInterface?: string;
   hairpinSource?: string;
-  backend: "auto" | "nft" | "legacy";
+  backend: "auto" | "nft" | "legacy" | "nftables";
 }
 
 /** State of a NAT rule. */
@@ -63,8 +63,8 @@ export interface NatOutputs extends NatInputs {
   hostId: string;
   /** The comment that tags our iptables rules: `hostnet:<id>`. */
   tag: string;
-  /** The iptables flavour the rules live in. */
-  flavor: "nft" | "legacy";
+  /** Where the rules live: iptables-nft, iptables-legacy, or a native nftables table. */
+  flavor: "nft" | "legacy" | "nftables";
   /** False when refresh found some of our rules or jumps missing. */
   intact: boolean;
 }

@@ -1,34 +1,45 @@
 /**
- * Where NAT rules live on a host. The iptables backend (nft- or legacy-based,
- * detected per host) is the one implemented; a native nft backend (`table inet
- * hostnet`) can implement the same interface.
+ * Where NAT rules live on a host: iptables (nft- or legacy-based, detected
+ * per host), or a native nftables table `inet hostnet` (nftables.ts), both
+ * behind one interface.
  */
 import { CommandError } from "../../host/errors";
 import { Runner } from "../../host/runner";
 import * as ipt from "../../linux/iptables";
 import { Step } from "../common/steps";
+import { NatInputs } from "./args";
+import { builtinsOf, natRules } from "./plan";
 
-/** What a backend reads from the host: our chains, their jumps, and the rules carrying a tag. */
+/** Where a host's NAT rules live: iptables (nft- or legacy-based) or a native nftables table. */
+export type NatFlavor = ipt.IptablesFlavor | "nftables";
+
+/** What a backend reads from the host: our chains, their hooks (jumps), and the rules carrying a tag. */
 export interface NatState {
   readonly chains: readonly string[];
+  /** Built-in hooks that reach our chains (iptables: the jumps; nftables: our base chains). */
   readonly jumps: readonly ipt.BuiltinChain[];
-  /** Tag → number of rule lines carrying it. */
+  /** Tag → number of rules carrying it. */
   readonly tagged: ReadonlyMap<string, number>;
-  /** Number of rule lines in our chains (any tag). */
+  /** Number of rules in our chains (any tag). */
   readonly ourRules: number;
 }
 
-/** A NAT backend: reads state and plans steps; the provider runs them. */
+/** A NAT backend: renders a rule, reads state and plans steps; the provider runs them. */
 export interface NatBackend {
   readonly name: string;
+  readonly flavor: NatFlavor;
+  /** How many rules implement the spec. */
+  ruleCount(n: NatInputs, tag: string): number;
+  /** The hooks (built-in chains) the spec needs. */
+  hooksFor(n: NatInputs, tag: string): ipt.BuiltinChain[];
   read(runner: Runner): Promise<NatState>;
-  /** Steps that create our chains and jumps that are missing for `rules`. */
-  planChains(state: NatState, rules: readonly ipt.IptRule[]): Step[];
-  /** One step that adds `rules` atomically. */
-  planAdd(rules: readonly ipt.IptRule[]): Step;
-  /** Deletes `rules` one by one, treating "no such rule" as done. */
-  remove(runner: Runner, rules: readonly ipt.IptRule[]): Promise<void>;
-  /** Steps that remove our (empty) chains and their jumps. */
+  /** Steps that create whatever chains and hooks the spec needs and are missing. */
+  planChains(state: NatState, n: NatInputs, tag: string): Step[];
+  /** One step that adds the spec's rules atomically. */
+  planAdd(n: NatInputs, tag: string): Step;
+  /** Deletes the spec's rules, treating "no such rule" as done. */
+  remove(runner: Runner, n: NatInputs, tag: string): Promise<void>;
+  /** Steps that remove our (empty) chains and their hooks. */
   planTeardown(state: NatState): Step[];
 }
 
@@ -62,7 +73,16 @@ export class IptablesBackend implements NatBackend {
     return { chains: table.chains.filter((c) => ours.has(c)), jumps, tagged, ourRules };
   }
 
-  planChains(state: NatState, rules: readonly ipt.IptRule[]): Step[] {
+  ruleCount(n: NatInputs, tag: string): number {
+    return natRules(n, tag).length;
+  }
+
+  hooksFor(n: NatInputs, tag: string): ipt.BuiltinChain[] {
+    return builtinsOf(natRules(n, tag));
+  }
+
+  planChains(state: NatState, n: NatInputs, tag: string): Step[] {
+    const rules = natRules(n, tag);
     const steps: Step[] = [];
     for (const b of Object.keys(ipt.HOSTNET_CHAINS) as ipt.BuiltinChain[]) {
       const chain = ipt.HOSTNET_CHAINS[b];
@@ -73,7 +93,8 @@ export class IptablesBackend implements NatBackend {
     return steps;
   }
 
-  planAdd(rules: readonly ipt.IptRule[]): Step {
+  planAdd(n: NatInputs, tag: string): Step {
+    const rules = natRules(n, tag);
     return {
       description: `add ${rules.length} rule(s)`,
       argv: ipt.restoreNoflush(this.bins),
@@ -82,8 +103,8 @@ export class IptablesBackend implements NatBackend {
     };
   }
 
-  async remove(runner: Runner, rules: readonly ipt.IptRule[]): Promise<void> {
-    for (const r of rules) {
+  async remove(runner: Runner, n: NatInputs, tag: string): Promise<void> {
+    for (const r of natRules(n, tag)) {
       if ((await runner.run(ipt.checkRule(this.bins, r))).exitCode !== 0) continue;
       const argv = ipt.deleteRule(this.bins, r);
       const res = await runner.run(argv);
@@ -106,7 +127,7 @@ const detected = new Map<string, ipt.IptablesFlavor>();
  * kube-proxy's iptables wrapper), else what plain `iptables` is. Cached per
  * host for the life of the process.
  */
-export async function detectFlavor(runner: Runner, requested: "auto" | ipt.IptablesFlavor): Promise<ipt.IptablesFlavor> {
+export async function detectFlavor(runner: Runner, requested: "auto" | NatFlavor): Promise<NatFlavor> {
   if (requested !== "auto") return requested;
   const cached = detected.get(runner.hostId);
   if (cached) return cached;
@@ -125,4 +146,10 @@ export async function detectFlavor(runner: Runner, requested: "auto" | ipt.Iptab
   }
   detected.set(runner.hostId, flavor);
   return flavor;
+}
+
+/** The backend for a flavour. */
+export async function backendFor(flavor: NatFlavor): Promise<NatBackend> {
+  if (flavor === "nftables") return new (await import("./nftables")).NftablesBackend();
+  return new IptablesBackend(flavor);
 }

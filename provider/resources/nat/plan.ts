@@ -54,7 +54,7 @@ export function normalizeNat(raw: Record<string, unknown>): NatInputs {
     if (raw[f] !== undefined && !ALLOWED[kind].includes(f)) throw new ValidationError(f, `not used by a ${kind} rule (it takes ${ALLOWED[kind].join(", ")})`);
   }
   const backend = raw.backend ?? "auto";
-  if (backend !== "auto" && backend !== "nft" && backend !== "legacy") throw new ValidationError("backend", `expected auto, nft or legacy, got ${JSON.stringify(backend)}`);
+  if (backend !== "auto" && backend !== "nft" && backend !== "legacy" && backend !== "nftables") throw new ValidationError("backend", `expected auto, nft, legacy or nftables, got ${JSON.stringify(backend)}`);
   const out: NatInputs = { connection, kind, backend };
   if (kind === "masquerade" || kind === "snat") {
     if (raw.source === undefined) throw new ValidationError("source", `a ${kind} rule needs the source subnet, e.g. 172.16.0.0/16`);

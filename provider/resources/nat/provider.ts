@@ -3,12 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
-import { builtinsOf, diffNat, natId, natRules, normalizeNat } from "./plan";
+import { diffNat, natId, normalizeNat } from "./plan";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
-import { IptablesBackend, detectFlavor } from "./backend";
+import { backendFor, detectFlavor } from "./backend";
 import { planForwardingOn, planForwardingRestore } from "./forwarding";
 import { NatInputs, NatOutputs } from "./args";
 
@@ -47,23 +47,24 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
   /** Adds whatever of the rule, its chains, jumps and forwarding is missing; all or nothing. */
   private async ensure(runner: Runner, id: string, n: NatInputs): Promise<NatOutputs> {
     const tag = `hostnet:${id}`;
-    const backend = new IptablesBackend(await detectFlavor(runner, n.backend));
+    const backend = await backendFor(await detectFlavor(runner, n.backend));
     const subject = `NAT rule ${n.kind} (${tag}) on ${runner.hostId} with ${backend.name}`;
-    const rules = natRules(n, tag);
+    const count = backend.ruleCount(n, tag);
     const state = await backend.read(runner);
     const tx = new Transaction(runner, subject);
-    await tx.run(backend.planChains(state, rules));
+    await tx.run(backend.planChains(state, n, tag));
     await tx.run(await planForwardingOn(runner));
     const present = state.tagged.get(tag) ?? 0;
-    if (present !== rules.length) {
-      if (present > 0) await backend.remove(runner, rules);
-      await tx.run([backend.planAdd(rules)]);
+    if (present !== count) {
+      if (present > 0) await backend.remove(runner, n, tag);
+      await tx.run([backend.planAdd(n, tag)]);
     }
     const after = await backend.read(runner);
-    const missingJumps = builtinsOf(rules).filter((b) => !after.jumps.includes(b));
-    if ((after.tagged.get(tag) ?? 0) !== rules.length || missingJumps.length > 0) {
+    const missingJumps = backend.hooksFor(n, tag).filter((b) => !after.jumps.includes(b));
+    if ((after.tagged.get(tag) ?? 0) !== count || missingJumps.length > 0) {
+      await backend.remove(runner, n, tag);
       await tx.rollback();
-      throw new HostnetError(`${subject}: after apply ${after.tagged.get(tag) ?? 0} of ${rules.length} rules are in place${missingJumps.length ? `, jumps missing from ${missingJumps.join(", ")}` : ""}`);
+      throw new HostnetError(`${subject}: after apply ${after.tagged.get(tag) ?? 0} of ${count} rules are in place${missingJumps.length ? `, hooks missing from ${missingJumps.join(", ")}` : ""}`);
     }
     return { ...n, hostId: runner.hostId, tag, flavor: backend.flavor, intact: true };
   }
@@ -71,12 +72,11 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: NatOutputs): Promise<pulumi.dynamic.ReadResult> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      const backend = new IptablesBackend(props.flavor);
+      const backend = await backendFor(props.flavor);
       const state = await backend.read(runner);
-      const rules = natRules(props, props.tag);
       const count = state.tagged.get(props.tag) ?? 0;
       if (count === 0) return { id: "" };
-      const intact = count === rules.length && builtinsOf(rules).every((b) => state.jumps.includes(b));
+      const intact = count === backend.ruleCount(props, props.tag) && backend.hooksFor(props, props.tag).every((b) => state.jumps.includes(b));
       return { id, props: defined({ ...props, intact }) };
     });
   }
@@ -84,9 +84,9 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
   async delete(_id: string, props: NatOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      const backend = new IptablesBackend(props.flavor);
+      const backend = await backendFor(props.flavor);
       await withHostLock(runner, async () => {
-        await backend.remove(runner, natRules(props, props.tag));
+        await backend.remove(runner, props, props.tag);
         const state = await backend.read(runner);
         if (state.ourRules > 0) return;
         // Our last rule is gone: remove our chains and jumps, and put ip_forward back as we found it.
