@@ -61,8 +61,8 @@ async function up(): Promise<number> {
   console.log(`\nSpec: ${SPEC}\nTo tear it all down later: bash scripts/demo.sh destroy`);
   console.log("\n==> proof");
   let ok = true;
-  ok = (await step("hostnet-demo-client pings its gateway 172.16.0.1", ["docker", "exec", CONTAINERS[1], "ping", "-c", "1", "-W", "2", "172.16.0.1"])) && ok;
-  ok = (await step("hostnet-demo-client pings hostnet-demo-web 172.16.0.2", ["docker", "exec", CONTAINERS[1], "ping", "-c", "1", "-W", "2", "172.16.0.2"])) && ok;
+  ok = (await step("hostnet-demo-client pings its gateway 172.30.0.1", ["docker", "exec", CONTAINERS[1], "ping", "-c", "1", "-W", "2", "172.30.0.1"])) && ok;
+  ok = (await step("hostnet-demo-client pings hostnet-demo-web 172.30.0.2", ["docker", "exec", CONTAINERS[1], "ping", "-c", "1", "-W", "2", "172.30.0.2"])) && ok;
   ok = (await step(`hostnet-demo-client fetches http://${host.address}:8080/ (hairpin through the published port)`, ["docker", "exec", CONTAINERS[1], "timeout", "5", "wget", "-q", "-O", "-", `http://${host.address}:8080/`])) && ok;
   ok = (await step(`the sandbox host fetches the page through the published port http://${host.address}:8080/`, ["ip", "netns", "exec", host.netns, "timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${host.address}:8080/`])) && ok;
   return ok ? 0 : 1;

@@ -148,6 +148,14 @@ describe("integration: Bridge through the real Pulumi engine over SSH", function
     }
   });
 
+  it("refuses an address whose subnet overlaps another link on the host, before changing anything", async () => {
+    const before = await linkAndAddrSnapshot(host);
+    const t = await newStack("bridge-overlap", bridgeProgram(host.connection(), () => ({ name: "hnbr5", addresses: [`${host.address.split(".").slice(0, 3).join(".")}.1/24`] })));
+    stacks.push(t);
+    await assert.rejects(t.stack.up({ color: "never" }), /bridge hnbr5 on .*: refusing addresses that overlap another link's subnet on .*: \S+ overlaps \S+ on eth0/);
+    assert.deepEqual(await linkAndAddrSnapshot(host), before);
+  });
+
   it("refuses a wrong host key through the engine with a clear error", async () => {
     const conn = host.connection({ hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOn0tTheRightKeyAtAllJustForTheTestXXXXXXXXXX" });
     const t = await newStack("bridge-hostkey", bridgeProgram(conn, () => ({ name: "hnbr4", addresses: [] })));

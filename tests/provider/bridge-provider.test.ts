@@ -14,17 +14,21 @@ function linkJson(over: Record<string, unknown> = {}): string {
 }
 const absent: RunResult = { stdout: "", stderr: 'Device "br0" does not exist.', exitCode: 1 };
 const isShow = (a: readonly string[]) => a.join(" ") === "ip -j -d addr show dev br0";
+const isShowAll = (a: readonly string[]) => a.join(" ") === "ip -j -d addr show";
+/** Answers both reads: all links (before planning) and br0 alone (after applying). */
+const links = (json: () => string | undefined) => (a: readonly string[]): RunResult | undefined =>
+  isShowAll(a) ? { stdout: json() ?? "[]", stderr: "", exitCode: 0 } : isShow(a) ? (json() !== undefined ? { stdout: json() as string, stderr: "", exitCode: 0 } : absent) : undefined;
 
 describe("provider: Bridge CRUD against a recording runner", () => {
   it("create on a clean host: reads, creates, marks, addresses, up, re-reads", async () => {
     const r = new RecordingRunner();
     let created = false;
-    r.on((a) => (isShow(a) ? (created ? { stdout: linkJson(), stderr: "", exitCode: 0 } : absent) : undefined));
+    r.on(links(() => (created ? linkJson() : undefined)));
     r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
     const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] });
     assert.equal(res.id, ID);
     assert.deepEqual(r.lines(), [
-      "ip -j -d addr show dev br0",
+      "ip -j -d addr show",
       "ip link add name br0 type bridge",
       `ip link set dev br0 alias ${MARK}`,
       "ip addr add 10.0.0.1/24 dev br0",
@@ -36,7 +40,7 @@ describe("provider: Bridge CRUD against a recording runner", () => {
 
   it("a failed step undoes the completed ones in reverse and names host, step, argv and stderr", async () => {
     const r = new RecordingRunner();
-    r.on((a) => (isShow(a) ? absent : undefined));
+    r.on(links(() => undefined));
     r.on((a) => (a.join(" ") === "ip addr add 10.0.0.2/24 dev br0" ? { stdout: "", stderr: "RTNETLINK answers: Permission denied", exitCode: 2 } : undefined));
     await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24", "10.0.0.2/24"] }), (e: Error) => {
       assert.match(e.message, /bridge br0 on node1:22: step 4\/5 \(ip addr add 10.0.0.2\/24 dev br0\) failed on node1:22 with exit code 2: RTNETLINK answers: Permission denied; undid 3 completed step\(s\)/);
@@ -46,9 +50,9 @@ describe("provider: Bridge CRUD against a recording runner", () => {
   });
 
   it("refuses a bridge that is not ours, and the wrong kind, without changing anything", async () => {
-    const r = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ ifalias: undefined }), stderr: "", exitCode: 0 } : undefined));
+    const r = new RecordingRunner().on(links(() => linkJson({ ifalias: undefined })));
     await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0" }), /not managed by this resource.*adopt: true/);
-    const v = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ linkinfo: { info_kind: "veth" } }), stderr: "", exitCode: 0 } : undefined));
+    const v = new RecordingRunner().on(links(() => linkJson({ linkinfo: { info_kind: "veth" } })));
     await assert.rejects(new BridgeProvider(() => v).create({ connection: conn, name: "br0", adopt: true }), /br0 exists on node1:22 but is a veth, not a bridge/);
     assert.deepEqual([r.calls.length, v.calls.length], [1, 1]);
   });
@@ -56,13 +60,13 @@ describe("provider: Bridge CRUD against a recording runner", () => {
   it("update touches only what differs", async () => {
     let mtu = 1500;
     const r = new RecordingRunner();
-    r.on((a) => (isShow(a) ? { stdout: linkJson({ mtu }), stderr: "", exitCode: 0 } : undefined));
+    r.on(links(() => linkJson({ mtu })));
     r.on((a) => (a[5] === "mtu" ? ((mtu = Number(a[6])), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
     const p = new BridgeProvider(() => r);
     const olds = (await p.create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] })).outs as BridgeOutputs;
     r.calls.length = 0;
     await p.update(ID, olds, { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400 });
-    assert.deepEqual(r.lines(), ["ip -j -d addr show dev br0", "ip link set dev br0 mtu 1400", "ip -j -d addr show dev br0"]);
+    assert.deepEqual(r.lines(), ["ip -j -d addr show", "ip link set dev br0 mtu 1400", "ip -j -d addr show dev br0"]);
   });
 
   it("read drops a bridge deleted by hand and reports changed addresses", async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { asCommand } from "../../provider/resources/common/steps";
-import { diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "../../provider/resources/bridge/plan";
+import { diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "../../provider/resources/bridge/plan";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { LinkState } from "../../provider/linux/parse";
 
@@ -83,6 +83,13 @@ describe("unit: Bridge plan and diff policy", () => {
     assert.equal(ownershipProblem(link(), "hostnet:m", false, "node1"), undefined);
     assert.equal(ownershipProblem(link({ alias: "" }), "hostnet:m", true, "node1"), undefined);
   });
+  it("refuses addresses overlapping another link's subnet, never its own", () => {
+    const want = normalizeBridge({ connection: conn, name: "br0", addresses: ["172.16.0.1/16", "fd00::1/64"] });
+    const links = [link({ name: "br0", addresses: ["172.16.0.1/16"] }), link({ name: "br1", addresses: ["172.16.9.1/24", "10.0.0.1/8"] }), link({ name: "eth0", addresses: ["fd00::9/64"] })];
+    assert.deepEqual(subnetClashes(want, links), ["172.16.0.1/16 overlaps 172.16.9.1/24 on br1", "fd00::1/64 overlaps fd00::9/64 on eth0"]);
+    assert.deepEqual(subnetClashes(normalizeBridge({ connection: conn, name: "br0", addresses: ["172.17.0.1/16"] }), links), []);
+  });
+
   it("verify names every difference", () => {
     const want = normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400 });
     assert.deepEqual(verifyBridge(link({ addresses: [], up: false }), want, "hostnet:m"), ["addresses are none", "mtu is 1500", "link is down"]);

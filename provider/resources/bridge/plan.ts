@@ -1,4 +1,5 @@
 /** Pure logic of the `Bridge` resource: validation, diff policy, and the steps from actual to desired state. */
+import * as ipaddr from "ipaddr.js";
 import { ValidationError } from "../../host/errors";
 import { ConnectionSpec, checkConnection, hostIdOf } from "../../host/connection";
 import * as ip from "../../linux/ip";
@@ -130,4 +131,26 @@ export function bridgeOutputs(inputs: BridgeInputs, link: LinkState, hostId: str
     ifindex: link.ifindex,
     ...adoption,
   };
+}
+
+/**
+ * Addresses we would add whose subnet overlaps an address on another link of
+ * the host: two links in one subnet make routing ambiguous, so this is refused
+ * (as Docker refuses overlapping networks). Returns one message per clash.
+ */
+export function subnetClashes(desired: BridgeInputs, links: readonly LinkState[]): string[] {
+  const clashes: string[] = [];
+  for (const want of desired.addresses) {
+    const [wa, wp] = ipaddr.parseCIDR(want);
+    for (const l of links) {
+      if (l.name === desired.name) continue;
+      for (const have of l.addresses) {
+        const [ha, hp] = ipaddr.parseCIDR(have);
+        if (wa.kind() !== ha.kind()) continue;
+        const p = Math.min(wp, hp);
+        if (wa.match(ha, p)) clashes.push(`${want} overlaps ${have} on ${l.name}`);
+      }
+    }
+  }
+  return clashes;
 }

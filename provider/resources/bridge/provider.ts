@@ -8,10 +8,10 @@ import { runSteps } from "../common/transaction";
 import { withHostLock } from "../common/lock";
 import { linkId, ownerAlias } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
-import { readLink } from "../common/links";
+import { readLink, readLinks } from "../common/links";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
-import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, verifyBridge } from "./plan";
+import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
 
 /** The `Bridge` provider. Stateless: every call reads the host anew. */
 export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
@@ -50,7 +50,10 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
   private async apply(runner: Runner, id: string, inputs: BridgeInputs, olds: BridgeOutputs | undefined): Promise<BridgeOutputs> {
     const mark = ownerAlias(id);
     const subject = `bridge ${inputs.name} on ${runner.hostId}`;
-    const actual = await readLink(runner, inputs.name);
+    const links = await readLinks(runner);
+    const actual = links.find((l) => l.name === inputs.name);
+    const clashes = subnetClashes(inputs, links);
+    if (clashes.length > 0) throw new HostnetError(`${subject}: refusing addresses that overlap another link's subnet on ${runner.hostId}: ${clashes.join("; ")}`);
     let adoption = { adopted: olds?.adopted ?? false, previousAlias: olds?.previousAlias ?? "" };
     if (actual) {
       const problem = ownershipProblem(actual, mark, inputs.adopt || (olds?.adopted ?? false), runner.hostId);
