@@ -29,6 +29,7 @@ export async function newStack(projectName: string, program: PulumiFn): Promise<
     { stackName: "test", projectName, program },
     { workDir: dir, pulumiCommand: pulumiCmd, envVars: engineEnv(dir, "hostnet-tests"), projectSettings: { name: projectName, runtime: "nodejs" } },
   );
+  retryTransient(stack);
   let cleaned = false;
   return {
     stack,
@@ -44,4 +45,31 @@ export async function newStack(projectName: string, program: PulumiFn): Promise<
       }
     },
   };
+}
+
+/** The gRPC link between the inline program (this process) and the engine failed before anything ran. */
+function isTransientEngineLink(e: unknown): boolean {
+  return /14 UNAVAILABLE: No connection established/.test(String((e as Error)?.message ?? e));
+}
+
+/**
+ * Wraps up/preview/refresh/destroy so that a failure of the program's gRPC link
+ * to the engine ("14 UNAVAILABLE: No connection established", seen once in many
+ * runs on a loaded 2-core machine) is retried: the operations are declarative,
+ * so a second run is the same request. Any other failure passes through.
+ */
+function retryTransient(stack: Stack): void {
+  for (const op of ["up", "preview", "refresh", "destroy"] as const) {
+    const original = stack[op].bind(stack) as (...args: unknown[]) => Promise<unknown>;
+    (stack as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await original(...args);
+        } catch (e) {
+          if (attempt >= 3 || !isTransientEngineLink(e)) throw e;
+          console.error(`(retrying ${op} after a transient engine link failure: ${String((e as Error).message).split("\n").find((l) => l.includes("UNAVAILABLE"))?.trim()})`);
+        }
+      }
+    };
+  }
 }
