@@ -8,21 +8,15 @@
  */
 import { HostnetError } from "../../host/errors";
 import { Runner } from "../../host/runner";
+import { hostNetnsInode } from "./netns-id";
 
 const tails = new Map<string, Promise<void>>();
-const lockFiles = new Map<string, string>();
 
 /** How long to wait for another process's lock on the host. */
 export const HOST_LOCK_TIMEOUT_S = 300;
 
 async function lockFile(runner: Runner): Promise<string> {
-  const known = lockFiles.get(runner.hostId);
-  if (known) return known;
-  const st = await runner.run(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
-  const inode = st.exitCode === 0 && /^\d+$/.test(st.stdout.trim()) ? st.stdout.trim() : "host";
-  const file = `/run/lock/hostnet.${inode}.lock`;
-  lockFiles.set(runner.hostId, file);
-  return file;
+  return `/run/lock/hostnet.${await hostNetnsInode(runner)}.lock`;
 }
 
 /** argv that takes the host lock, says so, and keeps it until stdin closes. */

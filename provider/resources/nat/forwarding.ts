@@ -1,15 +1,14 @@
 /** net.ipv4.ip_forward: turned on when a NAT rule needs it, with the original value kept on the host so the last rule can restore it. */
 import { Runner } from "../../host/runner";
 import { Step } from "../common/steps";
+import { hostNetnsInode } from "../common/netns-id";
 
 /**
  * Where the original value is kept: a file on tmpfs named for the network
  * namespace (its inode), so namespaces sharing one filesystem keep theirs apart.
  */
 async function forwardMark(runner: Runner): Promise<string> {
-  const st = await runner.run(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
-  const inode = st.exitCode === 0 && /^\d+$/.test(st.stdout.trim()) ? st.stdout.trim() : "host";
-  return `/run/hostnet/ip_forward.${inode}.orig`;
+  return `/run/hostnet/ip_forward.${await hostNetnsInode(runner)}.orig`;
 }
 
 /** Steps that turn forwarding on, recording the original value unless it was recorded before. */
