@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { main as hostnet } from "../bin/hostnet";
-import { TEST_IMAGE, ensureTestImage } from "../tests/helpers/docker";
-import { sh, tryRun } from "../tests/helpers/procs";
+import { ensureNamedContainers } from "../tests/helpers/docker";
+import { tryRun } from "../tests/helpers/procs";
 import { TestHost } from "../tests/helpers/testhost";
 import { EXAMPLES } from "./example";
 import { STATE, removeSandbox, sandbox, sandboxStack } from "./sandbox";
@@ -43,14 +43,7 @@ async function up(): Promise<number> {
   const host = await sandbox(true);
   if (!host) throw new Error("no sandbox host");
   console.log(`==> sandbox host ${host.address} (namespace ${host.netns}), SSH host key pinned`);
-  await ensureTestImage();
-  for (const c of CONTAINERS) {
-    const state = await tryRun(["docker", "inspect", "-f", "{{.State.Running}}", c]);
-    if (state.exitCode === 0 && state.stdout.trim() === "true") continue;
-    await tryRun(["docker", "rm", "-f", c]);
-    console.log(`==> docker run -d --name ${c} --net=none ${TEST_IMAGE} sleep 1d`);
-    await sh(["docker", "run", "-d", "--name", c, "--net=none", TEST_IMAGE, "sleep", "86400"]);
-  }
+  await ensureNamedContainers(CONTAINERS);
   writeSpec(host);
   console.log(`==> hostnet validate ${SPEC}`);
   if ((await hostnet(["validate", SPEC])) !== 0) return 1;

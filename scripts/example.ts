@@ -10,7 +10,7 @@ import { closeAllSsh } from "../provider/host/ssh";
 import { s1, s1Checks } from "../examples/s1-bridge-by-hand/program";
 import { s5, s5Checks } from "../examples/s5-point-to-point/program";
 import { s3 } from "../examples/s3-nat/program";
-import { ensureTestImage, TEST_IMAGE } from "../tests/helpers/docker";
+import { ensureNamedContainers } from "../tests/helpers/docker";
 import { sh, tryRun } from "../tests/helpers/procs";
 import { sandbox, sandboxStack } from "./sandbox";
 import { TestHost } from "../tests/helpers/testhost";
@@ -42,17 +42,6 @@ export const EXAMPLES: Record<string, Example> = {
   },
 };
 
-async function ensureContainers(ex: Example): Promise<void> {
-  await ensureTestImage();
-  for (const name of Object.values(ex.containers)) {
-    const state = await tryRun(["docker", "inspect", "-f", "{{.State.Running}}", name]);
-    if (state.exitCode === 0 && state.stdout.trim() === "true") continue;
-    await tryRun(["docker", "rm", "-f", name]);
-    console.log(`==> docker run -d --name ${name} --net=none ${TEST_IMAGE} sleep 1d`);
-    await sh(["docker", "run", "-d", "--name", name, "--net=none", TEST_IMAGE, "sleep", "86400"]);
-  }
-}
-
 async function main(name: string, action: string): Promise<number> {
   const ex = EXAMPLES[name];
   if (!ex) throw new Error(`unknown example ${name}; known: ${Object.keys(EXAMPLES).join(", ")}`);
@@ -75,7 +64,7 @@ async function main(name: string, action: string): Promise<number> {
   const conn = host.connection();
   const stack = await sandboxStack(name, async () => ex.program(conn));
   if (action === "up") {
-    await ensureContainers(ex);
+    await ensureNamedContainers(Object.values(ex.containers));
     await stack.up({ onOutput: (s) => process.stdout.write(s), color: "never" });
     for (const argv of ex.start ?? []) await sh(argv);
     console.log(`\nCheck it: node dist/scripts/example.js ${name} check`);

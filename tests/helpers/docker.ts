@@ -61,3 +61,15 @@ export async function removeContainers(names: string[] = [...running]): Promise<
     running.delete(n);
   }
 }
+
+/** Starts each named `--net=none` container unless it is already running (the demo's and the examples'; they outlive the process). */
+export async function ensureNamedContainers(names: readonly string[]): Promise<void> {
+  await ensureTestImage();
+  for (const name of names) {
+    const state = await tryRun(["docker", "inspect", "-f", "{{.State.Running}}", name]);
+    if (state.exitCode === 0 && state.stdout.trim() === "true") continue;
+    await tryRun(["docker", "rm", "-f", name]);
+    console.log(`==> docker run -d --name ${name} --net=none ${TEST_IMAGE} sleep 1d`);
+    await sh(["docker", "run", "-d", "--name", name, "--net=none", TEST_IMAGE, "sleep", "86400"]);
+  }
+}
