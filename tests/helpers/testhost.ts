@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ConnectionSpec } from "../../provider/host/connection";
 import { NetnsRunner } from "../../provider/host/netns";
+import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
 import { sh, sleep, tryRun } from "./procs";
 
 const live = new Set<TestHost>();
@@ -255,7 +256,7 @@ export class TestHost {
     const inode = await tryRun(["ip", "netns", "exec", this.netns, "stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
     if (inode.exitCode === 0 && /^\d+$/.test(inode.stdout.trim())) {
       fs.rmSync(`/run/lock/hostnet.${inode.stdout.trim()}.lock`, { force: true });
-      fs.rmSync(`/run/hostnet/ip_forward.${inode.stdout.trim()}.orig`, { force: true });
+      fs.rmSync(forwardMarkPath(inode.stdout.trim()), { force: true });
     }
     await tryRun([...(this.behind ? ["ip", "netns", "exec", this.behind.netns] : []), "ip", "link", "del", this.rootIf]);
     await tryRun(["ip", "netns", "del", this.netns]);

@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
+import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
 import { OutsideClient } from "../helpers/client";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
@@ -171,6 +173,8 @@ for (const flavor of ["nft", "legacy", "nftables"] as const) {
       await t.stack.destroy({ color: "never" });
       assert.equal(await iptablesSave(host, flavor), beforeSave);
       assert.equal((await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), beforeForward);
+      const inode = (await host.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])).trim();
+      assert.equal(fs.existsSync(forwardMarkPath(inode)), false, "the recorded ip_forward value is forgotten");
     });
   });
 }

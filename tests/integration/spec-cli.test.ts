@@ -9,6 +9,7 @@ import { sh, sleep, tryRun } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 import { spawnCollect } from "../../provider/host/local";
+import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
 
 const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
 
@@ -19,7 +20,11 @@ describe("integration: S6 — one spec, two SSH test hosts, through the hostnet 
   let spec = "";
   const names = { web1: "", cli1: "", web2: "", cli2: "" };
   const beforeLinks: unknown[] = [];
-  const beforeIpt: string[] = [];
+  const beforeIpt: string[][] = [];
+  const beforeForward: string[] = [];
+  /** The nat table's rules and user chains (iptables-nft keeps built-in base chains once used; they are not ours). */
+  const natRules = async (h: TestHost) =>
+    (await h.exec(["iptables-nft-save", "-t", "nat"])).split("\n").filter((l) => l.startsWith("-A") || (l.startsWith(":") && !/^:(PREROUTING|INPUT|OUTPUT|POSTROUTING) /.test(l)));
 
   /** Runs the CLI in the test's directory (its state and work dir land there). */
   const cli = async (...args: string[]) => {
@@ -66,7 +71,8 @@ nat:
     writeSpec("172.22.0.2/16");
     for (const h of hosts) {
       beforeLinks.push(await linkAndAddrSnapshot(h));
-      beforeIpt.push(await h.exec(["iptables-nft-save", "-t", "nat"]).then((s) => s.split("\n").filter((l) => !l.startsWith("#")).join("\n")));
+      beforeIpt.push(await natRules(h));
+      beforeForward.push((await h.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim());
     }
   });
   after(async () => {
@@ -131,9 +137,10 @@ nat:
     await cli("destroy", spec, "--yes");
     for (const [i, h] of hosts.entries()) {
       assert.deepEqual(await linkAndAddrSnapshot(h), beforeLinks[i], `${h.netns}: links and addresses as before`);
-      const ipt = (await h.exec(["iptables-nft-save", "-t", "nat"])).split("\n").filter((l) => !l.startsWith("#")).join("\n");
-      assert.equal(ipt.includes("HOSTNET"), false, `${h.netns}: our chains are gone`);
-      void beforeIpt;
+      assert.deepEqual(await natRules(h), beforeIpt[i], `${h.netns}: nat rules and chains as before (ours gone)`);
+      assert.equal((await h.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), beforeForward[i], `${h.netns}: ip_forward restored`);
+      const inode = (await h.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])).trim();
+      assert.equal(fs.existsSync(forwardMarkPath(inode)), false, `${h.netns}: the recorded ip_forward value is forgotten`);
     }
   });
 

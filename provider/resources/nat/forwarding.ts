@@ -4,11 +4,18 @@ import { Step } from "../common/steps";
 import { hostNetnsInode } from "../common/netns-id";
 
 /**
- * Where the original value is kept: a file on tmpfs named for the network
- * namespace (its inode), so namespaces sharing one filesystem keep theirs apart.
+ * Where the original value is kept: a file directly in /run (tmpfs), named for
+ * the network namespace (its inode), so namespaces sharing one filesystem keep
+ * theirs apart. No directory of our own: namespaces sharing /run would race to
+ * create and remove it (seen in CI: one host's rmdir ran after the other's).
  */
-async function forwardMark(runner: Runner): Promise<string> {
-  return `/run/hostnet/ip_forward.${await hostNetnsInode(runner)}.orig`;
+export async function forwardMark(runner: Runner): Promise<string> {
+  return forwardMarkPath(await hostNetnsInode(runner));
+}
+
+/** The record file for the namespace with this inode. */
+export function forwardMarkPath(netnsInode: string): string {
+  return `/run/hostnet.ip_forward.${netnsInode}.orig`;
 }
 
 /** Steps that turn forwarding on, recording the original value unless it was recorded before. */
@@ -18,7 +25,6 @@ export async function planForwardingOn(runner: Runner): Promise<Step[]> {
   const steps: Step[] = [];
   const FORWARD_MARK = await forwardMark(runner);
   if ((await runner.run(["test", "-e", FORWARD_MARK])).exitCode !== 0) {
-    steps.push({ description: "prepare /run/hostnet", argv: ["mkdir", "-p", "/run/hostnet"], undo: [] });
     steps.push({ description: "record net.ipv4.ip_forward", argv: ["tee", FORWARD_MARK], stdin: `${cur.stdout.trim() || "0"}\n`, undo: [["rm", "-f", FORWARD_MARK]] });
   }
   steps.push({ description: "enable net.ipv4.ip_forward", argv: ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], undo: [["sysctl", "-q", "-w", `net.ipv4.ip_forward=${cur.stdout.trim() || "0"}`]] });
@@ -34,6 +40,5 @@ export async function planForwardingRestore(runner: Runner): Promise<Step[]> {
   return [
     { description: `restore net.ipv4.ip_forward=${value}`, argv: ["sysctl", "-q", "-w", `net.ipv4.ip_forward=${value}`], undo: [] },
     { description: "forget the recorded value", argv: ["rm", "-f", FORWARD_MARK], undo: [] },
-    { description: "remove /run/hostnet when empty", argv: ["rmdir", "--ignore-fail-on-non-empty", "/run/hostnet"], undo: [] },
   ];
 }
