@@ -12,6 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ConnectionSpec } from "../../provider/host/connection";
 import { NetnsRunner } from "../../provider/host/netns";
+import { SELF_NETNS, statInode } from "../../provider/linux/netns";
+import { lockFilePath } from "../../provider/resources/common/lock";
 import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
 import { sh, sleep, tryRun } from "./procs";
 
@@ -168,6 +170,11 @@ export class TestHost {
     return sh(["ip", "netns", "exec", this.netns, ...argv]);
   }
 
+  /** The namespace's inode, which names the files the providers keep for this host (host lock, recorded ip_forward). */
+  async netnsInode(): Promise<string> {
+    return (await this.exec(statInode(SELF_NETNS))).trim();
+  }
+
   private async setUp(): Promise<void> {
     const [rootAddr, nsAddr] = await freeSubnet();
     this.rootAddress = rootAddr;
@@ -253,9 +260,9 @@ export class TestHost {
       }
     }
     // Files the providers keep on the host, named for this namespace (host lock, recorded ip_forward).
-    const inode = await tryRun(["ip", "netns", "exec", this.netns, "stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
+    const inode = await tryRun(["ip", "netns", "exec", this.netns, ...statInode(SELF_NETNS)]);
     if (inode.exitCode === 0 && /^\d+$/.test(inode.stdout.trim())) {
-      fs.rmSync(`/run/lock/hostnet.${inode.stdout.trim()}.lock`, { force: true });
+      fs.rmSync(lockFilePath(inode.stdout.trim()), { force: true });
       fs.rmSync(forwardMarkPath(inode.stdout.trim()), { force: true });
     }
     await tryRun([...(this.behind ? ["ip", "netns", "exec", this.behind.netns] : []), "ip", "link", "del", this.rootIf]);

@@ -173,7 +173,7 @@ for (const flavor of ["nft", "legacy", "nftables"] as const) {
       await t.stack.destroy({ color: "never" });
       assert.equal(await iptablesSave(host, flavor), beforeSave);
       assert.equal((await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), beforeForward);
-      const inode = (await host.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])).trim();
+      const inode = await host.netnsInode();
       assert.equal(fs.existsSync(forwardMarkPath(inode)), false, "the recorded ip_forward value is forgotten");
     });
   });

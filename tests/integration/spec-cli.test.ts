@@ -139,7 +139,7 @@ nat:
       assert.deepEqual(await linkAndAddrSnapshot(h), beforeLinks[i], `${h.netns}: links and addresses as before`);
       assert.deepEqual(await natRules(h), beforeIpt[i], `${h.netns}: nat rules and chains as before (ours gone)`);
       assert.equal((await h.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), beforeForward[i], `${h.netns}: ip_forward restored`);
-      const inode = (await h.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])).trim();
+      const inode = await h.netnsInode();
       assert.equal(fs.existsSync(forwardMarkPath(inode)), false, `${h.netns}: the recorded ip_forward value is forgotten`);
     }
   });

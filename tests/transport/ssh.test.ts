@@ -92,10 +92,10 @@ describe("transport: SSH runner against a real sshd", function () {
   });
 
   it("withHostLock holds a flock on the host for the duration of a mutation, so another process waits", async () => {
-    const { withHostLock } = await import("../../provider/resources/common/lock");
+    const { lockFilePath, withHostLock } = await import("../../provider/resources/common/lock");
     const runner = new SshRunner(host.connection());
-    const inode = (await host.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"])).trim();
-    const file = `/run/lock/hostnet.${inode}.lock`;
+    const inode = await host.netnsInode();
+    const file = lockFilePath(inode);
     const other = () => host.exec(["flock", "-n", file, "true"]).then(() => "free", () => "locked");
     const during = await withHostLock(runner, async () => other());
     assert.equal(during, "locked", "another process cannot take the lock while a mutation runs");

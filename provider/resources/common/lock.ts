@@ -15,8 +15,13 @@ const tails = new Map<string, Promise<void>>();
 /** How long to wait for another process's lock on the host. */
 export const HOST_LOCK_TIMEOUT_S = 300;
 
+/** The lock file for the namespace with this inode. */
+export function lockFilePath(netnsInode: string): string {
+  return `/run/lock/hostnet.${netnsInode}.lock`;
+}
+
 async function lockFile(runner: Runner): Promise<string> {
-  return `/run/lock/hostnet.${await hostNetnsInode(runner)}.lock`;
+  return lockFilePath(await hostNetnsInode(runner));
 }
 
 /** argv that takes the host lock, says so, and keeps it until stdin closes. */
