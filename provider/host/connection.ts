@@ -3,6 +3,7 @@
  * so an object written for `remote.Command` works here unchanged.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
 import { ValidationError } from "./errors";
 import { checkNetnsName } from "../linux/names";
 
@@ -60,6 +61,16 @@ export function hostIdOf(c: ConnectionSpec): string {
   return `${c.host}:${c.port ?? 22}`;
 }
 
+/** What a `hostId` may hold: it reaches resource IDs, messages and (in 0.1 marks) iptables comments and nft scripts. */
+const HOST_ID = /^[A-Za-z0-9_.:@-]{1,100}$/;
+
+/** A DNS name (labels of letters, digits, `-`, `_`) or an IPv4/IPv6 address. */
+export function isHostName(h: unknown): h is string {
+  if (typeof h !== "string" || h.length === 0 || h.length > 253) return false;
+  if (ipaddr.isValid(h)) return true;
+  return /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/.test(h);
+}
+
 /** Checks a resolved connection; throws {@link ValidationError} naming the field. */
 export function checkConnection(c: unknown, field = "connection"): ConnectionSpec {
   if (typeof c !== "object" || c === null) throw new ValidationError(field, "expected an object with host (SSH), local: true or netns");
@@ -67,8 +78,12 @@ export function checkConnection(c: unknown, field = "connection"): ConnectionSpe
   const kinds = [spec.host !== undefined, spec.local === true, spec.netns !== undefined].filter(Boolean).length;
   if (kinds !== 1) throw new ValidationError(field, "expected exactly one of host (SSH), local: true or netns");
   if (spec.netns !== undefined) checkNetnsName(spec.netns, `${field}.netns`);
+  if (spec.hostId !== undefined && (typeof spec.hostId !== "string" || !HOST_ID.test(spec.hostId))) {
+    throw new ValidationError(`${field}.hostId`, `expected 1-100 characters of [A-Za-z0-9_.:@-] (it names the host in IDs and marks), got ${JSON.stringify(spec.hostId)}`);
+  }
+  if (spec.sudo !== undefined && typeof spec.sudo !== "boolean") throw new ValidationError(`${field}.sudo`, `expected true or false, got ${JSON.stringify(spec.sudo)}`);
   if (spec.host !== undefined) {
-    if (typeof spec.host !== "string" || spec.host.length === 0 || /[\s\0]/.test(spec.host)) throw new ValidationError(`${field}.host`, `expected a host name or address, got ${JSON.stringify(spec.host)}`);
+    if (!isHostName(spec.host)) throw new ValidationError(`${field}.host`, `expected a host name or an IPv4/IPv6 address, got ${JSON.stringify(spec.host)}`);
     if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535)) throw new ValidationError(`${field}.port`, `expected a port 1-65535, got ${JSON.stringify(spec.port)}`);
     if (spec.user !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/.test(spec.user)) throw new ValidationError(`${field}.user`, `expected a user name, got ${JSON.stringify(spec.user)}`);
     if (!spec.hostKey && !spec.knownHostsFile && spec.insecureIgnoreHostKey !== true) {

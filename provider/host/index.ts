@@ -9,7 +9,7 @@ import { SshRunner } from "./ssh";
 export function runnerFor(connection: ConnectionSpec): Runner {
   const c = checkConnection(connection);
   const base: Runner = c.local ? new LocalRunner() : c.netns ? new NetnsRunner(c.netns) : new SshRunner(c);
-  return c.sudo ? new SudoRunner(base) : base;
+  return c.sudo ? new SudoRunner(base, c.user ?? "root") : base;
 }
 
 export * from "./connection";

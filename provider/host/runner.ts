@@ -1,5 +1,5 @@
 /** The seam between pure code and hosts: every command goes through a Runner. */
-import { CommandError } from "./errors";
+import { CommandError, HostnetError } from "./errors";
 
 /** Options of one command run. */
 export interface RunOptions {
@@ -19,7 +19,12 @@ export interface RunResult {
 /** A long-running command that has signalled readiness; `release` closes its stdin and waits for it to end. */
 export interface Held {
   release(): Promise<void>;
+  /** Settles with a reason when the command ends, whether released or not (a killed holder ends early). */
+  readonly ended: Promise<string>;
 }
+
+/** Called with each `note:` line a held command prints before it is ready (e.g. who holds a lock it waits for). */
+export type NoteListener = (note: string) => void;
 
 /** Runs argv arrays on one host. Implementations never pass argv through a shell except the SSH one, which quotes once. */
 export interface Runner {
@@ -31,19 +36,35 @@ export interface Runner {
    * stdin closes (used to hold a `flock` on the host). Optional: runners
    * without it (the recording one) skip host-side locking.
    */
-  hold?(argv: readonly string[], timeoutMs: number): Promise<Held>;
+  hold?(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held>;
+  /** The runner for undo commands, when it differs (a lock-guarded runner undoes even after its lock is lost). */
+  forUndo?(): Runner;
 }
 
-/** Waits for the first line on a stream; rejects with `onFail()` if the process ends first or the time runs out. */
-export function firstLine(stdout: NodeJS.ReadableStream, ended: Promise<string>, timeoutMs: number): Promise<void> {
+/**
+ * Waits for the first line on a stream that is not a `note:` line (those go to
+ * `onNote`); rejects if the process ends first or the time runs out.
+ */
+export function firstLine(stdout: NodeJS.ReadableStream, ended: Promise<string>, timeoutMs: number, onNote?: NoteListener): Promise<void> {
   return new Promise((resolve, reject) => {
     let buf = "";
+    let ready = false;
     const timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
     stdout.on("data", (d: Buffer) => {
+      if (ready) return;
       buf += d.toString();
-      if (buf.includes("\n")) {
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith("note:")) {
+          onNote?.(line.slice(5).trim());
+          continue;
+        }
+        ready = true;
         clearTimeout(timer);
         resolve();
+        return;
       }
     });
     ended.then((why) => {
@@ -65,17 +86,32 @@ export async function runChecked(runner: Runner, argv: readonly string[], opts?:
   return res;
 }
 
-/** Prefixes every command with `sudo -n` (for a non-root SSH user). */
+/** sudo refused to run a command without a password (or at all). */
+export class SudoError extends HostnetError {}
+
+const SUDO_REFUSED = /^sudo: (a password is required|a terminal is required|sorry, you must have a tty|.* is not in the sudoers file|.* is not allowed to execute)/m;
+
+/** Prefixes every command with `sudo -n` (for a non-root SSH user); a refusal by sudo is one clear {@link SudoError}. */
 export class SudoRunner implements Runner {
-  constructor(private readonly inner: Runner) {}
+  constructor(private readonly inner: Runner, private readonly user = "the SSH user") {}
   get hostId(): string {
     return this.inner.hostId;
   }
-  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return this.inner.run(["sudo", "-n", "--", ...argv], opts);
+  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    const res = await this.inner.run(["sudo", "-n", "--", ...argv], opts);
+    if (res.exitCode !== 0) {
+      const m = SUDO_REFUSED.exec(res.stderr);
+      if (m) {
+        throw new SudoError(
+          `sudo on ${this.hostId} refused to run \`${argv.join(" ")}\` for ${this.user} (${m[0].trim()}): hostnet runs every command with "sudo -n", which needs passwordless sudo; ` +
+            `allow it with a sudoers rule such as "${this.user} ALL=(root) NOPASSWD: ALL" (visudo -f /etc/sudoers.d/hostnet), or connect as root`,
+        );
+      }
+    }
+    return res;
   }
-  hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
+  hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     if (!this.inner.hold) throw new Error("the underlying runner cannot hold a command");
-    return this.inner.hold(["sudo", "-n", "--", ...argv], timeoutMs);
+    return this.inner.hold(["sudo", "-n", "--", ...argv], timeoutMs, onNote);
   }
 }

@@ -8,7 +8,7 @@ import { ConnectionError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
-import { DEFAULT_TIMEOUT_MS, Held, RunOptions, RunResult, Runner, firstLine } from "./runner";
+import { DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, firstLine } from "./runner";
 
 /** sshd allows 10 sessions per connection by default; stay below it. */
 const MAX_CHANNELS = 8;
@@ -165,6 +165,17 @@ export function closeAllSsh(): void {
 }
 process.once("exit", closeAllSsh);
 
+/**
+ * Every command runs under `env PATH=…` with the system directories first:
+ * a non-root SSH session's PATH usually lacks /usr/sbin (iptables, nft,
+ * sysctl), and `env` works whatever the user's login shell is.
+ */
+export const REMOTE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+function remoteCommand(argv: readonly string[]): string {
+  return shellJoin(["env", `PATH=${REMOTE_PATH}`, ...argv]);
+}
+
 /** Runs commands on a host over SSH, through the per-process connection pool. */
 export class SshRunner implements Runner {
   readonly hostId: string;
@@ -173,7 +184,7 @@ export class SshRunner implements Runner {
   }
 
   async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    const command = shellJoin(argv);
+    const command = remoteCommand(argv);
     const entry = entryFor(this.conn);
     const client = await entry.client;
     await entry.channels.take();
@@ -192,25 +203,26 @@ export class SshRunner implements Runner {
     }
   }
 
-  async hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
+  async hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     const client = await entryFor(this.conn).client;
-    return holdOn(client, shellJoin(argv), timeoutMs);
+    return holdOn(client, remoteCommand(argv), timeoutMs, onNote);
   }
 }
 
 /** Runs a command on its own channel (outside the channel limit: it holds one for as long as it runs) until its first line. */
-async function holdOn(client: Client, command: string, timeoutMs: number): Promise<Held> {
+async function holdOn(client: Client, command: string, timeoutMs: number, onNote?: NoteListener): Promise<Held> {
   const stream = await new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
   let stderr = "";
   stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const ended = new Promise<string>((r) => stream.on("close", (code: number | null) => r(`exited with ${code}: ${stderr.trim()}`)));
   try {
-    await firstLine(stream, ended, timeoutMs);
+    await firstLine(stream, ended, timeoutMs, onNote);
   } catch (e) {
     stream.close();
     throw e;
   }
   return {
+    ended,
     async release() {
       stream.end();
       await ended;
