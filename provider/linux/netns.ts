@@ -26,9 +26,13 @@ export function statInode(path: string): string[] {
 /**
  * Moves a link from the namespace at `path` back into the namespace the
  * command runs in. The script is constant; the values travel as positional
- * parameters. The outer `sh` stays in the host namespace, so `/proc/$$/ns/net`
- * names it while `nsenter` runs `ip` inside the other one.
+ * parameters. `ip` gets the shell's own PID, whose namespace is the host's,
+ * and the trailing `exit $?` keeps the shell alive while `ip` runs: bash execs
+ * the last command of `sh -c` in place, so 0.1's lone command with
+ * `/proc/$$/ns/net` named `ip`'s own (the container's) namespace under bash
+ * and silently moved nothing. A PID (not a path) also suits busybox's `ip`.
+ * Tested under dash, bash and busybox sh.
  */
 export function moveLinkBack(path: string, ifname: string): string[] {
-  return ["sh", "-c", 'nsenter --net="$1" -- ip link set dev "$2" netns "/proc/$$/ns/net"', "sh", path, ifname];
+  return ["sh", "-c", 'nsenter --net="$1" -- ip link set dev "$2" netns "$$"; exit $?', "sh", path, ifname];
 }

@@ -32,7 +32,7 @@ describe("provider: ContainerAttachment CRUD against a recording runner", () => 
     assert.deepEqual(lines.slice(at + 1), [
       `nsenter --net=${NS} -- ip link set dev eth0 down`,
       `nsenter --net=${NS} -- ip link set dev eth0 name vethB`,
-      `sh -c nsenter --net="$1" -- ip link set dev "$2" netns "/proc/$$/ns/net" sh ${NS} vethB`,
+      `sh -c nsenter --net="$1" -- ip link set dev "$2" netns "$$"; exit $? sh ${NS} vethB`,
       "ip link set dev vethB up",
     ]);
   });

@@ -78,6 +78,6 @@ describe("unit: ContainerAttachment plan, diff and parsers", () => {
 
   it("namespace argv", () => {
     assert.deepEqual(statInode(NS), ["stat", "-L", "-c", "%i", NS]);
-    assert.deepEqual(moveLinkBack(NS, "vethB"), ["sh", "-c", 'nsenter --net="$1" -- ip link set dev "$2" netns "/proc/$$/ns/net"', "sh", NS, "vethB"]);
+    assert.deepEqual(moveLinkBack(NS, "vethB"), ["sh", "-c", 'nsenter --net="$1" -- ip link set dev "$2" netns "$$"; exit $?', "sh", NS, "vethB"]);
   });
 });
