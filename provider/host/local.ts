@@ -1,6 +1,6 @@
 /** Runs commands on this machine with execFile semantics: no shell, argv passed as is. */
 import { spawn } from "node:child_process";
-import { DEFAULT_TIMEOUT_MS, Held, RunOptions, RunResult, Runner, firstLine } from "./runner";
+import { DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, firstLine } from "./runner";
 
 /** Runs a command locally and collects its output. Exit code -1 means it could not be started or was killed. */
 export function spawnCollect(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
@@ -35,13 +35,13 @@ export class LocalRunner implements Runner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return spawnCollect(argv, opts);
   }
-  hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
-    return spawnHeld(argv, timeoutMs);
+  hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
+    return spawnHeld(argv, timeoutMs, onNote);
   }
 }
 
 /** Starts a local command and resolves once it printed its first line; release closes its stdin. */
-export async function spawnHeld(argv: readonly string[], timeoutMs: number): Promise<Held> {
+export async function spawnHeld(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
   const [file, ...args] = argv;
   const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], shell: false });
   let stderr = "";
@@ -51,12 +51,13 @@ export async function spawnHeld(argv: readonly string[], timeoutMs: number): Pro
     child.on("close", (code) => r(`exited with ${code}: ${stderr.trim()}`));
   });
   try {
-    await firstLine(child.stdout, ended, timeoutMs);
+    await firstLine(child.stdout, ended, timeoutMs, onNote);
   } catch (e) {
     child.kill("SIGKILL");
     throw new Error(`${argv.join(" ")}: ${(e as Error).message}`);
   }
   return {
+    ended,
     async release() {
       child.stdin.end();
       await ended;

@@ -1,6 +1,6 @@
 /** Runs commands inside a named network namespace of this machine (`ip netns exec NAME …`). */
 import { spawnCollect, spawnHeld } from "./local";
-import { Held, RunOptions, RunResult, Runner } from "./runner";
+import { Held, NoteListener, RunOptions, RunResult, Runner } from "./runner";
 import { checkNetnsName } from "../linux/names";
 
 /** A named network namespace on this machine (`{ netns: "blue" }`). */
@@ -13,7 +13,7 @@ export class NetnsRunner implements Runner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return spawnCollect(["ip", "netns", "exec", this.netns, ...argv], opts);
   }
-  hold(argv: readonly string[], timeoutMs: number): Promise<Held> {
-    return spawnHeld(["ip", "netns", "exec", this.netns, ...argv], timeoutMs);
+  hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
+    return spawnHeld(["ip", "netns", "exec", this.netns, ...argv], timeoutMs, onNote);
   }
 }

@@ -14,7 +14,14 @@ export class Transaction {
     const base = this.count;
     this.count += steps.length;
     for (const [i, step] of steps.entries()) {
-      const res = await this.runner.run(step.argv, step.stdin !== undefined ? { stdin: step.stdin } : undefined);
+      let res;
+      try {
+        res = await this.runner.run(step.argv, step.stdin !== undefined ? { stdin: step.stdin } : undefined);
+      } catch (e) {
+        // Not a failed command but a failure to run one (lost lock, lost connection): take back what was done, then report it.
+        await this.rollback();
+        throw e;
+      }
       if (res.exitCode === 0) {
         this.done.push(step);
         continue;
@@ -29,10 +36,11 @@ export class Transaction {
   /** Undoes every completed step, newest first; returns the undo commands that failed. */
   async rollback(): Promise<CommandError[]> {
     const errors: CommandError[] = [];
+    const runner = this.runner.forUndo?.() ?? this.runner;
     for (const prev of this.done.reverse()) {
       for (const undo of prev.undo) {
         const { argv, stdin } = asCommand(undo);
-        const u = await this.runner.run(argv, stdin !== undefined ? { stdin } : undefined);
+        const u = await runner.run(argv, stdin !== undefined ? { stdin } : undefined).catch((e: Error) => ({ exitCode: -1, stdout: "", stderr: e.message }));
         if (u.exitCode !== 0) errors.push(new CommandError({ host: this.runner.hostId, argv, exitCode: u.exitCode, stdout: u.stdout, stderr: u.stderr, context: "undo" }));
       }
     }
