@@ -7,6 +7,7 @@ import { checkIfName, checkMac, checkMtu, checkNetnsName, parseCidr, parseIp } f
 import { inNetns, moveLinkBack } from "../../linux/netns";
 import { LinkState, RouteState, canonicalRouteTo, sortCidrs } from "../../linux/parse";
 import { Step } from "../common/steps";
+import { ownerFromInput } from "../common/owner";
 import { AttachmentInputs, AttachmentOutputs, ContainerRef, RouteInput } from "./args";
 
 function checkContainer(raw: unknown): ContainerRef {
@@ -45,6 +46,9 @@ function canonicalRoute(r: unknown, i: number): RouteInput {
 
 const routeKey = (r: { to: string; via?: string }) => `${r.to} via ${r.via ?? "-"}`;
 
+/** 4 or 6. */
+const familyOf = (ip: string): 4 | 6 => (ip.includes(":") ? 6 : 4);
+
 /** Validates and normalises raw inputs. */
 export function normalizeAttachment(raw: Record<string, unknown>): AttachmentInputs {
   const rawAddrs = raw.addresses ?? [];
@@ -77,9 +81,11 @@ export function normalizeAttachment(raw: Record<string, unknown>): AttachmentInp
   const rawRoutes = raw.routes ?? [];
   if (!Array.isArray(rawRoutes)) throw new ValidationError("routes", "expected a list of { to, via? }");
   out.routes = rawRoutes.map(canonicalRoute).sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1));
-  if (out.gateway && out.routes.some((r) => r.to === "default" && !r.to.includes(":"))) throw new ValidationError("routes", "a default route is given twice (gateway and routes)");
+  const gwFamily = out.gateway ? familyOf(out.gateway) : undefined;
+  if (gwFamily && out.routes.some((r) => r.to === "default" && r.via && familyOf(r.via) === gwFamily)) throw new ValidationError("routes", "a default route is given twice (gateway and routes)");
   if (raw.mtu !== undefined) out.mtu = checkMtu(raw.mtu, "mtu");
   if (raw.mac !== undefined) out.mac = checkMac(raw.mac, "mac");
+  if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
   return out;
 }
 
@@ -102,6 +108,7 @@ export function diffAttachment(olds: Partial<AttachmentOutputs>, news: Attachmen
   for (const f of ["addresses", "gateway", "routes"] as const) if (!same(olds[f], news[f])) changed.push(f);
   for (const f of ["mtu", "mac"] as const) if (news[f] !== undefined && olds[f] !== news[f]) changed.push(f);
   if (olds.present === false) changed.push("present");
+  if (news.owner !== undefined && olds.owner !== news.owner) changed.push("owner");
   if (replaces.length === 0 && olds.connection && !same(olds.connection, news.connection)) changed.push("connection");
   return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
 }
@@ -178,9 +185,11 @@ export function verifyInside(inside: LinkState | undefined, routes: readonly Rou
 }
 
 /** Splits the routes on `ifname` back into gateway and extra routes (for read). */
-export function routesAsInputs(routes: readonly RouteState[], ifname: string): { gateway?: string; routes: RouteInput[] } {
+export function routesAsInputs(routes: readonly RouteState[], ifname: string, gateway?: string): { gateway?: string; routes: RouteInput[] } {
   const mine = managedRoutes(routes, ifname);
-  const def = mine.find((r) => r.to === "default" && r.via && !r.via.includes(":"));
+  // `gateway` is one field for either family: the default route of the family the recorded gateway has (IPv4 when none).
+  const family = gateway ? familyOf(gateway) : 4;
+  const def = mine.find((r) => r.to === "default" && r.via && familyOf(r.via) === family);
   const rest = mine.filter((r) => r !== def).map((r) => (r.via ? { to: r.to, via: r.via } : { to: r.to }));
   return { ...(def ? { gateway: def.via } : {}), routes: rest.sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)) };
 }

@@ -7,12 +7,19 @@ import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLink, readLinks, readRoutes } from "../common/links";
-import { withHostLock } from "../common/lock";
+import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
 import { TargetGoneError, resolveTarget } from "./target";
+import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
+
+/** A veth mark of this stack (or a 0.1 mark, which has no owner). */
+function oursToMove(alias: string, owner: Owner): boolean {
+  const p = parseMark(alias);
+  return p !== undefined && (p.hash === undefined || p.hash === owner.hash);
+}
 
 /** The `ContainerAttachment` provider. */
 export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
@@ -33,7 +40,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = `${runner.hostId}/attachment/${containerLabel(d.container)}/${d.ifname}`;
-      return { id, outs: defined(await withHostLock(runner, () => this.apply(runner, d, undefined))) };
+      return { id, outs: defined(await withHostLock(runner, (r) => this.apply(r, d, undefined), lockHolder(d.owner))) };
     });
   }
 
@@ -41,12 +48,13 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeAttachment(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner, () => this.apply(runner, d, olds))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, d, olds), lockHolder(d.owner))) };
     });
   }
 
   /** Moves the interface in when it is not there yet (first attach, or the container was restarted), then converges addresses, state and routes. */
   private async apply(runner: Runner, d: AttachmentInputs, olds: AttachmentOutputs | undefined): Promise<AttachmentOutputs> {
+    const owner = ownerFromInput(d.owner);
     const target = await resolveTarget(runner, d.container);
     const subject = `attachment of ${d.interface} as ${d.ifname} to ${target.label} on ${runner.hostId}`;
     const links = await readLinks(runner, target.nsPath);
@@ -59,7 +67,9 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       if (!hostIface) {
         throw new HostnetError(`${subject}: interface ${d.interface} not found on ${runner.hostId}; it is an end of a VethPair that must exist first (after a container restart, run refresh so the pair is recreated)`);
       }
-      if (hostIface.kind !== "veth" || !hostIface.alias.startsWith("hostnet:")) {
+      const other = otherOwner(hostIface.alias, owner);
+      if (other) throw new HostnetError(`${subject}: ${d.interface} belongs to another hostnet ${other} (alias ${JSON.stringify(hostIface.alias)}); refusing to move it`);
+      if (hostIface.kind !== "veth" || !oursToMove(hostIface.alias, owner)) {
         throw new HostnetError(`${subject}: ${d.interface} is not a veth created by pulumi-hostnet (kind ${hostIface.kind || "plain"}, alias ${JSON.stringify(hostIface.alias)}); refusing to move it`);
       }
       alias = hostIface.alias;
@@ -70,7 +80,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         throw new HostnetError(`${subject}: ${d.ifname} is not in the namespace after the move`);
       }
     } else {
-      const ours = inside.kind === "veth" && inside.alias.startsWith("hostnet:");
+      const ours = inside.kind === "veth" && oursToMove(inside.alias, owner);
       if (!ours) throw new HostnetError(`${subject}: ${d.ifname} already exists in the namespace of ${target.label} and is not managed by pulumi-hostnet (kind ${inside.kind || "plain"}); refusing`);
       if (hostIface || (alias && inside.alias !== alias)) {
         throw new HostnetError(`${subject}: ${d.ifname} in the namespace of ${target.label} is already taken by another attachment (alias ${inside.alias}); two attachments cannot claim one ifname in one namespace`);
@@ -115,7 +125,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       }
       const inside = await readLink(runner, props.ifname, target.nsPath);
       const mine = inside && inside.alias === props.interfaceAlias;
-      const routes = mine ? routesAsInputs(await readRoutes(runner, target.nsPath), props.ifname) : { routes: [] };
+      const routes = mine ? routesAsInputs(await readRoutes(runner, target.nsPath), props.ifname, props.gateway) : { routes: [] };
       const outs: AttachmentOutputs = {
         ...props,
         addresses: mine ? [...inside.addresses] : [],
@@ -134,6 +144,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
 
   private inputsOf(o: AttachmentOutputs): AttachmentInputs {
     const i: AttachmentInputs = { connection: o.connection, container: o.container, interface: o.interface, ifname: o.ifname, addresses: o.addresses, routes: o.routes };
+    if (o.owner) i.owner = o.owner;
     if (o.gateway) i.gateway = o.gateway;
     if (o.mtu !== undefined) i.mtu = o.mtu;
     if (o.mac !== undefined) i.mac = o.mac;
@@ -143,24 +154,24 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   async delete(_id: string, props: AttachmentOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      await withHostLock(runner, async () => {
+      await withHostLock(runner, async (locked) => {
         let target;
         try {
-          target = await resolveTarget(runner, props.container);
+          target = await resolveTarget(locked, props.container);
         } catch (e) {
           if (e instanceof TargetGoneError || (e instanceof HostnetError && /is not running/.test(e.message))) return;
           throw e;
         }
-        const inside = await readLink(runner, props.ifname, target.nsPath);
+        const inside = await readLink(locked, props.ifname, target.nsPath);
         if (!inside) return;
         if (inside.alias !== props.interfaceAlias) {
           console.error(`warning: ${props.ifname} in ${target.label} is not the interface this attachment moved in (alias ${JSON.stringify(inside.alias)}); leaving it in place`);
           return;
         }
         const argv = inNetns(target.nsPath, ip.ipLinkDel(props.ifname));
-        const res = await runner.run(argv);
-        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) await runChecked(runner, argv, { context: `delete ${props.ifname} in ${target.label}` });
-      });
+        const res = await locked.run(argv);
+        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) await runChecked(locked, argv, { context: `delete ${props.ifname} in ${target.label}` });
+      }, lockHolder(props.owner));
     });
   }
 }
