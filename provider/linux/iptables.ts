@@ -28,9 +28,20 @@ export interface IptRule {
   readonly spec: readonly string[];
 }
 
+/** A table we write to: `nat` (NAT rules) or `filter` (forward accepts). */
+export type IptTable = "nat" | "filter";
+
+/** Our chain in the filter table, jumped to first from `FORWARD`. */
+export const FORWARD_CHAIN = "HOSTNET-FORWARD";
+
+/** `iptables -w -t TABLE ARGS…` */
+export function tableArgv(bins: IptablesBins, table: IptTable, args: readonly string[]): string[] {
+  return [bins.iptables, "-w", "-t", table, ...args];
+}
+
 /** `iptables -w -t nat ARGS…` */
 export function natArgv(bins: IptablesBins, args: readonly string[]): string[] {
-  return [bins.iptables, "-w", "-t", "nat", ...args];
+  return tableArgv(bins, "nat", args);
 }
 
 /** `-C CHAIN SPEC` (exit 1 when absent). */
@@ -63,9 +74,14 @@ export function insertJump(bins: IptablesBins, builtin: BuiltinChain): string[] 
   return natArgv(bins, ["-I", builtin, "1", "-j", HOSTNET_CHAINS[builtin]]);
 }
 
+/** `iptables-save -t TABLE`. */
+export function saveTable(bins: IptablesBins, table: IptTable): string[] {
+  return [bins.save, "-t", table];
+}
+
 /** `iptables-save -t nat`. */
 export function saveNat(bins: IptablesBins): string[] {
-  return [bins.save, "-t", "nat"];
+  return saveTable(bins, "nat");
 }
 
 /** `iptables-restore -w --noflush` (reads the script on stdin; no chain is declared, so nothing is flushed). */
@@ -73,13 +89,20 @@ export function restoreNoflush(bins: IptablesBins): string[] {
   return [bins.restore, "-w", "--noflush"];
 }
 
-function restoreArg(a: string): string {
-  return /^[A-Za-z0-9_.:/!,@%+=[\]-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, "\\$1")}"`;
+/**
+ * One argument of an iptables-restore line. Values are validated before they
+ * get here; this refuses what the format cannot carry safely (line breaks,
+ * NUL, quotes, backslashes) instead of trying to escape it: iptables-restore
+ * has no escape for a quote inside a quoted word.
+ */
+export function restoreArg(a: string): string {
+  if (/[\0\r\n"'\\]/.test(a) || a.length === 0) throw new Error(`refusing to render ${JSON.stringify(a)} into an iptables-restore script`);
+  return /^[A-Za-z0-9_.:/!,@%+=[\]-]+$/.test(a) ? a : `"${a}"`;
 }
 
-/** An iptables-restore script for the nat table that appends (`-A`) or deletes (`-D`) the rules in one transaction. */
-export function restoreScript(op: "-A" | "-D", rules: readonly IptRule[]): string {
-  return ["*nat", ...rules.map((r) => [op, r.chain, ...r.spec].map(restoreArg).join(" ")), "COMMIT", ""].join("\n");
+/** An iptables-restore script for `table` that appends (`-A`) or deletes (`-D`) the rules in one transaction. */
+export function restoreScript(op: "-A" | "-D", rules: readonly IptRule[], table: IptTable = "nat"): string {
+  return [`*${table}`, ...rules.map((r) => [op, r.chain, ...r.spec].map(restoreArg).join(" ")), "COMMIT", ""].join("\n");
 }
 
 /** The nat table as iptables-save prints it: chains and `-A` lines. */
@@ -89,13 +112,13 @@ export interface NatTable {
   readonly rules: readonly string[];
 }
 
-/** Parses `iptables-save -t nat` output (empty when the table does not exist). */
-export function parseSave(text: string): NatTable {
+/** Parses `iptables-save -t TABLE` output (empty when the table does not exist). */
+export function parseSave(text: string, table: IptTable = "nat"): NatTable {
   const chains: string[] = [];
   const rules: string[] = [];
   let inNat = false;
   for (const line of text.split("\n")) {
-    if (line.startsWith("*")) inNat = line === "*nat";
+    if (line.startsWith("*")) inNat = line === `*${table}`;
     else if (!inNat) continue;
     else if (line.startsWith(":")) chains.push(line.slice(1).split(" ")[0]);
     else if (line.startsWith("-A ")) rules.push(line);

@@ -3,10 +3,14 @@ import { BridgeProvider } from "../../provider/resources/bridge/provider";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { RecordingRunner } from "../helpers/recording";
 import { RunResult } from "../../provider/host/runner";
+import { linkMark, ownerOf } from "../../provider/resources/common/owner";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA", privateKey: "-----BEGIN SECRET-----" };
 const ID = "node1:22/bridge/br0";
-const MARK = `hostnet:${ID}`;
+const OWNER = "proj/dev";
+const MARK = linkMark(ownerOf(OWNER), "bridge", "br0");
+/** The link commands only (the forward accepts in the filter table have their own test). */
+const ipLines = (r: RecordingRunner) => r.lines().filter((l) => l.startsWith("ip "));
 
 /** A fake `ip -j -d addr show dev br0` answer. */
 function linkJson(over: Record<string, unknown> = {}): string {
@@ -25,9 +29,9 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     let created = false;
     r.on(links(() => (created ? linkJson() : undefined)));
     r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
-    const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] });
+    const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER });
     assert.equal(res.id, ID);
-    assert.deepEqual(r.lines(), [
+    assert.deepEqual(ipLines(r), [
       "ip -j -d addr show",
       "ip link add name br0 type bridge",
       `ip link set dev br0 alias ${MARK}`,
@@ -63,15 +67,15 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     r.on(links(() => linkJson({ mtu })));
     r.on((a) => (a[5] === "mtu" ? ((mtu = Number(a[6])), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
     const p = new BridgeProvider(() => r);
-    const olds = (await p.create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"] })).outs as BridgeOutputs;
+    const olds = (await p.create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER })).outs as BridgeOutputs;
     r.calls.length = 0;
-    await p.update(ID, olds, { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400 });
-    assert.deepEqual(r.lines(), ["ip -j -d addr show", "ip link set dev br0 mtu 1400", "ip -j -d addr show dev br0"]);
+    await p.update(ID, olds, { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], mtu: 1400, owner: OWNER });
+    assert.deepEqual(ipLines(r), ["ip -j -d addr show", "ip link set dev br0 mtu 1400", "ip -j -d addr show dev br0"]);
   });
 
   it("read drops a bridge deleted by hand and reports changed addresses", async () => {
     const gone = new RecordingRunner().on((a) => (isShow(a) ? absent : undefined));
-    const props = { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "" } as BridgeOutputs;
+    const props = { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "", owner: OWNER } as BridgeOutputs;
     assert.equal((await new BridgeProvider(() => gone).read(ID, props)).id, "");
     const changed = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ addr_info: [{ family: "inet", local: "10.0.0.9", prefixlen: 24, scope: "global" }] }), stderr: "", exitCode: 0 } : undefined));
     const res = await new BridgeProvider(() => changed).read(ID, props);
@@ -80,7 +84,7 @@ describe("provider: Bridge CRUD against a recording runner", () => {
   });
 
   it("delete: missing is success; someone else's is left alone; ours is deleted", async () => {
-    const props = { connection: conn, name: "br0", addresses: [], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "" } as BridgeOutputs;
+    const props = { connection: conn, name: "br0", addresses: [], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "", owner: OWNER } as BridgeOutputs;
     const gone = new RecordingRunner().on((a) => (isShow(a) ? absent : undefined));
     await new BridgeProvider(() => gone).delete(ID, props);
     assert.deepEqual(gone.lines(), ["ip -j -d addr show dev br0"]);
@@ -90,6 +94,27 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     const ours = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson(), stderr: "", exitCode: 0 } : undefined));
     await new BridgeProvider(() => ours).delete(ID, props);
     assert.deepEqual(ours.lines(), ["ip -j -d addr show dev br0", "ip link del dev br0"]);
+  });
+
+  it("create adds the bridge's forward accepts (chain, first jump, rules tagged with the mark) in the detected flavour", async () => {
+    const r = new RecordingRunner("fw-node:22"); // the detected flavour is cached per host
+    let created = false;
+    r.on(links(() => (created ? linkJson() : undefined)));
+    r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
+    r.on((a) => (a[0] === "iptables" && a[1] === "--version" ? { stdout: "iptables v1.8.9 (nf_tables)", stderr: "", exitCode: 0 } : undefined));
+    r.on((a) => (a.includes("-C") ? { stdout: "", stderr: "Bad rule", exitCode: 1 } : undefined));
+    const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER });
+    assert.equal((res.outs as BridgeOutputs).forwardFlavor, "nft");
+    const fw = r.lines().filter((l) => l.startsWith("iptables-nft -w -t filter -") && !l.includes(" -C "));
+    assert.deepEqual(fw.slice(0, 2), ["iptables-nft -w -t filter -N HOSTNET-FORWARD", "iptables-nft -w -t filter -I FORWARD 1 -j HOSTNET-FORWARD"]);
+    const restore = r.calls.findIndex((c) => c[0] === "iptables-nft-restore");
+    assert.ok(restore > 0, "the rules go in with one iptables-restore");
+  });
+
+  it("refuses a bridge of the same name made by another stack, naming that stack", async () => {
+    const r = new RecordingRunner().on(links(() => linkJson({ ifalias: linkMark(ownerOf("proj/prod"), "bridge", "br0") })));
+    await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0", owner: OWNER }), /belongs to another hostnet stack proj\/prod/);
+    assert.equal(r.calls.length, 1);
   });
 
   it("check returns failures by property, and never echoes secrets", async () => {

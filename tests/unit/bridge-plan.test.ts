@@ -3,6 +3,7 @@ import { asCommand } from "../../provider/resources/common/steps";
 import { diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "../../provider/resources/bridge/plan";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { LinkState } from "../../provider/linux/parse";
+import { linkMark, ownerOf } from "../../provider/resources/common/owner";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
 const link = (over: Partial<LinkState> = {}): LinkState => ({
@@ -77,11 +78,17 @@ describe("unit: Bridge plan and diff policy", () => {
     const steps = planBridge(link({ alias: "mine" }), normalizeBridge({ connection: conn, name: "br0", adopt: true }), "hostnet:m");
     assert.deepEqual(steps[0].undo, [["ip", "link", "set", "dev", "br0", "alias", "mine"]]);
   });
-  it("ownership: the wrong kind, someone else's bridge, ours, adopt", () => {
-    assert.equal(ownershipProblem(link({ kind: "veth" }), "hostnet:m", true, "node1"), "br0 exists on node1 but is a veth, not a bridge");
-    assert.match(ownershipProblem(link({ alias: "" }), "hostnet:m", false, "node1") ?? "", /already exists on node1 and is not managed by this resource.*adopt: true/);
-    assert.equal(ownershipProblem(link(), "hostnet:m", false, "node1"), undefined);
-    assert.equal(ownershipProblem(link({ alias: "" }), "hostnet:m", true, "node1"), undefined);
+  it("ownership: the wrong kind, someone else's bridge, another stack's (named), ours, a 0.1 mark, adopt", () => {
+    const me = ownerOf("proj/dev");
+    const other = ownerOf("proj/prod");
+    const mine = linkMark(me, "bridge", "br0");
+    assert.equal(mine, `hostnet:${me.hash}:bridge/br0 proj/dev`);
+    assert.equal(ownershipProblem(link({ kind: "veth" }), me, [], true, "node1"), "br0 exists on node1 but is a veth, not a bridge");
+    assert.match(ownershipProblem(link({ alias: "" }), me, [], false, "node1") ?? "", /already exists on node1 and is not managed by this resource.*adopt: true/);
+    assert.match(ownershipProblem(link({ alias: linkMark(other, "bridge", "br0") }), me, [], false, "node1") ?? "", /belongs to another hostnet stack proj\/prod/);
+    assert.equal(ownershipProblem(link({ alias: mine }), me, [], false, "node1"), undefined);
+    assert.equal(ownershipProblem(link({ alias: "hostnet:node1/bridge/br0" }), me, ["hostnet:node1/bridge/br0"], false, "node1"), undefined, "0.1 marks keep working");
+    assert.equal(ownershipProblem(link({ alias: "" }), me, [], true, "node1"), undefined);
   });
   it("refuses addresses overlapping another link's subnet, never its own", () => {
     const want = normalizeBridge({ connection: conn, name: "br0", addresses: ["172.16.0.1/16", "fd00::1/64"] });

@@ -58,6 +58,8 @@ export interface AttachmentInputs {
   routes: RouteInput[];
   mtu?: number;
   mac?: string;
+  /** The owning stack, `project/stack` (set by the resource class). */
+  owner?: string;
 }
 
 /** State of an attachment. */

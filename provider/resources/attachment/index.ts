@@ -1,7 +1,7 @@
 /** The `ContainerAttachment` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider, withSecretConnection } from "../common/dynamic";
+import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { ContainerAttachmentArgs, ContainerRef, RouteInput } from "./args";
 
 export { ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./args";
@@ -33,6 +33,7 @@ export class ContainerAttachment extends pulumi.dynamic.Resource {
   constructor(name: string, args: ContainerAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
       ...args,
+      owner: ownerLabel(),
       connection: secretConnection(args.connection),
       hostId: undefined,
       netnsInode: undefined,

@@ -35,6 +35,8 @@ export interface BridgeInputs {
   vlanFiltering?: boolean;
   up: boolean;
   adopt: boolean;
+  /** The owning stack, `project/stack` (set by the resource class; part of every mark). */
+  owner?: string;
 }
 
 /** Outputs (state) of a bridge: its inputs plus what the kernel reports. */
@@ -47,4 +49,6 @@ export interface BridgeOutputs extends BridgeInputs {
   adopted: boolean;
   /** The alias the bridge had before adoption, restored on release. */
   previousAlias: string;
+  /** The iptables flavour holding the bridge's forward accepts (`HOSTNET-FORWARD`); absent in 0.1 state. */
+  forwardFlavor?: "nft" | "legacy";
 }

@@ -1,7 +1,7 @@
 /** The `Bridge` resource: a Linux bridge on a host. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider, withSecretConnection } from "../common/dynamic";
+import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { BridgeArgs } from "./args";
 
 export { BridgeArgs } from "./args";
@@ -35,10 +35,12 @@ export class Bridge extends pulumi.dynamic.Resource {
     const props = {
       ...args,
       connection: secretConnection(args.connection),
+      owner: ownerLabel(),
       hostId: undefined,
       ifindex: undefined,
       adopted: undefined,
       previousAlias: undefined,
+      forwardFlavor: undefined,
     };
     super(forwardingProvider("bridge"), name, props, withSecretConnection(opts), "hostnet", "Bridge");
   }

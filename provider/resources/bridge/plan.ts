@@ -6,6 +6,7 @@ import * as ip from "../../linux/ip";
 import { checkBool, checkIfName, checkMac, checkMtu, parseCidr } from "../../linux/names";
 import { LinkState, sortCidrs } from "../../linux/parse";
 import { Step } from "../common/steps";
+import { Owner, isMine, otherOwner, ownerFromInput } from "../common/owner";
 import { BridgeInputs, BridgeOutputs } from "./args";
 
 /** Validates raw inputs and returns them normalised (canonical CIDRs, sorted, defaults applied). */
@@ -28,6 +29,7 @@ export function normalizeBridge(raw: Record<string, unknown>): BridgeInputs {
   if (raw.vlanFiltering !== undefined) out.vlanFiltering = checkBool(raw.vlanFiltering, "vlanFiltering");
   if (raw.up !== undefined) out.up = checkBool(raw.up, "up");
   if (raw.adopt !== undefined) out.adopt = checkBool(raw.adopt, "adopt");
+  if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
   return out;
 }
 
@@ -39,7 +41,7 @@ export interface BridgeDiff {
   readonly deleteBeforeReplace: boolean;
 }
 
-const IN_PLACE = ["addresses", "mtu", "mac", "stp", "vlanFiltering", "up", "adopt"] as const;
+const IN_PLACE = ["addresses", "mtu", "mac", "stp", "vlanFiltering", "up", "adopt", "owner"] as const;
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -64,9 +66,11 @@ export function diffBridge(olds: Partial<BridgeOutputs>, news: BridgeInputs): Br
 }
 
 /** Why an existing link of the bridge's name cannot be used, or `undefined` when it can. */
-export function ownershipProblem(actual: LinkState, mark: string, adopt: boolean, hostId: string): string | undefined {
+export function ownershipProblem(actual: LinkState, owner: Owner, legacy: readonly string[], adopt: boolean, hostId: string): string | undefined {
   if (actual.kind !== "bridge") return `${actual.name} exists on ${hostId} but is a ${actual.kind || "plain device"}, not a bridge`;
-  if (actual.alias === mark || adopt) return undefined;
+  if (isMine(actual.alias, owner, legacy) || adopt) return undefined;
+  const other = otherOwner(actual.alias, owner);
+  if (other) return `a bridge named ${actual.name} already exists on ${hostId} and belongs to another hostnet ${other} (alias ${JSON.stringify(actual.alias)}); choose another name, or destroy it in that stack first`;
   return `a bridge named ${actual.name} already exists on ${hostId} and is not managed by this resource (alias ${JSON.stringify(actual.alias)}); set adopt: true to take it over`;
 }
 

@@ -4,9 +4,10 @@ import { HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
-import { runSteps } from "../common/transaction";
-import { withHostLock } from "../common/lock";
-import { linkId, ownerAlias } from "../common/owner";
+import { Transaction } from "../common/transaction";
+import { bridgeForwardRules, ensureForward, forwardFlavor, removeForward } from "../common/forward";
+import { lockHolder, withHostLock } from "../common/lock";
+import { isMine, legacyLinkMark, linkId, linkMark, ownerFromInput } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
 import { readLink, readLinks } from "../common/links";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
@@ -32,7 +33,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(inputs.connection, async () => {
       const runner = this.runners(inputs.connection);
       const id = linkId(runner.hostId, "bridge", inputs.name);
-      const outs = await withHostLock(runner, () => this.apply(runner, id, inputs, undefined));
+      const outs = await withHostLock(runner, (r) => this.apply(r, id, inputs, undefined), lockHolder(inputs.owner));
       return { id, outs: defined(outs) };
     });
   }
@@ -41,14 +42,16 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     const inputs = normalizeBridge(raw);
     return withSecretsRedacted(inputs.connection, async () => {
       const runner = this.runners(inputs.connection);
-      const outs = await withHostLock(runner, () => this.apply(runner, id, inputs, olds));
+      const outs = await withHostLock(runner, (r) => this.apply(r, id, inputs, olds), lockHolder(inputs.owner));
       return { outs: defined(outs) };
     });
   }
 
   /** Converges the host to `inputs`: creates when absent, refuses what is not ours, applies the planned steps, re-reads. */
   private async apply(runner: Runner, id: string, inputs: BridgeInputs, olds: BridgeOutputs | undefined): Promise<BridgeOutputs> {
-    const mark = ownerAlias(id);
+    const owner = ownerFromInput(inputs.owner);
+    const mark = linkMark(owner, "bridge", inputs.name);
+    const legacy = [legacyLinkMark(runner.hostId, "bridge", inputs.name)];
     const subject = `bridge ${inputs.name} on ${runner.hostId}`;
     const links = await readLinks(runner);
     const actual = links.find((l) => l.name === inputs.name);
@@ -56,24 +59,27 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     if (clashes.length > 0) throw new HostnetError(`${subject}: refusing addresses that overlap another link's subnet on ${runner.hostId}: ${clashes.join("; ")}`);
     let adoption = { adopted: olds?.adopted ?? false, previousAlias: olds?.previousAlias ?? "" };
     if (actual) {
-      const problem = ownershipProblem(actual, mark, inputs.adopt || (olds?.adopted ?? false), runner.hostId);
+      const problem = ownershipProblem(actual, owner, legacy, inputs.adopt || (olds?.adopted ?? false), runner.hostId);
       if (problem) throw new HostnetError(problem);
-      if (actual.alias !== mark) adoption = { adopted: true, previousAlias: actual.alias };
+      if (!isMine(actual.alias, owner, legacy)) adoption = { adopted: true, previousAlias: actual.alias };
     }
-    await runSteps(runner, subject, planBridge(actual, inputs, mark));
+    const fwd = olds?.forwardFlavor ?? (await forwardFlavor(runner));
+    const tx = new Transaction(runner, subject);
+    await tx.run(planBridge(actual, inputs, mark));
+    await ensureForward(runner, tx, fwd, bridgeForwardRules(inputs.name, mark));
     const after = await readLink(runner, inputs.name);
     const problems = verifyBridge(after, inputs, mark);
     if (problems.length > 0 || !after) throw new HostnetError(`${subject}: the kernel state differs after apply: ${problems.join("; ")}`);
-    return bridgeOutputs(inputs, after, runner.hostId, adoption);
+    return { ...bridgeOutputs(inputs, after, runner.hostId, adoption), forwardFlavor: fwd };
   }
 
   async read(id: string, props: BridgeOutputs): Promise<pulumi.dynamic.ReadResult> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const link = await readLink(runner, props.name);
-      if (!link || link.kind !== "bridge" || link.alias !== ownerAlias(id)) return { id: "" };
-      const outs = bridgeOutputs(props, link, runner.hostId, { adopted: props.adopted, previousAlias: props.previousAlias });
-      const inputs: BridgeInputs = { connection: props.connection, name: props.name, addresses: outs.addresses, up: outs.up, adopt: props.adopt };
+      if (!link || link.kind !== "bridge" || !isMine(link.alias, ownerFromInput(props.owner), [legacyLinkMark(runner.hostId, "bridge", props.name)])) return { id: "" };
+      const outs = { ...bridgeOutputs(props, link, runner.hostId, { adopted: props.adopted, previousAlias: props.previousAlias }), ...(props.forwardFlavor ? { forwardFlavor: props.forwardFlavor } : {}) };
+      const inputs: BridgeInputs = { connection: props.connection, name: props.name, addresses: outs.addresses, up: outs.up, adopt: props.adopt, ...(props.owner ? { owner: props.owner } : {}) };
       for (const f of ["mtu", "mac", "stp", "vlanFiltering"] as const) {
         if (props[f] !== undefined) (inputs as unknown as Record<string, unknown>)[f] = outs[f];
       }
@@ -81,26 +87,28 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
-  async delete(id: string, props: BridgeOutputs): Promise<void> {
+  async delete(_id: string, props: BridgeOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      await withHostLock(runner, async () => {
-        const link = await readLink(runner, props.name);
+      await withHostLock(runner, async (locked) => {
+        // Our accepts carry our mark: they go even when the bridge is already gone or no longer ours.
+        if (props.forwardFlavor) await removeForward(locked, props.forwardFlavor, bridgeForwardRules(props.name, linkMark(ownerFromInput(props.owner), "bridge", props.name)));
+        const link = await readLink(locked, props.name);
         if (!link) return;
-        if (link.alias !== ownerAlias(id)) {
-          console.error(`warning: bridge ${props.name} on ${runner.hostId} is no longer marked as ours (alias ${JSON.stringify(link.alias)}); leaving it in place`);
+        if (!isMine(link.alias, ownerFromInput(props.owner), [legacyLinkMark(locked.hostId, "bridge", props.name)])) {
+          console.error(`warning: bridge ${props.name} on ${locked.hostId} is no longer marked as ours (alias ${JSON.stringify(link.alias)}); leaving it in place`);
           return;
         }
         if (props.adopted) {
           const release = props.previousAlias ? ip.ipLinkSetAlias(props.name, props.previousAlias) : ip.ipLinkClearAlias(props.name);
-          await runChecked(runner, release, { context: `release adopted bridge ${props.name}` });
+          await runChecked(locked, release, { context: `release adopted bridge ${props.name}` });
           return;
         }
-        const res = await runner.run(ip.ipLinkDel(props.name));
+        const res = await locked.run(ip.ipLinkDel(props.name));
         if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) {
-          await runChecked(runner, ip.ipLinkDel(props.name), { context: `delete bridge ${props.name}` });
+          await runChecked(locked, ip.ipLinkDel(props.name), { context: `delete bridge ${props.name}` });
         }
-      });
+      }, lockHolder(props.owner));
     });
   }
 }

@@ -42,3 +42,8 @@ export function forwardingProvider(folder: string): pulumi.dynamic.ResourceProvi
 export function withSecretConnection(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
   return { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] };
 }
+
+/** The owning stack of resources made by this program: `project/stack`, part of every ownership mark. */
+export function ownerLabel(): string {
+  return `${pulumi.getProject()}/${pulumi.getStack()}`;
+}

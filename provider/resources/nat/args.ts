@@ -56,6 +56,8 @@ export interface NatInputs {
   inInterface?: string;
   hairpinSource?: string;
   backend: "auto" | "nft" | "legacy" | "nftables";
+  /** The owning stack, `project/stack` (set by the resource class; part of the rule's tag). */
+  owner?: string;
 }
 
 /** State of a NAT rule. */
@@ -65,6 +67,8 @@ export interface NatOutputs extends NatInputs {
   tag: string;
   /** Where the rules live: iptables-nft, iptables-legacy, or a native nftables table. */
   flavor: "nft" | "legacy" | "nftables";
+  /** The iptables flavour holding the rule's forward accept (filter table, `HOSTNET-FORWARD`); absent in 0.1 state. */
+  forwardFlavor?: "nft" | "legacy";
   /** False when refresh found some of our rules or jumps missing. */
   intact: boolean;
 }

@@ -1,7 +1,7 @@
 /** The `NatRule` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, hostIdOf, secretConnection } from "../../host/connection";
-import { forwardingProvider, withSecretConnection } from "../common/dynamic";
+import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { containsUnknown } from "../common/unknown";
 import { NatRuleArgs } from "./args";
 import { normalizeNat } from "./plan";
@@ -64,7 +64,7 @@ export class NatRule extends pulumi.dynamic.Resource {
       registerPublished(name, { connection: c, kind, protocol, hostPort, hostIp, to });
       return c;
     });
-    const props = { ...args, connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, intact: undefined };
+    const props = { ...args, owner: ownerLabel(), connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, forwardFlavor: undefined, intact: undefined };
     super(forwardingProvider("nat"), name, props, withSecretConnection(opts), "hostnet", "NatRule");
   }
 }

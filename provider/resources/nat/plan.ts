@@ -6,6 +6,7 @@ import { checkConnection, hostIdOf } from "../../host/connection";
 import { HOSTNET_CHAINS, BuiltinChain, IptRule } from "../../linux/iptables";
 import { checkIfName, parseCidr, parseIp } from "../../linux/names";
 import { NatInputs, NatOutputs, PortRange } from "./args";
+import { Owner, markOf, ownerFromInput, parseMark } from "../common/owner";
 
 function checkPort(n: unknown, field: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) throw new ValidationError(field, `expected a port 1-65535, got ${JSON.stringify(n)}`);
@@ -86,6 +87,7 @@ export function normalizeNat(raw: Record<string, unknown>): NatInputs {
     if (raw.inInterface !== undefined) out.inInterface = checkIfName(raw.inInterface, "inInterface");
     if (raw.hairpinSource !== undefined) out.hairpinSource = subnet(raw.hairpinSource, "hairpinSource");
   }
+  if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
   return out;
 }
 
@@ -97,10 +99,63 @@ export function identityOf(n: NatInputs): Record<string, unknown> {
   return out;
 }
 
+const ruleHash = (n: NatInputs) => createHash("sha256").update(JSON.stringify(identityOf(n))).digest("hex").slice(0, 12);
+
 /** A stable resource ID: host plus a hash of the rule. */
 export function natId(hostId: string, n: NatInputs): string {
-  const hash = createHash("sha256").update(JSON.stringify(identityOf(n))).digest("hex").slice(0, 12);
-  return `${hostId}/nat/${n.kind}-${hash}`;
+  return `${hostId}/nat/${n.kind}-${ruleHash(n)}`;
+}
+
+/** Longest iptables/nft comment. */
+const MAX_COMMENT = 256;
+
+/**
+ * The comment that tags the rule's iptables/nft rules: the owner's mark of
+ * `nat/<kind>-<hash>`, and for a published port also `/<proto>/<hostIp|any>/<from>-<to>`,
+ * so another stack can see which ports are taken (`hostnet:3f2a9c1d:nat/dnat-…/tcp/any/8080-8080 demo/dev`).
+ */
+export function natTag(owner: Owner, n: NatInputs): string {
+  let object = `nat/${n.kind}-${ruleHash(n)}`;
+  if (n.kind === "dnat" && n.hostPort) object += `/${n.protocol}/${n.hostIp ?? "any"}/${n.hostPort.from}-${n.hostPort.to}`;
+  return markOf(owner, object, MAX_COMMENT);
+}
+
+/** A published port as read back from a tag. */
+interface TaggedPort {
+  readonly hash: string;
+  readonly who: string;
+  readonly protocol: string;
+  readonly hostIp: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+function taggedPort(tag: string): TaggedPort | undefined {
+  const p = parseMark(tag);
+  const m = p?.hash ? /^nat\/dnat-[0-9a-f]{12}\/(tcp|udp)\/([^/]+)\/(\d+)-(\d+)$/.exec(p.object) : null;
+  if (!p?.hash || !m) return undefined;
+  return { hash: p.hash, who: p.label ? `stack ${p.label}` : `stack ${p.hash}`, protocol: m[1], hostIp: m[2], from: Number(m[3]), to: Number(m[4]) };
+}
+
+/**
+ * A published port of `n` that another stack's rule (among `tags`, read from
+ * the host) already publishes: same protocol, overlapping ports, same or any
+ * address. Rules of the same owner never clash (a create-before-delete
+ * replacement has both for a moment).
+ */
+export function portClash(tags: Iterable<string>, owner: Owner, n: NatInputs): string | undefined {
+  if (n.kind !== "dnat" || !n.hostPort) return undefined;
+  const ip = n.hostIp ?? "any";
+  for (const t of tags) {
+    const o = taggedPort(t);
+    if (!o || o.hash === owner.hash || o.protocol !== n.protocol) continue;
+    if (o.hostIp !== ip && o.hostIp !== "any" && ip !== "any") continue;
+    if (o.from <= n.hostPort.to && n.hostPort.from <= o.to) {
+      const mine = n.hostPort.from === n.hostPort.to ? `${n.hostPort.from}` : `${n.hostPort.from}-${n.hostPort.to}`;
+      return `${n.protocol} port ${mine} (address ${ip}) is already published on this host by another hostnet ${o.who} (rule ${JSON.stringify(t)})`;
+    }
+  }
+  return undefined;
 }
 
 const ports = (p: PortRange, sep: string) => (p.from === p.to ? String(p.from) : `${p.from}${sep}${p.to}`);

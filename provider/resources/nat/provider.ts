@@ -3,9 +3,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
-import { diffNat, natId, normalizeNat } from "./plan";
+import { diffNat, natId, natTag, normalizeNat, portClash } from "./plan";
+import { natCensus } from "./census";
+import { dnatForwardRules, ensureForward, forwardFlavor, removeForward } from "../common/forward";
+import { ownerFromInput } from "../common/owner";
+import { IptRule, IptablesFlavor } from "../../linux/iptables";
+
+/** The forward accepts a rule needs: a published port must get through a `FORWARD` policy of `DROP`. */
+function forwardRules(n: NatInputs, tag: string): IptRule[] {
+  if (n.kind !== "dnat" || !n.toIp || !n.toPort) return [];
+  const p = n.toPort.from === n.toPort.to ? String(n.toPort.from) : `${n.toPort.from}:${n.toPort.to}`;
+  return dnatForwardRules(n.protocol as string, n.toIp, p, tag);
+}
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
-import { withHostLock } from "../common/lock";
+import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { backendFor, detectFlavor } from "./backend";
@@ -32,28 +43,34 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(n.connection, async () => {
       const runner = this.runners(n.connection);
       const id = natId(runner.hostId, n);
-      return { id, outs: defined(await withHostLock(runner, () => this.ensure(runner, id, n))) };
+      return { id, outs: defined(await withHostLock(runner, (r) => this.ensure(r, id, n, undefined), lockHolder(n.owner))) };
     });
   }
 
-  async update(id: string, _olds: NatOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+  async update(id: string, olds: NatOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
     const n = normalizeNat(raw);
     return withSecretsRedacted(n.connection, async () => {
       const runner = this.runners(n.connection);
-      return { outs: defined(await withHostLock(runner, () => this.ensure(runner, id, n))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.ensure(r, id, n, olds), lockHolder(n.owner))) };
     });
   }
 
   /** Adds whatever of the rule, its chains, jumps and forwarding is missing; all or nothing. */
-  private async ensure(runner: Runner, id: string, n: NatInputs): Promise<NatOutputs> {
-    const tag = `hostnet:${id}`;
+  private async ensure(runner: Runner, _id: string, n: NatInputs, olds: NatOutputs | undefined): Promise<NatOutputs> {
+    const owner = ownerFromInput(n.owner);
+    const tag = natTag(owner, n);
     const backend = await backendFor(await detectFlavor(runner, n.backend));
     const subject = `NAT rule ${n.kind} (${tag}) on ${runner.hostId} with ${backend.name}`;
+    const census = await natCensus(runner);
+    const clash = portClash(census.tags, owner, n);
+    if (clash) throw new HostnetError(`${subject}: ${clash}; refusing (the older rule would silently win)`);
     const count = backend.ruleCount(n, tag);
     const state = await backend.read(runner);
+    const fwdFlavor: IptablesFlavor = olds?.forwardFlavor ?? (await forwardFlavor(runner));
     const tx = new Transaction(runner, subject);
     await tx.run(backend.planChains(state, n, tag));
-    await tx.run(await planForwardingOn(runner));
+    await tx.run(await planForwardingOn(runner, census));
+    await ensureForward(runner, tx, fwdFlavor, forwardRules(n, tag));
     const present = state.tagged.get(tag) ?? 0;
     if (present !== count) {
       if (present > 0) await backend.remove(runner, n, tag);
@@ -66,7 +83,13 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
       await tx.rollback();
       throw new HostnetError(`${subject}: after apply ${after.tagged.get(tag) ?? 0} of ${count} rules are in place${missingJumps.length ? `, hooks missing from ${missingJumps.join(", ")}` : ""}`);
     }
-    return { ...n, hostId: runner.hostId, tag, flavor: backend.flavor, intact: true };
+    // A rule tagged the old way (0.1, or before an owner change) is replaced by the one just made.
+    if (olds && olds.tag && olds.tag !== tag) {
+      const oldBackend = await backendFor(olds.flavor);
+      await oldBackend.remove(runner, olds, olds.tag);
+      if (olds.forwardFlavor) await removeForward(runner, olds.forwardFlavor, forwardRules(olds, olds.tag));
+    }
+    return { ...n, hostId: runner.hostId, tag, flavor: backend.flavor, forwardFlavor: fwdFlavor, intact: true };
   }
 
   async read(id: string, props: NatOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -85,15 +108,16 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const backend = await backendFor(props.flavor);
-      await withHostLock(runner, async () => {
-        await backend.remove(runner, props, props.tag);
-        const state = await backend.read(runner);
-        if (state.ourRules > 0) return;
-        // Our last rule is gone: remove our chains and jumps, and put ip_forward back as we found it.
-        const tx = new Transaction(runner, `remove hostnet NAT chains on ${runner.hostId}`);
-        await tx.run(backend.planTeardown(state));
-        await tx.run(await planForwardingRestore(runner));
-      });
+      await withHostLock(runner, async (locked) => {
+        await backend.remove(locked, props, props.tag);
+        if (props.forwardFlavor) await removeForward(locked, props.forwardFlavor, forwardRules(props, props.tag));
+        const state = await backend.read(locked);
+        const tx = new Transaction(locked, `remove hostnet NAT chains on ${locked.hostId}`);
+        // This backend's last rule is gone: remove its chains and jumps.
+        if (state.ourRules === 0) await tx.run(backend.planTeardown(state));
+        // No hostnet NAT rule of any backend or stack is left: put ip_forward back as we found it.
+        await tx.run(await planForwardingRestore(locked, await natCensus(locked)));
+      }, lockHolder(props.owner));
     });
   }
 }

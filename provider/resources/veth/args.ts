@@ -32,6 +32,8 @@ export interface VethInputs {
   mac?: string;
   peerMac?: string;
   adopt: boolean;
+  /** The owning stack, `project/stack` (set by the resource class; part of every mark). */
+  owner?: string;
 }
 
 /** Where the peer end is now. */

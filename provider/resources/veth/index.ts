@@ -1,7 +1,7 @@
 /** The `VethPair` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider, withSecretConnection } from "../common/dynamic";
+import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { VethPairArgs } from "./args";
 
 export { VethPairArgs } from "./args";
@@ -27,7 +27,7 @@ export class VethPair extends pulumi.dynamic.Resource {
   declare readonly peerLocation: pulumi.Output<string>;
 
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = { ...args, connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined };
+    const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined };
     super(forwardingProvider("veth"), name, props, withSecretConnection(opts), "hostnet", "VethPair");
   }
 }

@@ -5,6 +5,7 @@ import * as ip from "../../linux/ip";
 import { checkBool, checkIfName, checkMac, checkMtu } from "../../linux/names";
 import { LinkState } from "../../linux/parse";
 import { Step } from "../common/steps";
+import { NO_OWNER, Owner, linkMark, ownerFromInput } from "../common/owner";
 import { VethInputs, VethOutputs } from "./args";
 
 /** Validates and normalises raw inputs. */
@@ -21,6 +22,7 @@ export function normalizeVeth(raw: Record<string, unknown>): VethInputs {
   if (raw.mtu !== undefined) out.mtu = checkMtu(raw.mtu, "mtu");
   if (raw.mac !== undefined) out.mac = checkMac(raw.mac, "mac");
   if (raw.peerMac !== undefined) out.peerMac = checkMac(raw.peerMac, "peerMac");
+  if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
   return out;
 }
 
@@ -46,17 +48,27 @@ export function diffVeth(olds: Partial<VethOutputs>, news: VethInputs): VethDiff
   if ((olds.bridge ?? "") !== (news.bridge ?? "")) changed.push("bridge");
   for (const f of ["mtu", "mac"] as const) if (news[f] !== undefined && olds[f] !== news[f]) changed.push(f);
   if (news.adopt !== olds.adopt) changed.push("adopt");
+  if (news.owner !== undefined && olds.owner !== news.owner) changed.push("owner");
   if (replaces.length === 0 && olds.connection && JSON.stringify(olds.connection) !== JSON.stringify(news.connection)) changed.push("connection");
   return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
 }
 
-/** Ownership aliases of the two ends. */
-export function vethMarks(id: string): { name: string; peer: string } {
-  return { name: `hostnet:${id}`, peer: `hostnet:${id}/peer` };
+/** Ownership aliases of the two ends, for this owner; `legacy` holds the 0.1 marks (`hostnet:<id>`, `hostnet:<id>/peer`). */
+export interface VethMarks {
+  readonly name: string;
+  readonly peer: string;
+  readonly legacyName: string;
+  readonly legacyPeer: string;
+}
+
+/** The marks of a pair with this resource ID (`<hostId>/veth/<name>`), owned by `owner`. */
+export function vethMarks(id: string, owner: Owner = NO_OWNER): VethMarks {
+  const name = id.slice(id.lastIndexOf("/veth/") + "/veth/".length);
+  return { name: linkMark(owner, "veth", name), peer: linkMark(owner, "veth", `${name}/peer`), legacyName: `hostnet:${id}`, legacyPeer: `hostnet:${id}/peer` };
 }
 
 /** Steps to create the pair from nothing. */
-export function planVethCreate(d: VethInputs, marks: { name: string; peer: string }): Step[] {
+export function planVethCreate(d: VethInputs, marks: VethMarks): Step[] {
   const steps: Step[] = [
     { description: `create veth ${d.name} <-> ${d.peerName}`, argv: ip.ipLinkAddVeth(d.name, d.peerName, { mtu: d.mtu, mac: d.mac }, { mtu: d.mtu, mac: d.peerMac }), undo: [ip.ipLinkDel(d.name)] },
     { description: `mark ${d.name} as ours`, argv: ip.ipLinkSetAlias(d.name, marks.name), undo: [] },
@@ -69,7 +81,7 @@ export function planVethCreate(d: VethInputs, marks: { name: string; peer: strin
 }
 
 /** Steps that bring an existing host-side end (`actual`) to the desired bridge, MTU, MAC and marks. */
-export function planVethUpdate(actual: LinkState, peer: LinkState | undefined, d: VethInputs, marks: { name: string; peer: string }): Step[] {
+export function planVethUpdate(actual: LinkState, peer: LinkState | undefined, d: VethInputs, marks: VethMarks): Step[] {
   const n = d.name;
   const steps: Step[] = [];
   if (actual.alias !== marks.name) steps.push({ description: `mark ${n} as ours`, argv: ip.ipLinkSetAlias(n, marks.name), undo: [actual.alias ? ip.ipLinkSetAlias(n, actual.alias) : ip.ipLinkClearAlias(n)] });

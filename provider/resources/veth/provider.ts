@@ -8,13 +8,17 @@ import { inNetns } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLinks } from "../common/links";
-import { withHostLock } from "../common/lock";
+import { lockHolder, withHostLock } from "../common/lock";
 import { findLinkElsewhere } from "../common/namespaces";
-import { linkId } from "../common/owner";
+import { linkId, otherOwner, ownerFromInput } from "../common/owner";
 import { runSteps } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { PeerLocation, VethInputs, VethOutputs } from "./args";
-import { diffVeth, normalizeVeth, planVethCreate, planVethUpdate, vethMarks } from "./plan";
+import { VethMarks, diffVeth, normalizeVeth, planVethCreate, planVethUpdate, vethMarks } from "./plan";
+
+const isName = (m: VethMarks, alias: string) => alias === m.name || alias === m.legacyName;
+const isPeer = (m: VethMarks, alias: string) => alias === m.peer || alias === m.legacyPeer;
+const allMarks = (m: VethMarks) => [m.name, m.peer, m.legacyName, m.legacyPeer];
 
 function outputs(d: VethInputs, hostId: string, a: LinkState | undefined, where: { location: PeerLocation; peerLocation: PeerLocation }, olds?: VethOutputs): VethOutputs {
   return {
@@ -46,7 +50,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = linkId(runner.hostId, "veth", d.name);
-      return { id, outs: defined(await withHostLock(runner, () => this.apply(runner, id, d, undefined))) };
+      return { id, outs: defined(await withHostLock(runner, (r) => this.apply(r, id, d, undefined), lockHolder(d.owner))) };
     });
   }
 
@@ -54,12 +58,13 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeVeth(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner, () => this.apply(runner, id, d, olds))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, id, d, olds), lockHolder(d.owner))) };
     });
   }
 
   private async apply(runner: Runner, id: string, d: VethInputs, olds: VethOutputs | undefined): Promise<VethOutputs> {
-    const marks = vethMarks(id);
+    const owner = ownerFromInput(d.owner);
+    const marks = vethMarks(id, owner);
     const subject = `veth ${d.name} on ${runner.hostId}`;
     const links = await readLinks(runner);
     const a = links.find((l) => l.name === d.name);
@@ -78,7 +83,9 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       await runSteps(runner, subject, planVethCreate(d, marks));
     } else {
       if (a.kind !== "veth") throw new HostnetError(`${d.name} exists on ${runner.hostId} but is a ${a.kind || "plain device"}, not a veth`);
-      if (a.alias !== marks.name && !d.adopt && !olds) throw new HostnetError(`a veth named ${d.name} already exists on ${runner.hostId} and is not managed by this resource (alias ${JSON.stringify(a.alias)}); set adopt: true to take it over`);
+      const other = otherOwner(a.alias, owner);
+      if (other && !d.adopt) throw new HostnetError(`a veth named ${d.name} already exists on ${runner.hostId} and belongs to another hostnet ${other} (alias ${JSON.stringify(a.alias)}); choose another name, or destroy it in that stack first`);
+      if (!isName(marks, a.alias) && !d.adopt && !olds) throw new HostnetError(`a veth named ${d.name} already exists on ${runner.hostId} and is not managed by this resource (alias ${JSON.stringify(a.alias)}); set adopt: true to take it over`);
       const peerHere = p && a.peer === p.name ? p : undefined;
       if (p && !peerHere) throw new HostnetError(`${subject}: ${d.peerName} exists on ${runner.hostId} but is not the peer of ${d.name}`);
       await runSteps(runner, subject, planVethUpdate(a, peerHere, d, marks));
@@ -94,16 +101,16 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: VethOutputs): Promise<pulumi.dynamic.ReadResult> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      const marks = vethMarks(id);
+      const marks = vethMarks(id, ownerFromInput(props.owner));
       const links = await readLinks(runner);
-      const a = links.find((l) => l.name === props.name && l.alias === marks.name);
-      const p = links.find((l) => l.alias === marks.peer);
+      const a = links.find((l) => l.name === props.name && isName(marks, l.alias));
+      const p = links.find((l) => isPeer(marks, l.alias));
       let outs: VethOutputs;
       if (a) outs = outputs(props, runner.hostId, a, { location: "host", peerLocation: a.peerNetnsId === undefined ? "host" : "moved" });
       else if (p) outs = { ...props, location: "moved", peerLocation: "host" };
-      else if (await findLinkElsewhere(runner, [marks.name, marks.peer])) outs = { ...props, location: "moved", peerLocation: "moved" };
+      else if (await findLinkElsewhere(runner, allMarks(marks))) outs = { ...props, location: "moved", peerLocation: "moved" };
       else return { id: "" };
-      const inputs: VethInputs = { connection: props.connection, name: props.name, peerName: props.peerName, adopt: props.adopt };
+      const inputs: VethInputs = { connection: props.connection, name: props.name, peerName: props.peerName, adopt: props.adopt, ...(props.owner ? { owner: props.owner } : {}) };
       if (outs.bridge) inputs.bridge = outs.bridge;
       if (props.mtu !== undefined) inputs.mtu = outs.mtu;
       if (props.mac !== undefined) inputs.mac = outs.mac;
@@ -115,17 +122,17 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
   async delete(id: string, props: VethOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      const marks = vethMarks(id);
-      await withHostLock(runner, async () => {
-        const links = await readLinks(runner);
-        const here = links.find((l) => l.alias === marks.name) ?? links.find((l) => l.alias === marks.peer);
+      const marks = vethMarks(id, ownerFromInput(props.owner));
+      await withHostLock(runner, async (locked) => {
+        const links = await readLinks(locked);
+        const here = links.find((l) => isName(marks, l.alias)) ?? links.find((l) => isPeer(marks, l.alias));
         if (here) {
-          await this.del(runner, ip.ipLinkDel(here.name), `delete veth ${here.name}`);
+          await this.del(locked, ip.ipLinkDel(here.name), `delete veth ${here.name}`);
           return;
         }
-        const away = await findLinkElsewhere(runner, [marks.name, marks.peer]);
-        if (away) await this.del(runner, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
-      });
+        const away = await findLinkElsewhere(locked, allMarks(marks));
+        if (away) await this.del(locked, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
+      }, lockHolder(props.owner));
     });
   }
 

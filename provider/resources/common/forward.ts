@@ -1,0 +1,108 @@
+/**
+ * Forward accepts in the filter table. Docker, ufw and firewalld set the
+ * `FORWARD` policy to `DROP`, and with `br_netfilter` even traffic between two
+ * ports of one bridge crosses it. Our accepts live in our own chain
+ * `HOSTNET-FORWARD`, jumped to first from `FORWARD`, created with the first
+ * rule and removed with the last; every rule carries its owner's mark.
+ *
+ * They always go into the iptables flavour that holds the host's rules (the
+ * one Docker or ufw use), whatever NAT backend a rule uses: in nftables an
+ * `accept` in one base chain does not stop another base chain on the same
+ * hook (Docker's `ip filter FORWARD`) from dropping the packet, so a forward
+ * chain in our own `inet hostnet` table would not help (measured: see
+ * tests/integration/hardhost.test.ts).
+ */
+import { CommandError } from "../../host/errors";
+import { Runner } from "../../host/runner";
+import * as ipt from "../../linux/iptables";
+import { detectFlavor } from "./flavor";
+import { Step } from "./steps";
+import { Transaction } from "./transaction";
+
+const comment = (tag: string) => ["-m", "comment", "--comment", tag];
+
+/** Accepts for a bridge: everything coming from it (out to the world, and port to port), and replies going back in. */
+export function bridgeForwardRules(bridge: string, tag: string): ipt.IptRule[] {
+  return [
+    { chain: ipt.FORWARD_CHAIN, spec: ["-i", bridge, ...comment(tag), "-j", "ACCEPT"] },
+    { chain: ipt.FORWARD_CHAIN, spec: ["-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", ...comment(tag), "-j", "ACCEPT"] },
+  ];
+}
+
+/** The accept for a published port: new connections DNAT'ed to the container's address and port. */
+export function dnatForwardRules(protocol: string, toIp: string, toPorts: string, tag: string): ipt.IptRule[] {
+  return [{ chain: ipt.FORWARD_CHAIN, spec: ["-d", `${toIp}/32`, "-p", protocol, "-m", protocol, "--dport", toPorts, "-m", "conntrack", "--ctstate", "DNAT", ...comment(tag), "-j", "ACCEPT"] }];
+}
+
+const JUMP: ipt.IptRule = { chain: "FORWARD", spec: ["-j", ipt.FORWARD_CHAIN] };
+
+/** What the filter table holds of ours. */
+interface ForwardState {
+  readonly chain: boolean;
+  readonly jump: boolean;
+  readonly rules: readonly string[];
+}
+
+async function readForward(runner: Runner, bins: ipt.IptablesBins): Promise<ForwardState> {
+  const argv = ipt.saveTable(bins, "filter");
+  const res = await runner.run(argv);
+  if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
+  const t = ipt.parseSave(res.stdout, "filter");
+  return {
+    chain: t.chains.includes(ipt.FORWARD_CHAIN),
+    jump: t.rules.includes(`-A FORWARD -j ${ipt.FORWARD_CHAIN}`),
+    rules: t.rules.filter((l) => l.startsWith(`-A ${ipt.FORWARD_CHAIN} `)),
+  };
+}
+
+/** The flavour forward accepts go to on this host. */
+export async function forwardFlavor(runner: Runner): Promise<ipt.IptablesFlavor> {
+  return (await detectFlavor(runner, "auto")) as ipt.IptablesFlavor;
+}
+
+/** Steps that add whatever of the chain, the jump and `rules` is missing (each with its undo). */
+export async function planForward(runner: Runner, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+  const bins = ipt.binsOf(flavor);
+  const state = await readForward(runner, bins);
+  const steps: Step[] = [];
+  if (!state.chain) steps.push({ description: `create chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN])] });
+  if (!state.jump) {
+    steps.push({ description: `jump from FORWARD to ${ipt.FORWARD_CHAIN} first`, argv: ipt.tableArgv(bins, "filter", ["-I", "FORWARD", "1", "-j", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)])] });
+  }
+  const missing: ipt.IptRule[] = [];
+  for (const r of rules) if ((await runner.run(ipt.tableArgv(bins, "filter", ["-C", ...ruleArgs(r)]))).exitCode !== 0) missing.push(r);
+  if (missing.length > 0) {
+    steps.push({
+      description: `accept ${missing.length} forward rule(s)`,
+      argv: ipt.restoreNoflush(bins),
+      stdin: ipt.restoreScript("-A", missing, "filter"),
+      undo: [{ argv: ipt.restoreNoflush(bins), stdin: ipt.restoreScript("-D", missing, "filter") }],
+    });
+  }
+  return steps;
+}
+
+const ruleArgs = (r: ipt.IptRule) => [r.chain, ...r.spec];
+
+/** Adds the rules (and chain and jump) inside a transaction, so a later failure takes them back. */
+export async function ensureForward(runner: Runner, tx: Transaction, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+  await tx.run(await planForward(runner, flavor, rules));
+}
+
+/** Deletes the rules ("no such rule" is done); with the last rule of the chain gone, removes the jump and the chain. */
+export async function removeForward(runner: Runner, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+  const bins = ipt.binsOf(flavor);
+  for (const r of rules) {
+    if ((await runner.run(ipt.tableArgv(bins, "filter", ["-C", ...ruleArgs(r)]))).exitCode !== 0) continue;
+    const argv = ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(r)]);
+    const res = await runner.run(argv);
+    if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "delete a forward accept" });
+  }
+  const state = await readForward(runner, bins);
+  if (state.rules.length > 0) return;
+  const tx = new Transaction(runner, `remove chain ${ipt.FORWARD_CHAIN} on ${runner.hostId}`);
+  const steps: Step[] = [];
+  if (state.jump) steps.push({ description: "remove the jump from FORWARD", argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)]), undo: [] });
+  if (state.chain) steps.push({ description: `delete chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN]), undo: [] });
+  await tx.run(steps);
+}
