@@ -136,3 +136,20 @@ export function commentOf(line: string): string | undefined {
   const m = /--comment (?:"([^"]*)"|(\S+))/.exec(line);
   return m ? (m[1] ?? m[2]) : undefined;
 }
+
+/** The words of an iptables-save rule line, quotes removed: `-A C -m comment --comment "a b" -j X` → [..., "a b", ...]. */
+export function saveLineWords(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]);
+  return out;
+}
+
+/** The policy of a built-in chain in an iptables-save dump of one table (`:FORWARD DROP [0:0]`), or undefined. */
+export function policyOf(text: string, table: IptTable, chain: string): string | undefined {
+  let inTable = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("*")) inTable = line === `*${table}`;
+    else if (inTable && line.startsWith(`:${chain} `)) return line.split(" ")[1];
+  }
+  return undefined;
+}

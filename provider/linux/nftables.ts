@@ -12,6 +12,16 @@ const CHAIN_DEFS: Record<keyof typeof NFT_CHAINS, string> = {
   POSTROUTING: "type nat hook postrouting priority srcnat; policy accept;",
 };
 
+/**
+ * A quoted string of an nft script (comments, interface names). Values are
+ * validated before they get here; this refuses what could end the string or
+ * the statement (`"`, `;`, `#`, `\`, line breaks, `{}`, `$`) instead of escaping it.
+ */
+export function nftQuoted(value: string): string {
+  if (!/^[A-Za-z0-9_.:/@+=, -]{1,256}$/.test(value)) throw new Error(`refusing to render ${JSON.stringify(value)} into an nft script`);
+  return `"${value}"`;
+}
+
 /** One rule: its base chain and its statement text (values are validated before they get here). */
 export interface NftRule {
   readonly chain: string;

@@ -67,6 +67,44 @@ export interface SavedHost {
   sshdPid: number;
 }
 
+/**
+ * What makes a test host as hard as a real Debian server with Docker and ufw
+ * (`TestHost.create(label, { hard: true })`):
+ * - filter table of the host's flavour (iptables-nft): `FORWARD` policy
+ *   `DROP`, Docker's `DOCKER-USER`/`DOCKER-FORWARD` chains jumped to from
+ *   `FORWARD`, a foreign filter rule and a foreign nat rule (Docker's
+ *   MASQUERADE of its own subnet) that must survive; `ip_forward=1` (Docker
+ *   turns it on); `bridge-nf-call-iptables=1`, so bridged traffic crosses
+ *   `FORWARD`;
+ * - `/bin/sh` is bash for every process of its sshd (a private mount
+ *   namespace with bash bind-mounted over dash; the machine's own is untouched);
+ * - besides root, a user `deploy` (passwordless sudo, Debian's `secure_path`,
+ *   and sshd's default PATH for non-root users, which lacks /usr/sbin) and a
+ *   user `nopass` whose sudo needs a password; both exist only in that mount
+ *   namespace (its own /etc/passwd, /etc/shadow, /etc/group, /etc/sudoers).
+ */
+export const HARD_HOST_RULES = {
+  filter: [
+    ["-P", "FORWARD", "DROP"],
+    ["-N", "DOCKER-USER"],
+    ["-N", "DOCKER-FORWARD"],
+    ["-A", "FORWARD", "-j", "DOCKER-USER"],
+    ["-A", "FORWARD", "-j", "DOCKER-FORWARD"],
+    ["-A", "DOCKER-USER", "-j", "RETURN"],
+    ["-A", "DOCKER-FORWARD", "-o", "docker0", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
+    ["-A", "INPUT", "-p", "tcp", "--dport", "9999", "-m", "comment", "--comment", "foreign admin rule", "-j", "ACCEPT"],
+  ],
+  nat: [
+    ["-N", "DOCKER"],
+    ["-A", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "DOCKER"],
+    ["-A", "OUTPUT", "!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "DOCKER"],
+    ["-A", "POSTROUTING", "-s", "172.17.0.0/16", "!", "-o", "docker0", "-j", "MASQUERADE"],
+  ],
+} as const;
+
+/** Users of a hard host besides root. */
+export const HARD_HOST_USERS = { sudo: "deploy", nopass: "nopass" } as const;
+
 /** A test host: netns + veth + sshd. */
 export class TestHost {
   /** Namespace name (also usable as `{ netns }` connection). */
@@ -90,6 +128,8 @@ export class TestHost {
   private detached = false;
   /** A host reachable only through another test host (its link goes to that namespace, not to the root one). */
   private behind?: TestHost;
+  /** A host like a real Debian server with Docker and ufw (see {@link HARD_HOST_RULES}). */
+  hard = false;
 
   private constructor(readonly label: string, saved?: SavedHost) {
     if (saved) {
@@ -125,10 +165,11 @@ export class TestHost {
   }
 
   /** Creates a test host; on any failure tears down what was made and rethrows. With `detached`, sshd outlives this process. */
-  static async create(label = "host", opts: { detached?: boolean; behind?: TestHost } = {}): Promise<TestHost> {
+  static async create(label = "host", opts: { detached?: boolean; behind?: TestHost; hard?: boolean } = {}): Promise<TestHost> {
     const h = new TestHost(label);
     h.detached = opts.detached ?? false;
     h.behind = opts.behind;
+    h.hard = opts.hard ?? false;
     live.add(h);
     try {
       await h.setUp();
@@ -196,6 +237,7 @@ export class TestHost {
     this.privateKey = fs.readFileSync(clientKeyPath, "utf8");
     fs.copyFileSync(`${clientKeyPath}.pub`, path.join(this.dir, "authorized_keys"));
     fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+    if (this.hard) await this.hardenFirewall();
     const config = [
       `ListenAddress ${nsAddr}`,
       "Port 22",
@@ -215,13 +257,62 @@ export class TestHost {
     ].join("\n");
     const cfgPath = path.join(this.dir, "sshd_config");
     fs.writeFileSync(cfgPath, config);
-    this.sshd = spawn("ip", ["netns", "exec", this.netns, "/usr/sbin/sshd", "-D", "-f", cfgPath, "-E", this.sshdLog], { stdio: "ignore", detached: this.detached });
+    const sshd = ["/usr/sbin/sshd", "-D", "-f", cfgPath, "-E", this.sshdLog];
+    const argv = this.hard ? this.privateMountsArgv(sshd) : sshd;
+    this.sshd = spawn("ip", ["netns", "exec", this.netns, ...argv], { stdio: "ignore", detached: this.detached });
     if (this.detached) {
       this.sshd.unref();
       live.delete(this);
     }
     if (this.behind) await this.waitForBannerBehind(nsAddr);
     else await waitForBanner(nsAddr, 22, 10_000);
+  }
+
+  /** The firewall of a Debian host running Docker and ufw, in the namespace's iptables-nft tables. */
+  private async hardenFirewall(): Promise<void> {
+    for (const r of HARD_HOST_RULES.filter) await this.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
+    for (const r of HARD_HOST_RULES.nat) await this.exec(["iptables-nft", "-w", "-t", "nat", ...r]);
+    await this.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+    await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"]);
+  }
+
+  /**
+   * argv that runs `cmd` in a private mount namespace where /bin/sh is bash and
+   * /etc knows the users deploy and nopass (files under this host's dir).
+   */
+  private privateMountsArgv(cmd: readonly string[]): string[] {
+    // sshd reads authorized_keys as the user logging in.
+    fs.chmodSync(this.dir, 0o755);
+    fs.chmodSync(path.join(this.dir, "authorized_keys"), 0o644);
+    const etc = path.join(this.dir, "etc");
+    fs.mkdirSync(etc);
+    const users = Object.values(HARD_HOST_USERS);
+    for (const u of users) fs.mkdirSync(path.join(this.dir, `home-${u}`), { mode: 0o755 });
+    const passwd = fs.readFileSync("/etc/passwd", "utf8") + users.map((u, i) => `${u}:x:${4240 + i}:${4240 + i}::${path.join(this.dir, `home-${u}`)}:/bin/bash\n`).join("");
+    const group = fs.readFileSync("/etc/group", "utf8") + users.map((u, i) => `${u}:x:${4240 + i}:\n`).join("");
+    const shadow = fs.readFileSync("/etc/shadow", "utf8") + users.map((u) => `${u}:*:19000:0:99999:7:::\n`).join("");
+    const sudoers = [
+      "Defaults env_reset",
+      "Defaults mail_badpass",
+      'Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
+      "root ALL=(ALL:ALL) ALL",
+      `${HARD_HOST_USERS.sudo} ALL=(root) NOPASSWD: ALL`,
+      `${HARD_HOST_USERS.nopass} ALL=(root) ALL`,
+      "",
+    ].join("\n");
+    for (const [name, text, mode] of [["passwd", passwd, 0o644], ["group", group, 0o644], ["shadow", shadow, 0o640], ["sudoers", sudoers, 0o440]] as const) {
+      fs.writeFileSync(path.join(etc, name), text, { mode });
+      fs.chmodSync(path.join(etc, name), mode);
+    }
+    for (const [i, u] of users.entries()) fs.chownSync(path.join(this.dir, `home-${u}`), 4240 + i, 4240 + i);
+    const script = [
+      "set -e",
+      // /bin/sh -> dash: bash over dash makes every `sh` of this host's sessions bash.
+      'mount --bind /usr/bin/bash "$(readlink -f /bin/sh)"',
+      'for f in passwd group shadow sudoers; do mount --bind "$1/$f" "/etc/$f"; done',
+      'shift; exec "$@"',
+    ].join("\n");
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", etc, ...cmd];
   }
 
   private async waitForBannerBehind(addr: string): Promise<void> {

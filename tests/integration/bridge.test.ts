@@ -42,7 +42,7 @@ describe("integration: Bridge through the real Pulumi engine over SSH", function
     assert.equal((link?.linkinfo as { info_kind: string }).info_kind, "bridge");
     assert.deepEqual(globalAddrs(link), ["172.16.0.1/16", "fd00:16::1/64"]);
     assert.equal(link?.mtu, 1500);
-    assert.match(String(link?.ifalias), /^hostnet:.*\/bridge\/hnbr0$/);
+    assert.match(String(link?.ifalias), /^hostnet:[0-9a-f]{8}:bridge\/hnbr0 bridge-lifecycle\/test$/, "marked with the owning stack");
     assert.ok((link?.flags as string[]).includes("UP"));
     const ifindex = link?.ifindex;
 

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
+import { saveLineWords } from "../../provider/linux/iptables";
 import { OutsideClient } from "../helpers/client";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
@@ -82,15 +83,15 @@ for (const flavor of ["nft", "legacy", "nftables"] as const) {
       const save = await ourRules(host, flavor);
       if (flavor === "nftables") {
         for (const hook of ["prerouting", "output", "postrouting"]) assert.match(save, new RegExp(`chain ${hook} \\{[^}]*type nat hook ${hook}`), `base chain ${hook}`);
-        assert.match(save, /ip saddr 172\.16\.0\.0\/16 oifname != "hnbr-nat" masquerade comment "hostnet:\S+\/nat\/masquerade-[0-9a-f]{12}"/);
-        assert.match(save, /fib daddr type local tcp dport 8080 dnat ip to 172\.16\.0\.2:80 comment "hostnet:\S+"/);
+        assert.match(save, /ip saddr 172\.16\.0\.0\/16 oifname != "hnbr-nat" masquerade comment "hostnet:[0-9a-f]{8}:nat\/masquerade-[0-9a-f]{12} nat-\S+\/test"/);
+        assert.match(save, /fib daddr type local tcp dport 8080 dnat ip to 172\.16\.0\.2:80 comment "hostnet:[0-9a-f]{8}:nat\/dnat-[0-9a-f]{12}\/tcp\/any\/8080-8080 nat-\S+\/test"/);
         assert.match(await host.exec(["iptables-nft-save", "-t", "nat"]), /-A POSTROUTING -s 192\.0\.2\.0\/24 -j RETURN/, "the host's own rule is untouched");
       } else {
         for (const chain of ["HOSTNET-PREROUTING", "HOSTNET-OUTPUT", "HOSTNET-POSTROUTING"]) {
           assert.equal(save.split("\n").filter((l) => l === `-A ${chain.slice(8)} -j ${chain}`).length, 1, `one jump to ${chain}`);
         }
-        assert.match(save, /-A HOSTNET-POSTROUTING -s 172\.16\.0\.0\/16 ! -o hnbr-nat -m comment --comment "?hostnet:[^ ]*\/nat\/masquerade-[0-9a-f]{12}"? -j MASQUERADE/);
-        assert.match(save, /-A HOSTNET-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -m comment --comment "?hostnet:\S+"? -j DNAT --to-destination 172\.16\.0\.2:80/);
+        assert.match(save, /-A HOSTNET-POSTROUTING -s 172\.16\.0\.0\/16 ! -o hnbr-nat -m comment --comment "hostnet:[0-9a-f]{8}:nat\/masquerade-[0-9a-f]{12} nat-\S+\/test" -j MASQUERADE/);
+        assert.match(save, /-A HOSTNET-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -m comment --comment "hostnet:[0-9a-f]{8}:nat\/dnat-\S+ nat-\S+\/test" -j DNAT --to-destination 172\.16\.0\.2:80/);
         assert.match(save, /-A POSTROUTING -s 192\.0\.2\.0\/24 -j RETURN/, "the host's own rule is untouched");
       }
       assert.equal((await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "1");
@@ -126,13 +127,13 @@ for (const flavor of ["nft", "legacy", "nftables"] as const) {
     it("a rule deleted by hand is gone on refresh, a missing jump is drift; up repairs both", async () => {
       const save = await ourRules(host, flavor);
       if (flavor === "nftables") {
-        const handle = /masquerade comment "hostnet:\S+\/nat\/masquerade-[0-9a-f]{12}" # handle (\d+)/.exec(save)?.[1] as string;
+        const handle = /masquerade comment "hostnet:[0-9a-f]{8}:nat\/masquerade-[0-9a-f]{12} \S+" # handle (\d+)/.exec(save)?.[1] as string;
         await host.exec(["nft", "delete", "rule", "inet", "hostnet", "postrouting", "handle", handle]);
         await host.exec(["nft", "flush", "chain", "inet", "hostnet", "output"]);
         await host.exec(["nft", "delete", "chain", "inet", "hostnet", "output"]);
       } else {
-        const masq = save.split("\n").find((l) => l.includes("-j MASQUERADE") && l.includes("/nat/masquerade-")) as string;
-        await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", ...masq.slice(3).replace(/"/g, "").split(" ")]);
+        const masq = save.split("\n").find((l) => l.includes("-j MASQUERADE") && l.includes(":nat/masquerade-")) as string;
+        await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", ...saveLineWords(masq).slice(1)]);
         await host.exec([`iptables-${flavor}`, "-w", "-t", "nat", "-D", "OUTPUT", "-j", "HOSTNET-OUTPUT"]);
       }
       const refresh = await t.stack.refresh({ color: "never" });

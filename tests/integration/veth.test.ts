@@ -33,8 +33,8 @@ describe("integration: VethPair through the real engine", function () {
     const peer = await linkOf(host, "hnv-x-c");
     assert.equal(end?.master, "hnbr-a");
     assert.equal(end?.mtu, 1400);
-    assert.match(String(end?.ifalias), /^hostnet:.*\/veth\/hnv-x$/);
-    assert.match(String(peer?.ifalias), /^hostnet:.*\/veth\/hnv-x\/peer$/);
+    assert.match(String(end?.ifalias), /^hostnet:[0-9a-f]{8}:veth\/hnv-x \S+\/test$/);
+    assert.match(String(peer?.ifalias), /^hostnet:[0-9a-f]{8}:veth\/hnv-x\/peer \S+\/test$/);
     assert.ok((end?.flags as string[]).includes("UP"));
 
     bridge = "hnbr-b";

@@ -102,6 +102,8 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     r.on(links(() => (created ? linkJson() : undefined)));
     r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
     r.on((a) => (a[0] === "iptables" && a[1] === "--version" ? { stdout: "iptables v1.8.9 (nf_tables)", stderr: "", exitCode: 0 } : undefined));
+    // A Docker host: FORWARD drops what nothing accepts.
+    r.on((a) => (a.join(" ") === "iptables-nft-save" ? { stdout: "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\nCOMMIT\n", stderr: "", exitCode: 0 } : undefined));
     r.on((a) => (a.includes("-C") ? { stdout: "", stderr: "Bad rule", exitCode: 1 } : undefined));
     const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER });
     assert.equal((res.outs as BridgeOutputs).forwardFlavor, "nft");
@@ -109,6 +111,15 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     assert.deepEqual(fw.slice(0, 2), ["iptables-nft -w -t filter -N HOSTNET-FORWARD", "iptables-nft -w -t filter -I FORWARD 1 -j HOSTNET-FORWARD"]);
     const restore = r.calls.findIndex((c) => c[0] === "iptables-nft-restore");
     assert.ok(restore > 0, "the rules go in with one iptables-restore");
+  });
+
+  it("adds no forward accepts where FORWARD drops nothing (no filter table), and reads with a plain iptables-save", async () => {
+    const r = new RecordingRunner("open-node:22");
+    let created = false;
+    r.on(links(() => (created ? linkJson() : undefined)));
+    r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
+    await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER });
+    assert.deepEqual(r.lines().filter((l) => l.startsWith("iptables")), ["iptables-legacy-save", "iptables-nft-save", "iptables --version", "iptables-legacy-save"]);
   });
 
   it("refuses a bridge of the same name made by another stack, naming that stack", async () => {

@@ -1,10 +1,12 @@
 import { strict as assert } from "node:assert";
-import { diffNat, natId, natRules, normalizeNat, parsePortRange } from "../../provider/resources/nat/plan";
+import { diffNat, natId, natRules, natTag, normalizeNat, parsePortRange, portClash } from "../../provider/resources/nat/plan";
 import { NatOutputs } from "../../provider/resources/nat/args";
 import { IptablesBackend } from "../../provider/resources/nat/backend";
 import { NftablesBackend, nftRules } from "../../provider/resources/nat/nftables";
 import { parseNftTable } from "../../provider/linux/nftables";
-import { commentOf, countRules, parseSave, restoreScript } from "../../provider/linux/iptables";
+import { commentOf, countRules, parseSave, restoreScript, saveLineWords } from "../../provider/linux/iptables";
+import { parseForwardState } from "../../provider/resources/common/forward";
+import { ownerOf } from "../../provider/resources/common/owner";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
 const TAG = "hostnet:h/nat/x";
@@ -96,5 +98,30 @@ describe("unit: NatRule validation, rules and diff", () => {
     assert.equal(b.planAdd(dnat, TAG).stdin?.split("\n")[0], `add rule inet hostnet prerouting fib daddr type local tcp dport 8080-8081 dnat ip to 172.16.0.2:80-81 comment "${TAG}"`);
     const listed = parseNftTable(JSON.stringify({ nftables: [{ table: { family: "inet", name: "hostnet" } }, { chain: { table: "hostnet", name: "postrouting" } }, { rule: { table: "hostnet", chain: "postrouting", handle: 7, comment: TAG } }] }));
     assert.deepEqual(listed, { chains: ["postrouting"], rules: [{ chain: "postrouting", handle: 7, comment: TAG }] });
+  });
+
+  it("reads forward state from a full iptables-save: guarded by a DROP policy or foreign rules, ours by chain and jump", () => {
+    const docker = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [3:120]\n:HOSTNET-FORWARD - [0:0]\n-A FORWARD -j HOSTNET-FORWARD\n-A FORWARD -j DOCKER-USER\n" +
+      '-A HOSTNET-FORWARD -i br0 -m comment --comment "hostnet:1234abcd:bridge/br0 p/s" -j ACCEPT\nCOMMIT\n';
+    const s = parseForwardState(docker);
+    assert.deepEqual(s, { table: true, chain: true, jump: true, rules: ['-A HOSTNET-FORWARD -i br0 -m comment --comment "hostnet:1234abcd:bridge/br0 p/s" -j ACCEPT'], guarded: true });
+    assert.equal(parseForwardState("*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n").guarded, false);
+    assert.equal(parseForwardState("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ufw-before-forward\nCOMMIT\n").guarded, true);
+    assert.deepEqual(parseForwardState(""), { table: false, chain: false, jump: false, rules: [], guarded: false });
+    assert.deepEqual(saveLineWords(s.rules[0]), ["-A", "HOSTNET-FORWARD", "-i", "br0", "-m", "comment", "--comment", "hostnet:1234abcd:bridge/br0 p/s", "-j", "ACCEPT"]);
+  });
+
+  it("tags carry the owner; a published port of another stack clashes, the same stack's (create-before-delete) does not", () => {
+    const dev = ownerOf("p/dev");
+    const prod = ownerOf("p/prod");
+    const n = normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.2:80" });
+    const tag = natTag(dev, n);
+    assert.match(tag, /^hostnet:[0-9a-f]{8}:nat\/dnat-[0-9a-f]{12}\/tcp\/any\/8080-8080 p\/dev$/);
+    const other = normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: "8000-8090", hostIp: "10.0.0.5", to: "172.16.0.3:80" });
+    assert.match(portClash([natTag(prod, other)], dev, n) ?? "", /tcp port 8080 \(address any\) is already published on this host by another hostnet stack p\/prod/);
+    assert.equal(portClash([natTag(dev, other)], dev, n), undefined, "the same stack never clashes with itself");
+    const udp = normalizeNat({ connection: conn, kind: "dnat", protocol: "udp", hostPort: 8080, to: "172.16.0.3:80" });
+    assert.equal(portClash([natTag(prod, udp)], dev, n), undefined, "another protocol");
+    assert.notEqual(natTag(dev, n), natTag(prod, n), "identical rules of two stacks carry different tags");
   });
 });

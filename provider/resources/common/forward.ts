@@ -36,23 +36,43 @@ export function dnatForwardRules(protocol: string, toIp: string, toPorts: string
 
 const JUMP: ipt.IptRule = { chain: "FORWARD", spec: ["-j", ipt.FORWARD_CHAIN] };
 
-/** What the filter table holds of ours. */
-interface ForwardState {
+/** What the filter table holds of ours, and whether its `FORWARD` can drop anything. */
+export interface ForwardState {
+  /** The filter table exists in this flavour. */
+  readonly table: boolean;
   readonly chain: boolean;
   readonly jump: boolean;
+  /** Rule lines of our chain, as iptables-save prints them. */
   readonly rules: readonly string[];
+  /** `FORWARD` has a policy other than ACCEPT or rules of its own (Docker, ufw, firewalld): our traffic needs accepts. */
+  readonly guarded: boolean;
 }
 
+/** Parses an iptables-save dump (all tables) into what {@link ForwardState} says. Pure. */
+export function parseForwardState(save: string): ForwardState {
+  const t = ipt.parseSave(save, "filter");
+  const policy = ipt.policyOf(save, "filter", "FORWARD");
+  const jumpLine = `-A FORWARD -j ${ipt.FORWARD_CHAIN}`;
+  const foreign = t.rules.filter((l) => l.startsWith("-A FORWARD ") && l !== jumpLine);
+  return {
+    table: /^\*filter$/m.test(save),
+    chain: t.chains.includes(ipt.FORWARD_CHAIN),
+    jump: t.rules.includes(jumpLine),
+    rules: t.rules.filter((l) => l.startsWith(`-A ${ipt.FORWARD_CHAIN} `)),
+    guarded: (policy !== undefined && policy !== "ACCEPT") || foreign.length > 0,
+  };
+}
+
+/**
+ * Reads the filter table with a plain `iptables-save` (all tables): naming a
+ * table (`-t filter`, `-C`) makes the kernel create it, and reading must not
+ * change the host.
+ */
 async function readForward(runner: Runner, bins: ipt.IptablesBins): Promise<ForwardState> {
-  const argv = ipt.saveTable(bins, "filter");
+  const argv = [bins.save];
   const res = await runner.run(argv);
   if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
-  const t = ipt.parseSave(res.stdout, "filter");
-  return {
-    chain: t.chains.includes(ipt.FORWARD_CHAIN),
-    jump: t.rules.includes(`-A FORWARD -j ${ipt.FORWARD_CHAIN}`),
-    rules: t.rules.filter((l) => l.startsWith(`-A ${ipt.FORWARD_CHAIN} `)),
-  };
+  return parseForwardState(res.stdout);
 }
 
 /** The flavour forward accepts go to on this host. */
@@ -60,17 +80,26 @@ export async function forwardFlavor(runner: Runner): Promise<ipt.IptablesFlavor>
   return (await detectFlavor(runner, "auto")) as ipt.IptablesFlavor;
 }
 
-/** Steps that add whatever of the chain, the jump and `rules` is missing (each with its undo). */
+const ruleArgs = (r: ipt.IptRule) => [r.chain, ...r.spec];
+const tagOf = (r: ipt.IptRule) => r.spec[r.spec.indexOf("--comment") + 1];
+
+/**
+ * Steps that add whatever of the chain, the jump and `rules` is missing (each
+ * with its undo). Nothing when the host's `FORWARD` cannot drop anything (no
+ * filter table, policy ACCEPT, no rules) and our chain is not there: then
+ * there is nothing to get through, and nothing of ours to leave behind.
+ */
 export async function planForward(runner: Runner, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
   const bins = ipt.binsOf(flavor);
   const state = await readForward(runner, bins);
+  if (rules.length === 0 || (!state.guarded && !state.chain)) return [];
   const steps: Step[] = [];
   if (!state.chain) steps.push({ description: `create chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN])] });
   if (!state.jump) {
     steps.push({ description: `jump from FORWARD to ${ipt.FORWARD_CHAIN} first`, argv: ipt.tableArgv(bins, "filter", ["-I", "FORWARD", "1", "-j", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)])] });
   }
   const missing: ipt.IptRule[] = [];
-  for (const r of rules) if ((await runner.run(ipt.tableArgv(bins, "filter", ["-C", ...ruleArgs(r)]))).exitCode !== 0) missing.push(r);
+  for (const r of rules) if (!state.chain || (await runner.run(ipt.tableArgv(bins, "filter", ["-C", ...ruleArgs(r)]))).exitCode !== 0) missing.push(r);
   if (missing.length > 0) {
     steps.push({
       description: `accept ${missing.length} forward rule(s)`,
@@ -82,27 +111,33 @@ export async function planForward(runner: Runner, flavor: ipt.IptablesFlavor, ru
   return steps;
 }
 
-const ruleArgs = (r: ipt.IptRule) => [r.chain, ...r.spec];
-
 /** Adds the rules (and chain and jump) inside a transaction, so a later failure takes them back. */
 export async function ensureForward(runner: Runner, tx: Transaction, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
   await tx.run(await planForward(runner, flavor, rules));
 }
 
-/** Deletes the rules ("no such rule" is done); with the last rule of the chain gone, removes the jump and the chain. */
+/**
+ * Deletes the rules of our chain that carry one of the rules' tags (whatever
+ * else they match: what we put there is ours to take out); with the last rule
+ * of the chain gone, removes the jump and the chain. Touches nothing when the
+ * chain is not there.
+ */
 export async function removeForward(runner: Runner, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
   const bins = ipt.binsOf(flavor);
-  for (const r of rules) {
-    if ((await runner.run(ipt.tableArgv(bins, "filter", ["-C", ...ruleArgs(r)]))).exitCode !== 0) continue;
-    const argv = ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(r)]);
+  let state = await readForward(runner, bins);
+  if (!state.chain) return;
+  const tags = new Set(rules.map(tagOf));
+  const mine = state.rules.filter((l) => tags.has(ipt.commentOf(l) ?? ""));
+  for (const line of mine) {
+    const argv = ipt.tableArgv(bins, "filter", ["-D", ...ipt.saveLineWords(line).slice(1)]);
     const res = await runner.run(argv);
     if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "delete a forward accept" });
   }
-  const state = await readForward(runner, bins);
+  if (mine.length > 0) state = await readForward(runner, bins);
   if (state.rules.length > 0) return;
   const tx = new Transaction(runner, `remove chain ${ipt.FORWARD_CHAIN} on ${runner.hostId}`);
   const steps: Step[] = [];
   if (state.jump) steps.push({ description: "remove the jump from FORWARD", argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)]), undo: [] });
-  if (state.chain) steps.push({ description: `delete chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN]), undo: [] });
+  steps.push({ description: `delete chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN]), undo: [] });
   await tx.run(steps);
 }

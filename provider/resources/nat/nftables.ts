@@ -2,7 +2,7 @@
 import { CommandError } from "../../host/errors";
 import { Runner } from "../../host/runner";
 import { BuiltinChain } from "../../linux/iptables";
-import { NFT_CHAINS, NFT_TABLE, NftRule, nftAddRules, nftDeclare, parseNftTable } from "../../linux/nftables";
+import { NFT_CHAINS, NFT_TABLE, NftRule, nftAddRules, nftDeclare, nftQuoted, parseNftTable } from "../../linux/nftables";
 import { Step } from "../common/steps";
 import { NatInputs, PortRange } from "./args";
 import { NatBackend, NatState } from "./backend";
@@ -11,9 +11,9 @@ const ports = (p: PortRange) => (p.from === p.to ? String(p.from) : `${p.from}-$
 
 /** The nft rules that implement a spec (same semantics as the iptables rules). */
 export function nftRules(n: NatInputs, tag: string): NftRule[] {
-  const comment = `comment "${tag}"`;
+  const comment = `comment ${nftQuoted(tag)}`;
   if (n.kind === "masquerade") {
-    const oif = n.outInterface ? ` oifname "${n.outInterface}"` : n.notOutInterface ? ` oifname != "${n.notOutInterface}"` : "";
+    const oif = n.outInterface ? ` oifname ${nftQuoted(n.outInterface)}` : n.notOutInterface ? ` oifname != ${nftQuoted(n.notOutInterface)}` : "";
     return [{ chain: NFT_CHAINS.POSTROUTING, text: `ip saddr ${n.source}${oif} masquerade ${comment}` }];
   }
   if (n.kind === "snat") return [{ chain: NFT_CHAINS.POSTROUTING, text: `ip saddr ${n.source} snat ip to ${n.toSource} ${comment}` }];
@@ -21,7 +21,7 @@ export function nftRules(n: NatInputs, tag: string): NftRule[] {
   const tp = n.toPort as PortRange;
   const match = n.hostIp ? `ip daddr ${n.hostIp}` : "fib daddr type local";
   const dnat = `${n.protocol} dport ${ports(hp)} dnat ip to ${n.toIp}:${ports(tp)} ${comment}`;
-  const rules: NftRule[] = [{ chain: NFT_CHAINS.PREROUTING, text: `${n.inInterface ? `iifname "${n.inInterface}" ` : ""}${match} ${dnat}` }];
+  const rules: NftRule[] = [{ chain: NFT_CHAINS.PREROUTING, text: `${n.inInterface ? `iifname ${nftQuoted(n.inInterface)} ` : ""}${match} ${dnat}` }];
   if (!n.inInterface) rules.push({ chain: NFT_CHAINS.OUTPUT, text: `${match} ${dnat}` });
   if (n.hairpinSource) rules.push({ chain: NFT_CHAINS.POSTROUTING, text: `ip saddr ${n.hairpinSource} ip daddr ${n.toIp} ${n.protocol} dport ${ports(tp)} ct status dnat masquerade ${comment}` });
   return rules;

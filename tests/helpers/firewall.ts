@@ -1,0 +1,22 @@
+/** Snapshots of a test host's whole firewall, for "destroy leaves it byte-identical" assertions. */
+import { TestHost } from "./testhost";
+
+/**
+ * iptables-save of both flavours (every table) and `nft list ruleset`, with the
+ * `#` lines (timestamps) and packet/byte counters (traffic changes them) left
+ * out; nothing else is normalised.
+ */
+export async function firewallSnapshot(host: TestHost): Promise<string> {
+  const strip = (s: string) =>
+    s
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.replace(/\[\d+:\d+\]/g, "[0:0]").replace(/counter packets \d+ bytes \d+/g, "counter"))
+      .join("\n");
+  const parts = [
+    `--- iptables-nft-save\n${strip(await host.exec(["iptables-nft-save"]))}`,
+    `--- iptables-legacy-save\n${strip(await host.exec(["iptables-legacy-save"]))}`,
+    `--- nft list ruleset\n${strip(await host.exec(["nft", "list", "ruleset"]))}`,
+  ];
+  return parts.join("\n");
+}

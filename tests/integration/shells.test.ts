@@ -1,0 +1,68 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnHeld } from "../../provider/host/local";
+import { moveLinkBack } from "../../provider/linux/netns";
+import { holdLockArgv } from "../../provider/resources/common/lock";
+import { sh, tryRun } from "../helpers/procs";
+import { requireRoot } from "../helpers/root";
+
+/** The shells a host's `/bin/sh` may be: Debian's, RHEL/Fedora/Arch's, Alpine's. */
+const SHELLS: Record<string, string[]> = { dash: ["dash"], bash: ["bash"], "busybox sh": ["busybox", "sh"] };
+
+/** An argv whose leading `sh` runs as the given shell instead. */
+const as = (shell: string[], argv: readonly string[]) => (argv[0] === "sh" ? [...shell, ...argv.slice(1)] : [...argv]);
+
+for (const [name, shell] of Object.entries(SHELLS)) {
+  describe(`integration: host-side scripts under ${name} as sh`, function () {
+    const tag = `${process.pid % 10000}${name.replace(/\W/g, "")}`.slice(0, 12);
+    const host = `hnt-shh-${tag}`;
+    const box = `hnt-shb-${tag}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hostnet-shells-"));
+    before(async () => {
+      requireRoot();
+      await sh(["ip", "netns", "add", host]);
+      await sh(["ip", "netns", "add", box]);
+    });
+    after(async () => {
+      await tryRun(["ip", "netns", "del", host]);
+      await tryRun(["ip", "netns", "del", box]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("moveLinkBack brings a moved veth end back into the namespace the command runs in", async () => {
+      await sh(["ip", "-n", host, "link", "add", "hnsx0", "type", "veth", "peer", "name", "hnsx1"]);
+      await sh(["ip", "-n", host, "link", "set", "hnsx1", "netns", box]);
+      assert.doesNotMatch(await sh(["ip", "-n", host, "-br", "link"]), /hnsx1/);
+      const r = await tryRun(["ip", "netns", "exec", host, ...as(shell, moveLinkBack(`/run/netns/${box}`, "hnsx1"))]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(await sh(["ip", "-n", host, "-br", "link"]), /^hnsx1@hnsx0 /m, "the end is back on the host");
+      assert.doesNotMatch(await sh(["ip", "-n", box, "-br", "link"]), /hnsx1/);
+      const again = await tryRun(["ip", "netns", "exec", host, ...as(shell, moveLinkBack(`/run/netns/${box}`, "hnsx1"))]);
+      assert.notEqual(again.exitCode, 0, "a failure is reported, not swallowed");
+    });
+
+    it("the lock holder writes who holds it, makes a second holder wait with a note naming the first, and times out naming it", async () => {
+      const file = path.join(dir, "lock");
+      const first = await spawnHeld(as(shell, holdLockArgv(file, "stack p/one", 30)), 10_000);
+      const text = fs.readFileSync(file, "utf8");
+      const m = /^stack p\/one since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ pid (\d+)\n$/.exec(text);
+      assert.ok(m, text);
+      assert.ok(fs.existsSync(`/proc/${m[1]}`), "the PID written is the live holder");
+      const notes: string[] = [];
+      const second = spawnHeld(as(shell, holdLockArgv(file, "stack p/two", 30)), 10_000, (n) => notes.push(n));
+      const timedOut = await spawnHeld(as(shell, holdLockArgv(file, "stack p/three", 1)), 10_000).then(
+        () => "took the lock",
+        (e: Error) => e.message,
+      );
+      assert.match(timedOut, /exited with 3: held by stack p\/one since/);
+      await first.release();
+      const s = await second;
+      assert.equal(notes.length, 1);
+      assert.match(notes[0], /^waiting for the host lock .*lock, held by stack p\/one since .* pid \d+$/);
+      assert.match(fs.readFileSync(file, "utf8"), /^stack p\/two since /);
+      await s.release();
+    });
+  });
+}
