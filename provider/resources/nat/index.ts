@@ -20,7 +20,12 @@ interface Published {
 }
 const published = new Map<string, Published>();
 
-/** Refuses, at preview, a second DNAT of the same host, protocol and address whose ports overlap one declared before in this program. */
+/**
+ * Refuses, at preview, a second DNAT of the same host, protocol and address
+ * whose ports overlap one declared before in this program (this project and
+ * stack). Other stacks' ports are checked on the host at create, where their
+ * tags are (several stacks may run in one process through the Automation API).
+ */
 function registerPublished(name: string, raw: Record<string, unknown>): void {
   if (raw.kind !== "dnat" || containsUnknown(raw)) return;
   let n;
@@ -30,9 +35,10 @@ function registerPublished(name: string, raw: Record<string, unknown>): void {
     return; // check() reports invalid input with its field
   }
   if (!n.hostPort) return;
-  const key = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
+  const program = `${pulumi.getProject()}/${pulumi.getStack()}`;
+  const key = `${program}/${name}`;
   const me: Published = { key, name, host: hostIdOf(n.connection), protocol: n.protocol ?? "", hostIp: n.hostIp ?? "*", from: n.hostPort.from, to: n.hostPort.to };
-  const clash = [...published.values()].find((p) => p.key !== key && p.host === me.host && p.protocol === me.protocol && (p.hostIp === me.hostIp || p.hostIp === "*" || me.hostIp === "*") && p.from <= me.to && me.from <= p.to);
+  const clash = [...published.values()].find((p) => p.key !== key && p.key.startsWith(`${program}/`) && p.host === me.host && p.protocol === me.protocol && (p.hostIp === me.hostIp || p.hostIp === "*" || me.hostIp === "*") && p.from <= me.to && me.from <= p.to);
   if (clash) {
     throw new Error(`NatRule ${name}: ${me.protocol} port ${me.from === me.to ? me.from : `${me.from}-${me.to}`} on ${me.host} (address ${me.hostIp}) is already published by NatRule ${clash.name}`);
   }
