@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { lockFilePath } from "../../provider/resources/common/lock";
+import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
 import { OutsideClient } from "../helpers/client";
 import { containerLinkNames } from "../helpers/container-ns";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
@@ -249,5 +250,51 @@ describe("integration: safe on a real, busy host (two stacks, failures, the lock
     const preview = await t.stack.preview({ color: "never" });
     assert.deepEqual(preview.changeSummary, { same: 6 }, "no permanent diff after refresh");
     await t.stack.destroy({ color: "never" });
+  });
+});
+
+describe("integration: ip_forward is counted across backends and stacks", function () {
+  let host: TestHost;
+  const stacks: TestStack[] = [];
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("fwdcount");
+    await host.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"]);
+  });
+  after(async () => {
+    for (const s of stacks.reverse()) await s.cleanup().catch(() => undefined);
+    await host?.destroy();
+  });
+  const forward = async () => (await host.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim();
+  const masq = (project: string, backend: "nft" | "legacy" | "nftables") =>
+    newStack(project, async () => {
+      new NatRule("out", { connection: host.connection(), kind: "masquerade", source: "172.30.0.0/16", backend });
+    }).then((t) => (stacks.push(t), t));
+
+  it("the last rule of one backend keeps ip_forward on while another stack's rules on another backend remain; the very last restores it", async () => {
+    const a = await masq("fwd-a", "nftables");
+    const b = await masq("fwd-b", "legacy");
+    await a.stack.up({ color: "never" });
+    await b.stack.up({ color: "never" });
+    assert.equal(await forward(), "1");
+    await a.stack.destroy({ color: "never" });
+    assert.equal(await forward(), "1", "stack b's iptables-legacy rule still needs forwarding");
+    await b.stack.destroy({ color: "never" });
+    assert.equal(await forward(), "0", "no hostnet rule is left: restored");
+  });
+
+  it("forwarding is left on when something else started to route meanwhile (a new foreign NAT rule, as Docker adds)", async () => {
+    const a = await masq("fwd-c", "nft");
+    await a.stack.up({ color: "never" });
+    assert.equal(await forward(), "1");
+    await host.exec(["iptables-nft", "-w", "-t", "nat", "-A", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
+    try {
+      await a.stack.destroy({ color: "never" });
+      assert.equal(await forward(), "1", "left on for the other router");
+      assert.equal(fs.existsSync(forwardMarkPath(await host.netnsInode())), false, "the record is dropped");
+    } finally {
+      await host.exec(["iptables-nft", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
+      await host.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"]);
+    }
   });
 });

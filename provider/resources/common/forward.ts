@@ -10,7 +10,7 @@
  * `accept` in one base chain does not stop another base chain on the same
  * hook (Docker's `ip filter FORWARD`) from dropping the packet, so a forward
  * chain in our own `inet hostnet` table would not help (measured: see
- * tests/integration/hardhost.test.ts).
+ * tests/integration/forward-choice.test.ts).
  */
 import { CommandError } from "../../host/errors";
 import { Runner } from "../../host/runner";
