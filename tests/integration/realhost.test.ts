@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
-import { lockFilePath } from "../../provider/resources/common/lock";
+import { spawnHeld } from "../../provider/host/local";
+import { holdLockArgv, lockFilePath } from "../../provider/resources/common/lock";
 import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
 import { OutsideClient } from "../helpers/client";
 import { containerLinkNames } from "../helpers/container-ns";
@@ -295,6 +296,45 @@ describe("integration: ip_forward is counted across backends and stacks", functi
     } finally {
       await host.exec(["iptables-nft", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", "172.17.0.0/16", "-j", "MASQUERADE"]);
       await host.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"]);
+    }
+  });
+});
+
+describe("integration: waiting for another run's host lock", function () {
+  let host: TestHost;
+  const stacks: TestStack[] = [];
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("lockwait");
+  });
+  after(async () => {
+    delete process.env.HOSTNET_LOCK_TIMEOUT_S;
+    for (const s of stacks) await s.cleanup().catch(() => undefined);
+    await host?.destroy();
+  });
+
+  it("says who holds the lock while it waits, and gives up after the timeout naming them; once free, the up goes through", async () => {
+    const file = lockFilePath(await host.netnsInode());
+    const other = await spawnHeld(["ip", "netns", "exec", host.netns, ...holdLockArgv(file, "stack other/prod", 60)], 10_000);
+    let released = false;
+    try {
+      process.env.HOSTNET_LOCK_TIMEOUT_S = "3";
+      const t = await newStack("lock-wait", async () => {
+        new Bridge("br", { connection: host.connection(), name: "hnbr-lw" });
+      });
+      stacks.push(t);
+      let out = "";
+      await assert.rejects(t.stack.up({ color: "never", onOutput: (s) => (out += s) }), (e) => {
+        assert.match(errorText(e), /gave up after 3 s waiting for the host lock \/run\/lock\/hostnet\.\d+\.lock on .*, held by stack other\/prod since \d{4}-\d\d-\d\dT[0-9:]+Z pid \d+; try again when that run is done/);
+        return true;
+      });
+      assert.match(out, /waiting for the host lock \/run\/lock\/hostnet\.\d+\.lock, held by stack other\/prod since/, "the wait shows in Pulumi's output");
+      await other.release();
+      released = true;
+      assert.equal((await t.stack.up({ color: "never" })).summary.result, "succeeded");
+      assert.ok(await linkOf(host, "hnbr-lw"));
+    } finally {
+      if (!released) await other.release();
     }
   });
 });

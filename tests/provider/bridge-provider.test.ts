@@ -122,6 +122,19 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     assert.deepEqual(r.lines().filter((l) => l.startsWith("iptables")), ["iptables-legacy-save", "iptables-nft-save", "iptables --version", "iptables-legacy-save"]);
   });
 
+  it("a bridge marked by 0.1 (hostnet:<host>/bridge/<name>, no owner) is still ours: the next update rewrites the mark with the owner", async () => {
+    let alias = `hostnet:${ID}`;
+    const r = new RecordingRunner();
+    r.on(links(() => linkJson({ ifalias: alias })));
+    r.on((a) => (a[4] === "br0" && a[5] === "alias" ? ((alias = a[6]), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
+    const olds = { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "" } as BridgeOutputs;
+    assert.equal((await new BridgeProvider(() => r).read(ID, olds)).id, ID, "refresh keeps it");
+    const res = await new BridgeProvider(() => r).update(ID, olds, { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER });
+    assert.ok(ipLines(r).includes(`ip link set dev br0 alias ${MARK}`));
+    assert.equal((res.outs as BridgeOutputs).adopted, false, "not treated as an adoption");
+    assert.equal(alias, MARK);
+  });
+
   it("refuses a bridge of the same name made by another stack, naming that stack", async () => {
     const r = new RecordingRunner().on(links(() => linkJson({ ifalias: linkMark(ownerOf("proj/prod"), "bridge", "br0") })));
     await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0", owner: OWNER }), /belongs to another hostnet stack proj\/prod/);

@@ -8,7 +8,7 @@ export { BridgeArgs } from "./args";
 
 /**
  * A Linux bridge (`ip link add NAME type bridge`), marked as ours with the
- * link alias `hostnet:<id>`. Renaming replaces it (delete first); addresses,
+ * link alias `hostnet:<stack hash>:bridge/<name> <project>/<stack>`, with forward accepts where the host's FORWARD drops. Renaming replaces it (delete first); addresses,
  * MTU, MAC, STP, VLAN filtering and up/down update in place.
  *
  * @example

@@ -63,7 +63,7 @@ export interface NatInputs {
 /** State of a NAT rule. */
 export interface NatOutputs extends NatInputs {
   hostId: string;
-  /** The comment that tags our iptables rules: `hostnet:<id>`. */
+  /** The comment that tags our rules: `hostnet:<stack hash>:nat/… <project>/<stack>` (0.1: `hostnet:<id>`). */
   tag: string;
   /** Where the rules live: iptables-nft, iptables-legacy, or a native nftables table. */
   flavor: "nft" | "legacy" | "nftables";

@@ -48,7 +48,7 @@ function registerPublished(name: string, raw: Record<string, unknown>): void {
 /**
  * A NAT rule in the host's nat table, in our own chains (`HOSTNET-PREROUTING`,
  * `HOSTNET-OUTPUT`, `HOSTNET-POSTROUTING`, each jumped to once from its
- * built-in chain), tagged with `-m comment --comment hostnet:<id>`:
+ * built-in chain), tagged with `-m comment --comment "hostnet:<stack hash>:nat/…  <project>/<stack>"`:
  * `masquerade` / `snat` for traffic leaving the host, `dnat` for a published
  * port (from outside, and from the host itself). Every field is identity: a
  * change creates the new rule before it deletes the old one.
@@ -57,7 +57,7 @@ export class NatRule extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionSpec>;
   declare readonly kind: pulumi.Output<string>;
   declare readonly hostId: pulumi.Output<string>;
-  /** `hostnet:<id>`, the comment on our iptables rules. */
+  /** `hostnet:<stack hash>:nat/… <project>/<stack>`, the comment on our rules (see common/owner.ts). */
   declare readonly tag: pulumi.Output<string>;
   /** `nft` or `legacy`: the iptables flavour in use on the host. */
   declare readonly flavor: pulumi.Output<string>;

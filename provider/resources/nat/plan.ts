@@ -196,7 +196,9 @@ export function diffNat(olds: Partial<NatOutputs>, news: NatInputs): { changes: 
   const after = identityOf(news);
   const replaces = Object.keys({ ...before, ...after }).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   const credentials = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-  return { changes: replaces.length > 0 || credentials || olds.intact === false, replaces };
+  // A rule tagged by 0.1 (no owner) is re-tagged in place with its stack's mark.
+  const owner = news.owner !== undefined && olds.owner !== news.owner;
+  return { changes: replaces.length > 0 || credentials || owner || olds.intact === false, replaces };
 }
 
 /** Key of a published port, for duplicate detection: `host tcp ip:port-range`. */

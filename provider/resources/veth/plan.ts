@@ -53,7 +53,7 @@ export function diffVeth(olds: Partial<VethOutputs>, news: VethInputs): VethDiff
   return { changes: replaces.length + changed.length > 0, replaces, changed: [...replaces, ...changed] };
 }
 
-/** Ownership aliases of the two ends, for this owner; `legacy` holds the 0.1 marks (`hostnet:<id>`, `hostnet:<id>/peer`). */
+/** Ownership aliases of the two ends, for this owner; `legacy` holds the 0.1 marks (`hostnet:<id>`, `hostnet:<id>/peer`), also recognised. */
 export interface VethMarks {
   readonly name: string;
   readonly peer: string;
