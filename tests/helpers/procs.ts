@@ -23,3 +23,12 @@ export function sleep(ms: number): Promise<void> {
 export function isRoot(): boolean {
   return typeof process.getuid === "function" && process.getuid() === 0;
 }
+
+/** Retries `fn` every 200 ms until it says true; fails the test with `what` after `tries` attempts. */
+export async function eventually(what: string, fn: () => Promise<boolean>, tries = 25): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await fn()) return;
+    await sleep(200);
+  }
+  throw new Error(`not seen in ${tries} tries: ${what}`);
+}

@@ -5,17 +5,9 @@ import { OutsideClient } from "../helpers/client";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
 import { firewallSnapshot } from "../helpers/firewall";
-import { sh, sleep } from "../helpers/procs";
+import { eventually, sh } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { HARD_HOST_USERS, TestHost } from "../helpers/testhost";
-
-async function eventually(what: string, fn: () => Promise<boolean>, tries = 25): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await fn()) return;
-    await sleep(200);
-  }
-  assert.fail(what);
-}
 
 const pings = (container: string, target: string) => async () => (await dockerExec(container, ["ping", "-c", "1", "-W", "1", target])).exitCode === 0;
 

@@ -6,7 +6,7 @@ import { saveLineWords } from "../../provider/linux/iptables";
 import { OutsideClient } from "../helpers/client";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
-import { sh, sleep } from "../helpers/procs";
+import { sh, sleep, eventually } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 
@@ -24,14 +24,6 @@ async function iptablesSave(host: TestHost, flavor: string): Promise<string> {
 /** The rules of the flavour under test, as text. */
 function ourRules(host: TestHost, flavor: string): Promise<string> {
   return flavor === "nftables" ? host.exec(["nft", "-a", "list", "table", "inet", "hostnet"]) : host.exec([`iptables-${flavor}-save`, "-t", "nat"]);
-}
-
-async function eventually(what: string, fn: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    if (await fn()) return;
-    await sleep(200);
-  }
-  assert.fail(what);
 }
 
 for (const flavor of ["nft", "legacy", "nftables"] as const) {

@@ -11,18 +11,10 @@ import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
 import { firewallSnapshot } from "../helpers/firewall";
 import { linkAndAddrSnapshot, linkOf } from "../helpers/kernel";
-import { sh, sleep, tryRun } from "../helpers/procs";
+import { sh, sleep, tryRun, eventually } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { HARD_HOST_USERS, TestHost } from "../helpers/testhost";
 import { HOSTILE } from "../helpers/hostile";
-
-async function eventually(what: string, fn: () => Promise<boolean>, tries = 25): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await fn()) return;
-    await sleep(200);
-  }
-  assert.fail(what);
-}
 
 /** Runs a command as `user` with the system OpenSSH client (host key pinned), as an admin would: no hostnet code involved. */
 async function sshAs(host: TestHost, user: string, command: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
