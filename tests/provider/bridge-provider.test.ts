@@ -135,6 +135,17 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     assert.equal(alias, MARK);
   });
 
+  it("a host without iptables at all still gets its bridge (no FORWARD chain to open there)", async () => {
+    const r = new RecordingRunner("no-iptables:22");
+    let created = false;
+    r.on(links(() => (created ? linkJson() : undefined)));
+    r.on((a) => (a[2] === "add" && a[1] === "link" ? ((created = true), { stdout: "", stderr: "", exitCode: 0 }) : undefined));
+    r.on((a) => (a[0].startsWith("iptables") ? { stdout: "", stderr: `sh: 1: ${a[0]}: not found`, exitCode: 127 } : undefined));
+    const res = await new BridgeProvider(() => r).create({ connection: conn, name: "br0", addresses: ["10.0.0.1/24"], owner: OWNER });
+    assert.equal((res.outs as BridgeOutputs).forwardFlavor, "none");
+    assert.deepEqual(r.lines().filter((l) => l.startsWith("iptables")), ["iptables-legacy-save", "iptables-nft-save"]);
+  });
+
   it("refuses a bridge of the same name made by another stack, naming that stack", async () => {
     const r = new RecordingRunner().on(links(() => linkJson({ ifalias: linkMark(ownerOf("proj/prod"), "bridge", "br0") })));
     await assert.rejects(new BridgeProvider(() => r).create({ connection: conn, name: "br0", owner: OWNER }), /belongs to another hostnet stack proj\/prod/);

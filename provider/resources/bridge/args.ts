@@ -50,5 +50,5 @@ export interface BridgeOutputs extends BridgeInputs {
   /** The alias the bridge had before adoption, restored on release. */
   previousAlias: string;
   /** The iptables flavour holding the bridge's forward accepts (`HOSTNET-FORWARD`); absent in 0.1 state. */
-  forwardFlavor?: "nft" | "legacy";
+  forwardFlavor?: "nft" | "legacy" | "none";
 }

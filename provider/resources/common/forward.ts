@@ -75,9 +75,18 @@ async function readForward(runner: Runner, bins: ipt.IptablesBins): Promise<Forw
   return parseForwardState(res.stdout);
 }
 
-/** The flavour forward accepts go to on this host. */
-export async function forwardFlavor(runner: Runner): Promise<ipt.IptablesFlavor> {
-  return (await detectFlavor(runner, "auto")) as ipt.IptablesFlavor;
+/** Where forward accepts go on a host: an iptables flavour, or `none` on a host without a working iptables (nothing to open there). */
+export type ForwardFlavor = ipt.IptablesFlavor | "none";
+
+/** The flavour forward accepts go to on this host: the one that holds the host's rules. */
+export async function forwardFlavor(runner: Runner): Promise<ForwardFlavor> {
+  try {
+    return (await detectFlavor(runner, "auto")) as ipt.IptablesFlavor;
+  } catch (e) {
+    // Neither iptables-nft nor iptables-legacy runs: no Docker/ufw-style FORWARD chain exists to get through.
+    if (e instanceof CommandError) return "none";
+    throw e;
+  }
 }
 
 const ruleArgs = (r: ipt.IptRule) => [r.chain, ...r.spec];
@@ -89,7 +98,8 @@ const tagOf = (r: ipt.IptRule) => r.spec[r.spec.indexOf("--comment") + 1];
  * filter table, policy ACCEPT, no rules) and our chain is not there: then
  * there is nothing to get through, and nothing of ours to leave behind.
  */
-export async function planForward(runner: Runner, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+  if (flavor === "none") return [];
   const bins = ipt.binsOf(flavor);
   const state = await readForward(runner, bins);
   if (rules.length === 0 || (!state.guarded && !state.chain)) return [];
@@ -112,7 +122,7 @@ export async function planForward(runner: Runner, flavor: ipt.IptablesFlavor, ru
 }
 
 /** Adds the rules (and chain and jump) inside a transaction, so a later failure takes them back. */
-export async function ensureForward(runner: Runner, tx: Transaction, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+export async function ensureForward(runner: Runner, tx: Transaction, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
   await tx.run(await planForward(runner, flavor, rules));
 }
 
@@ -122,7 +132,8 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: ipt
  * of the chain gone, removes the jump and the chain. Touches nothing when the
  * chain is not there.
  */
-export async function removeForward(runner: Runner, flavor: ipt.IptablesFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+  if (flavor === "none") return;
   const bins = ipt.binsOf(flavor);
   let state = await readForward(runner, bins);
   if (!state.chain) return;

@@ -68,7 +68,7 @@ export interface NatOutputs extends NatInputs {
   /** Where the rules live: iptables-nft, iptables-legacy, or a native nftables table. */
   flavor: "nft" | "legacy" | "nftables";
   /** The iptables flavour holding the rule's forward accept (filter table, `HOSTNET-FORWARD`); absent in 0.1 state. */
-  forwardFlavor?: "nft" | "legacy";
+  forwardFlavor?: "nft" | "legacy" | "none";
   /** False when refresh found some of our rules or jumps missing. */
   intact: boolean;
 }

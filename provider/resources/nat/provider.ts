@@ -5,9 +5,9 @@ import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
 import { diffNat, natId, natTag, normalizeNat, portClash } from "./plan";
 import { natCensus } from "./census";
-import { dnatForwardRules, ensureForward, forwardFlavor, removeForward } from "../common/forward";
+import { ForwardFlavor, dnatForwardRules, ensureForward, forwardFlavor, removeForward } from "../common/forward";
 import { ownerFromInput } from "../common/owner";
-import { IptRule, IptablesFlavor } from "../../linux/iptables";
+import { IptRule } from "../../linux/iptables";
 
 /** The forward accepts a rule needs: a published port must get through a `FORWARD` policy of `DROP`. */
 function forwardRules(n: NatInputs, tag: string): IptRule[] {
@@ -66,7 +66,7 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     if (clash) throw new HostnetError(`${subject}: ${clash}; refusing (the older rule would silently win)`);
     const count = backend.ruleCount(n, tag);
     const state = await backend.read(runner);
-    const fwdFlavor: IptablesFlavor = olds?.forwardFlavor ?? (await forwardFlavor(runner));
+    const fwdFlavor: ForwardFlavor = olds?.forwardFlavor ?? (await forwardFlavor(runner));
     const tx = new Transaction(runner, subject);
     await tx.run(backend.planChains(state, n, tag));
     await tx.run(await planForwardingOn(runner, census));
