@@ -90,6 +90,16 @@ describe("unit: Bridge plan and diff policy", () => {
     assert.equal(ownershipProblem(link({ alias: "hostnet:node1/bridge/br0" }), me, ["hostnet:node1/bridge/br0"], false, "node1"), undefined, "0.1 marks keep working");
     assert.equal(ownershipProblem(link({ alias: "" }), me, [], true, "node1"), undefined);
   });
+  it("a link of the same stack does not count as overlap (a rename keeping the subnet); another stack's and foreign links do", () => {
+    const me = ownerOf("proj/dev");
+    const want = normalizeBridge({ connection: conn, name: "br-new", addresses: ["172.16.0.1/16"] });
+    const old = link({ name: "br-old", addresses: ["172.16.0.1/16"], alias: linkMark(me, "bridge", "br-old") });
+    assert.deepEqual(subnetClashes(want, [old], me), []);
+    assert.deepEqual(subnetClashes(want, [old]), ["172.16.0.1/16 overlaps 172.16.0.1/16 on br-old"], "without an owner nothing is excused");
+    const theirs = link({ name: "br-old", addresses: ["172.16.0.1/16"], alias: linkMark(ownerOf("proj/prod"), "bridge", "br-old") });
+    assert.deepEqual(subnetClashes(want, [theirs], me), ["172.16.0.1/16 overlaps 172.16.0.1/16 on br-old"]);
+  });
+
   it("refuses addresses overlapping another link's subnet, never its own", () => {
     const want = normalizeBridge({ connection: conn, name: "br0", addresses: ["172.16.0.1/16", "fd00::1/64"] });
     const links = [link({ name: "br0", addresses: ["172.16.0.1/16"] }), link({ name: "br1", addresses: ["172.16.9.1/24", "10.0.0.1/8"] }), link({ name: "eth0", addresses: ["fd00::9/64"] })];

@@ -6,7 +6,7 @@ import * as ip from "../../linux/ip";
 import { checkBool, checkIfName, checkMac, checkMtu, parseCidr } from "../../linux/names";
 import { LinkState, sortCidrs } from "../../linux/parse";
 import { Step } from "../common/steps";
-import { Owner, isMine, otherOwner, ownerFromInput } from "../common/owner";
+import { NO_OWNER, Owner, isMine, otherOwner, ownerFromInput } from "../common/owner";
 import { BridgeInputs, BridgeOutputs } from "./args";
 
 /** Validates raw inputs and returns them normalised (canonical CIDRs, sorted, defaults applied). */
@@ -141,13 +141,17 @@ export function bridgeOutputs(inputs: BridgeInputs, link: LinkState, hostId: str
  * Addresses we would add whose subnet overlaps an address on another link of
  * the host: two links in one subnet make routing ambiguous, so this is refused
  * (as Docker refuses overlapping networks). Returns one message per clash.
+ * Links marked by the same stack (`owner`) are left out: that is a rename or
+ * re-addressing within the stack, whose old bridge the same run deletes (the
+ * spec's semantic check and Topology keep one stack's own subnets apart).
  */
-export function subnetClashes(desired: BridgeInputs, links: readonly LinkState[]): string[] {
+export function subnetClashes(desired: BridgeInputs, links: readonly LinkState[], owner?: Owner): string[] {
   const clashes: string[] = [];
   for (const want of desired.addresses) {
     const [wa, wp] = ipaddr.parseCIDR(want);
     for (const l of links) {
       if (l.name === desired.name) continue;
+      if (owner && owner.hash !== NO_OWNER.hash && isMine(l.alias, owner)) continue;
       for (const have of l.addresses) {
         const [ha, hp] = ipaddr.parseCIDR(have);
         if (wa.kind() !== ha.kind()) continue;

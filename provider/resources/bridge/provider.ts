@@ -55,7 +55,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     const subject = `bridge ${inputs.name} on ${runner.hostId}`;
     const links = await readLinks(runner);
     const actual = links.find((l) => l.name === inputs.name);
-    const clashes = subnetClashes(inputs, links);
+    const clashes = subnetClashes(inputs, links, owner);
     if (clashes.length > 0) throw new HostnetError(`${subject}: refusing addresses that overlap another link's subnet on ${runner.hostId}: ${clashes.join("; ")}`);
     let adoption = { adopted: olds?.adopted ?? false, previousAlias: olds?.previousAlias ?? "" };
     if (actual) {
