@@ -28,6 +28,30 @@ export interface HostInventory {
   masqueraded: string[];
 }
 
+/**
+ * `value`, carrying a dependency on `on` while those resources work (so the
+ * engine orders and records it), and plain `value` when one of them failed.
+ * Every edge between Topology's resources goes through this: a failed
+ * resource must never make the ones it feeds fail to register, because the
+ * engine (with continue-on-error, as `hostnet up` runs it) deletes what a
+ * program did not register — 0.1 lost a host's whole network that way.
+ */
+export function fedBy<T>(value: T, on: readonly pulumi.Resource[]): pulumi.Output<T> {
+  if (on.length === 0) return pulumi.output(value) as pulumi.Output<T>;
+  return pulumi.recover(pulumi.all(on.map((r) => r.urn)).apply(() => value), () => value) as pulumi.Output<T>;
+}
+
+/**
+ * Marks a resource's outputs as handled: when its create or update fails, the
+ * engine reports that error with the resource (and `hostnet up` goes on with
+ * the rest); its rejected outputs must not also end the program as
+ * "Unhandled exception … failed to register", once per output.
+ */
+export function quietOnFailure<R extends pulumi.Resource>(r: R): R {
+  for (const v of Object.values(r)) if (pulumi.Output.isInstance(v)) pulumi.recover(v, () => undefined);
+  return r;
+}
+
 function isLoaded(s: LoadedSpec | Spec): s is LoadedSpec {
   return "file" in s && "spec" in s;
 }
@@ -65,24 +89,27 @@ export class Topology extends pulumi.ComponentResource {
       const byName = new Map<string, pulumi.Resource>();
       const bridges = new Map<string, Bridge>();
       for (const b of p.bridges) {
-        const r = new Bridge(b.resourceName, { connection, name: b.name, addresses: b.addresses, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) }, { parent: this });
+        const r = quietOnFailure(new Bridge(b.resourceName, { connection, name: b.name, addresses: b.addresses, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) }, { parent: this }));
         bridges.set(b.name, r);
         byName.set(b.resourceName, r);
       }
       for (const v of p.veths) {
-        const pair = new VethPair(v.resourceName, { connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: bridges.get(v.bridge)?.name ?? v.bridge } : {}) }, { parent: this });
+        const br = v.bridge ? bridges.get(v.bridge) : undefined;
+        const pair = quietOnFailure(new VethPair(v.resourceName, { connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: fedBy(v.bridge, br ? [br] : []) } : {}) }, { parent: this }));
         byName.set(v.resourceName, pair);
         for (const a of v.attachments) {
-          const att = new ContainerAttachment(a.resourceName, {
-            connection, container: a.target, interface: a.end === "peer" ? pair.peerName : pair.name, ifname: a.ifname,
+          const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
+            connection, container: a.target, interface: fedBy(a.end === "peer" ? v.peerName : v.name, [pair]), ifname: a.ifname,
             addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
-          }, { parent: this });
+          }, { parent: this }));
           byName.set(a.resourceName, att);
         }
       }
       for (const n of p.nat) {
+        // What the rule waits for (its bridge, or the attachment of the container it publishes) is an input edge, not dependsOn: see fedBy.
         const after = n.after.map((x) => byName.get(x)).filter((x): x is pulumi.Resource => x !== undefined);
-        new NatRule(n.resourceName, { connection, ...n.rule }, { parent: this, dependsOn: after });
+        const rule = n.rule.kind === "masquerade" ? { ...n.rule, notOutInterface: fedBy(n.rule.notOutInterface, after) } : { ...n.rule, to: fedBy(n.rule.to, after) };
+        quietOnFailure(new NatRule(n.resourceName, { connection, ...rule }, { parent: this }));
       }
       inventory[p.host] = inventoryOf(p);
     }

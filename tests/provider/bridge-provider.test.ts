@@ -93,7 +93,15 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     assert.equal(foreign.calls.length, 1);
     const ours = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson(), stderr: "", exitCode: 0 } : undefined));
     await new BridgeProvider(() => ours).delete(ID, props);
-    assert.deepEqual(ours.lines(), ["ip -j -d addr show dev br0", "ip link del dev br0"]);
+    assert.deepEqual(ours.lines(), ["ip -j -d addr show dev br0", "ip -j -d addr show", "ip link del dev br0"]);
+  });
+
+  it("delete refuses a bridge that still has ports (in use): it is not deleted", async () => {
+    const props = { connection: conn, name: "br0", addresses: [], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "", owner: OWNER } as BridgeOutputs;
+    const port = JSON.stringify([JSON.parse(linkJson())[0], { ifindex: 9, ifname: "hnv-a", flags: ["UP"], mtu: 1500, address: "02:00:00:00:00:09", master: "br0", linkinfo: { info_kind: "veth" }, addr_info: [] }]);
+    const r = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson(), stderr: "", exitCode: 0 } : isShowAll(a) ? { stdout: port, stderr: "", exitCode: 0 } : undefined));
+    await assert.rejects(new BridgeProvider(() => r).delete(ID, props), /bridge br0 on node1:22 still has ports \(hnv-a\): refusing to delete a bridge in use/);
+    assert.ok(!r.lines().includes("ip link del dev br0"));
   });
 
   it("create adds the bridge's forward accepts (chain, first jump, rules tagged with the mark) in the detected flavour", async () => {

@@ -104,6 +104,12 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
           await runChecked(locked, release, { context: `release adopted bridge ${props.name}` });
           return;
         }
+        // A bridge that still carries ports is in use: a failure elsewhere in this run (a veth that could not move to a
+        // renamed bridge) or something not ours. Deleting it would cut those containers off; refuse instead.
+        const ports = (await readLinks(locked)).filter((l) => l.master === props.name).map((l) => l.name);
+        if (ports.length > 0) {
+          throw new HostnetError(`bridge ${props.name} on ${locked.hostId} still has ports (${ports.join(", ")}): refusing to delete a bridge in use; it goes once they have moved or gone (run up again)`);
+        }
         const res = await locked.run(ip.ipLinkDel(props.name));
         if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) {
           await runChecked(locked, ip.ipLinkDel(props.name), { context: `delete bridge ${props.name}` });
