@@ -90,6 +90,10 @@ describe("integration: Bridge through the real Pulumi engine over SSH", function
     const br = state.resources.find((r) => r.type === "pulumi-nodejs:dynamic/hostnet:Bridge");
     assert.deepEqual(br?.outputs.addresses, ["10.77.0.1/24", "10.77.1.1/24"]);
     assert.equal(br?.outputs.mtu, 1300);
+    // The diff names what changed (addresses, mtu), not the fields the program never set (mac, stp, vlanFiltering).
+    const preview = await t.stack.preview({ color: "never", diff: false });
+    const line = preview.stdout.split("\n").find((l) => l.includes("hostnet:Bridge br")) ?? "";
+    assert.match(line, /\[diff: ~addresses,mtu\]/, preview.stdout);
     const up = await t.stack.up({ color: "never" });
     assert.deepEqual(up.summary.resourceChanges, { same: 1, update: 1 });
     const link = await linkOf(host, "hnbr2");

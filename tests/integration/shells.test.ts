@@ -43,7 +43,7 @@ for (const [name, shell] of Object.entries(SHELLS)) {
       assert.notEqual(again.exitCode, 0, "a failure is reported, not swallowed");
     });
 
-    it("the lock holder writes who holds it, makes a second holder wait with a note naming the first, and times out naming it", async () => {
+    it("the lock holder writes who holds it, makes a second holder wait with a note naming the first, times out naming it, and removes the file on release", async () => {
       const file = path.join(dir, "lock");
       const first = await spawnHeld(as(shell, holdLockArgv(file, "stack p/one", 30)), 10_000);
       const text = fs.readFileSync(file, "utf8");
@@ -61,8 +61,9 @@ for (const [name, shell] of Object.entries(SHELLS)) {
       const s = await second;
       assert.equal(notes.length, 1);
       assert.match(notes[0], /^waiting for the host lock .*lock, held by stack p\/one since .* pid \d+$/);
-      assert.match(fs.readFileSync(file, "utf8"), /^stack p\/two since /);
+      assert.match(fs.readFileSync(file, "utf8"), /^stack p\/two since /, "the waiter took over (on a fresh file: the first one removed its own)");
       await s.release();
+      assert.equal(fs.existsSync(file), false, "the last holder leaves no lock file behind");
     });
   });
 }

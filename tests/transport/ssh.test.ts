@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { TestHost } from "../helpers/testhost";
@@ -99,6 +100,7 @@ describe("transport: SSH runner against a real sshd", function () {
     const other = () => host.exec(["flock", "-n", file, "true"]).then(() => "free", () => "locked");
     const during = await withHostLock(runner, async () => other());
     assert.equal(during, "locked", "another process cannot take the lock while a mutation runs");
+    assert.equal(fs.existsSync(file), false, "released, the holder leaves no lock file behind");
     assert.equal(await other(), "free", "released afterwards");
   });
 

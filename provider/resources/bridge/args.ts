@@ -49,6 +49,8 @@ export interface BridgeOutputs extends BridgeInputs {
   adopted: boolean;
   /** The alias the bridge had before adoption, restored on release. */
   previousAlias: string;
+  /** Which of mtu, mac, stp, vlanFiltering the inputs gave: refresh returns only those as inputs, so a field never set never shows in a diff. */
+  given?: string[];
   /** The iptables flavour holding the bridge's forward accepts (`HOSTNET-FORWARD`); absent in 0.1 state. */
   forwardFlavor?: "nft" | "legacy" | "none";
 }

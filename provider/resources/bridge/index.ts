@@ -41,6 +41,7 @@ export class Bridge extends pulumi.dynamic.Resource {
       adopted: undefined,
       previousAlias: undefined,
       forwardFlavor: undefined,
+      given: undefined,
     };
     super(forwardingProvider("bridge"), name, props, withSecretConnection(opts), "hostnet", "Bridge");
   }

@@ -122,9 +122,18 @@ export function verifyBridge(actual: LinkState | undefined, desired: BridgeInput
 }
 
 /** The state to record, from the inputs and the link as read back. */
-export function bridgeOutputs(inputs: BridgeInputs, link: LinkState, hostId: string, adoption: { adopted: boolean; previousAlias: string }): BridgeOutputs {
+/** The optional fields a bridge may be given; the kernel reports all of them. */
+export const BRIDGE_OPTIONAL = ["mtu", "mac", "stp", "vlanFiltering"] as const;
+
+/** The optional fields present in the inputs (what the user manages). */
+export function givenFields(inputs: Partial<BridgeInputs>): string[] {
+  return BRIDGE_OPTIONAL.filter((f) => inputs[f] !== undefined);
+}
+
+export function bridgeOutputs(inputs: BridgeInputs, link: LinkState, hostId: string, adoption: { adopted: boolean; previousAlias: string }, given = givenFields(inputs)): BridgeOutputs {
   return {
     ...inputs,
+    given,
     addresses: [...link.addresses],
     mtu: link.mtu,
     mac: link.mac,

@@ -12,7 +12,7 @@ import { containsUnknown } from "../common/unknown";
 import { readLink, readLinks } from "../common/links";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
-import { bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
+import { BRIDGE_OPTIONAL, bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
 
 /** The `Bridge` provider. Stateless: every call reads the host anew. */
 export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
@@ -78,10 +78,12 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
       const runner = this.runners(props.connection);
       const link = await readLink(runner, props.name);
       if (!link || link.kind !== "bridge" || !isMine(link.alias, ownerFromInput(props.owner), [legacyLinkMark(runner.hostId, "bridge", props.name)])) return { id: "" };
-      const outs = { ...bridgeOutputs(props, link, runner.hostId, { adopted: props.adopted, previousAlias: props.previousAlias }), ...(props.forwardFlavor ? { forwardFlavor: props.forwardFlavor } : {}) };
+      // State of 0.1 has no record of the given fields: then all four count as given, as they did.
+      const given = props.given ?? [...BRIDGE_OPTIONAL];
+      const outs = { ...bridgeOutputs(props, link, runner.hostId, { adopted: props.adopted, previousAlias: props.previousAlias }, given), ...(props.forwardFlavor ? { forwardFlavor: props.forwardFlavor } : {}) };
       const inputs: BridgeInputs = { connection: props.connection, name: props.name, addresses: outs.addresses, up: outs.up, adopt: props.adopt, ...(props.owner ? { owner: props.owner } : {}) };
-      for (const f of ["mtu", "mac", "stp", "vlanFiltering"] as const) {
-        if (props[f] !== undefined) (inputs as unknown as Record<string, unknown>)[f] = outs[f];
+      for (const f of BRIDGE_OPTIONAL) {
+        if (given.includes(f) && props[f] !== undefined) (inputs as unknown as Record<string, unknown>)[f] = outs[f];
       }
       return { id, props: defined(outs), inputs: defined(inputs) };
     });

@@ -40,19 +40,27 @@ export function lockFilePath(netnsInode: string): string {
 
 /**
  * The holder: one POSIX sh process that opens the lock file as fd 9, takes the
- * lock (saying who holds it while it waits), writes its own description into
- * the file, says `locked`, and then becomes `cat`, keeping fd 9 (and the lock)
- * until its stdin closes. Values travel as positional parameters; correct
- * under dash, bash and busybox sh. Exit 3: timed out waiting.
+ * lock (saying who holds it while it waits), makes sure the file it locked is
+ * still the one at the path (a holder removes it on release; a waiter that got
+ * the removed one starts over), writes its own description into the file,
+ * says `locked`, then waits with the shell's own `read` (no child process: if
+ * the holder is killed, its channel closes and the lock is seen lost) until
+ * stdin closes, and removes the file before it lets go. Values travel as
+ * positional parameters; correct under dash, bash and busybox sh. Exit 3:
+ * timed out waiting.
  */
 export function holdLockArgv(file: string, who: string, timeoutS = HOST_LOCK_TIMEOUT_S): string[] {
   const script = [
-    'exec 9>>"$1" || exit 1',
-    'if ! flock -n 9; then echo "note: waiting for the host lock $1, held by $(cat "$1" 2>/dev/null || echo unknown)"; ' +
+    "while :; do",
+    '  exec 9>>"$1" || exit 1',
+    '  if ! flock -n 9; then echo "note: waiting for the host lock $1, held by $(cat "$1" 2>/dev/null || echo unknown)"; ' +
       'flock -w "$2" 9 || { echo "held by $(cat "$1" 2>/dev/null || echo unknown)" >&2; exit 3; }; fi',
+    '  [ "$1" -ef "/proc/$$/fd/9" ] && break',
+    "done",
     'printf "%s since %s pid %s\\n" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" >"$1"',
     "echo locked",
-    "exec cat >/dev/null",
+    "while read -r _; do :; done",
+    'rm -f "$1"',
   ].join("\n");
   return ["sh", "-c", script, "sh", file, String(timeoutS), who];
 }

@@ -48,4 +48,6 @@ export interface VethOutputs extends VethInputs {
   peerLocation: PeerLocation;
   /** `host` while `name` is on the host, `moved` when it is in another namespace (point-to-point links move both ends). */
   location: PeerLocation;
+  /** Which of mtu, mac the inputs gave: refresh returns only those as inputs, so a field never set never shows in a diff. */
+  given?: string[];
 }

@@ -27,7 +27,7 @@ export class VethPair extends pulumi.dynamic.Resource {
   declare readonly peerLocation: pulumi.Output<string>;
 
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined };
+    const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined, given: undefined };
     super(forwardingProvider("veth"), name, props, withSecretConnection(opts), "hostnet", "VethPair");
   }
 }

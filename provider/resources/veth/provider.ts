@@ -20,9 +20,13 @@ const isName = (m: VethMarks, alias: string) => alias === m.name || alias === m.
 const isPeer = (m: VethMarks, alias: string) => alias === m.peer || alias === m.legacyPeer;
 const allMarks = (m: VethMarks) => [m.name, m.peer, m.legacyName, m.legacyPeer];
 
-function outputs(d: VethInputs, hostId: string, a: LinkState | undefined, where: { location: PeerLocation; peerLocation: PeerLocation }, olds?: VethOutputs): VethOutputs {
+/** The optional fields of `name` the kernel reports whether given or not. */
+const VETH_OPTIONAL = ["mtu", "mac"] as const;
+
+function outputs(d: VethInputs, hostId: string, a: LinkState | undefined, where: { location: PeerLocation; peerLocation: PeerLocation }, olds?: VethOutputs, given?: string[]): VethOutputs {
   return {
     ...d,
+    given: given ?? VETH_OPTIONAL.filter((f) => d[f] !== undefined),
     ...(a ? { mtu: a.mtu, mac: a.mac } : {}),
     ...(a && a.master ? { bridge: a.master } : a ? { bridge: undefined } : {}),
     hostId,
@@ -106,14 +110,16 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       const a = links.find((l) => l.name === props.name && isName(marks, l.alias));
       const p = links.find((l) => isPeer(marks, l.alias));
       let outs: VethOutputs;
-      if (a) outs = outputs(props, runner.hostId, a, { location: "host", peerLocation: a.peerNetnsId === undefined ? "host" : "moved" });
+      // State of 0.1 has no record of the given fields: then both count as given, as they did.
+      const given = props.given ?? [...VETH_OPTIONAL];
+      if (a) outs = outputs(props, runner.hostId, a, { location: "host", peerLocation: a.peerNetnsId === undefined ? "host" : "moved" }, undefined, given);
       else if (p) outs = { ...props, location: "moved", peerLocation: "host" };
       else if (await findLinkElsewhere(runner, allMarks(marks))) outs = { ...props, location: "moved", peerLocation: "moved" };
       else return { id: "" };
       const inputs: VethInputs = { connection: props.connection, name: props.name, peerName: props.peerName, adopt: props.adopt, ...(props.owner ? { owner: props.owner } : {}) };
       if (outs.bridge) inputs.bridge = outs.bridge;
-      if (props.mtu !== undefined) inputs.mtu = outs.mtu;
-      if (props.mac !== undefined) inputs.mac = outs.mac;
+      if (given.includes("mtu") && props.mtu !== undefined) inputs.mtu = outs.mtu;
+      if (given.includes("mac") && props.mac !== undefined) inputs.mac = outs.mac;
       if (props.peerMac !== undefined) inputs.peerMac = props.peerMac;
       return { id, props: defined(outs), inputs: defined(inputs) };
     });
