@@ -149,6 +149,21 @@ describe("integration: VethPair and ContainerAttachment on real Docker container
     assert.deepEqual(await linkAndAddrSnapshot(host), before, "nothing changed on the host");
   });
 
+  it("a host-mode target is refused at preview, which changes nothing on the host; up refuses it too", async () => {
+    const hostMode = await container("hostmode2", { net: "host" });
+    const conn = host.connection();
+    const before = await linkAndAddrSnapshot(host);
+    const t = await newStack("hostmode-preview", async () => {
+      const v = new VethPair("v", { connection: conn, name: "hnv-hp", peerName: "hnv-hp-c" });
+      new ContainerAttachment("a", { connection: conn, container: { docker: hostMode }, interface: v.peerName, addresses: ["10.1.0.2/24"] });
+    });
+    stacks.push(t);
+    await assert.rejects(t.stack.preview({ color: "never" }), /container hnt-hostmode2-\S+ on .* runs in host network mode: its network namespace is the host's.*refusing/s);
+    assert.deepEqual(await linkAndAddrSnapshot(host), before, "preview read the host and changed nothing");
+    await assert.rejects(t.stack.up({ color: "never" }), /runs in host network mode/);
+    assert.ok(await linkOf(host, "hnv-hp-c"), "the veth end was never moved into the host-mode container");
+  });
+
   it("container: mode resolves to the shared namespace and refuses two attachments of one ifname there", async () => {
     const owner = await container("owner");
     const sharer = await container("sharer", { net: `container:${owner}` });

@@ -12,7 +12,7 @@ import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
-import { TargetGoneError, resolveTarget } from "./target";
+import { HostNamespaceError, TargetGoneError, resolveTarget } from "./target";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
 /** A veth mark of this stack (or a 0.1 mark, which has no owner). */
@@ -25,8 +25,22 @@ function oursToMove(alias: string, owner: Owner): boolean {
 export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   constructor(private readonly runners: RunnerFactory = runnerFor) {}
 
+  /**
+   * Validates the inputs, then (read-only: `docker inspect`, `stat`) refuses a
+   * target whose namespace is the host's, so `preview` fails before anything
+   * is created. Anything else the read finds (a missing or stopped container,
+   * an unreachable host) is left to create, which reports it with its step.
+   */
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWith(normalizeAttachment, news);
+    const res = checkWith(normalizeAttachment, news);
+    if ((res.failures?.length ?? 0) > 0 || containsUnknown(news)) return res;
+    const d = res.inputs as unknown as AttachmentInputs;
+    try {
+      await withSecretsRedacted(d.connection, () => resolveTarget(this.runners(d.connection), d.container));
+    } catch (e) {
+      if (e instanceof HostNamespaceError) return { inputs: res.inputs, failures: [{ property: "container", reason: e.message }] };
+    }
+    return res;
   }
 
   async diff(_id: string, olds: AttachmentOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {

@@ -9,6 +9,9 @@ import { containerLabel } from "./plan";
 /** The container (or namespace) does not exist (any more). */
 export class TargetGoneError extends HostnetError {}
 
+/** The target's network namespace is the host's own: attaching would rewire the host. */
+export class HostNamespaceError extends HostnetError {}
+
 /** A resolved target. */
 export interface Target {
   /** Path of the network namespace file on the host. */
@@ -37,7 +40,7 @@ export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<
     const info = parseDockerInspect(res.stdout);
     if (!info) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
     if (info.networkMode === "host") {
-      throw new HostnetError(`container ${ref.docker} on ${runner.hostId} runs in host network mode: its network namespace is the host's, and attaching to it would rewire the host; refusing`);
+      throw new HostNamespaceError(`container ${ref.docker} on ${runner.hostId} runs in host network mode: its network namespace is the host's, and attaching to it would rewire the host; refusing`);
     }
     if (!info.running || info.pid <= 0) throw new HostnetError(`container ${ref.docker} on ${runner.hostId} is not running`);
     pid = info.pid;
@@ -58,7 +61,7 @@ export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<
   }
   const [inode, self] = st.stdout.trim().split(/\s+/);
   if (inode === self) {
-    throw new HostnetError(`${label} on ${runner.hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
+    throw new HostNamespaceError(`${label} on ${runner.hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
   }
   return { nsPath, inode, pid, containerId, label };
 }
