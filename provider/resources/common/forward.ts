@@ -135,7 +135,7 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: For
 export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
   if (flavor === "none") return;
   const bins = ipt.binsOf(flavor);
-  let state = await readForward(runner, bins);
+  const state = await readForward(runner, bins);
   if (!state.chain) return;
   const tags = new Set(rules.map(tagOf));
   const mine = state.rules.filter((l) => tags.has(ipt.commentOf(l) ?? ""));
@@ -144,8 +144,8 @@ export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules
     const res = await runner.run(argv);
     if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "delete a forward accept" });
   }
-  if (mine.length > 0) state = await readForward(runner, bins);
-  if (state.rules.length > 0) return;
+  // What is left is known from the one read (the host lock keeps other runs out meanwhile).
+  if (state.rules.length > mine.length) return;
   const tx = new Transaction(runner, `remove chain ${ipt.FORWARD_CHAIN} on ${runner.hostId}`);
   const steps: Step[] = [];
   if (state.jump) steps.push({ description: "remove the jump from FORWARD", argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)]), undo: [] });

@@ -43,20 +43,20 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(n.connection, async () => {
       const runner = this.runners(n.connection);
       const id = natId(runner.hostId, n);
-      return { id, outs: defined(await withHostLock(runner, (r) => this.ensure(r, id, n, undefined), lockHolder(n.owner))) };
+      return { id, outs: defined(await withHostLock(runner, (r) => this.ensure(r, n, undefined), lockHolder(n.owner))) };
     });
   }
 
-  async update(id: string, olds: NatOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+  async update(_id: string, olds: NatOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
     const n = normalizeNat(raw);
     return withSecretsRedacted(n.connection, async () => {
       const runner = this.runners(n.connection);
-      return { outs: defined(await withHostLock(runner, (r) => this.ensure(r, id, n, olds), lockHolder(n.owner))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.ensure(r, n, olds), lockHolder(n.owner))) };
     });
   }
 
   /** Adds whatever of the rule, its chains, jumps and forwarding is missing; all or nothing. */
-  private async ensure(runner: Runner, _id: string, n: NatInputs, olds: NatOutputs | undefined): Promise<NatOutputs> {
+  private async ensure(runner: Runner, n: NatInputs, olds: NatOutputs | undefined): Promise<NatOutputs> {
     const owner = ownerFromInput(n.owner);
     const tag = natTag(owner, n);
     const backend = await backendFor(await detectFlavor(runner, n.backend));
