@@ -76,6 +76,27 @@ describe("integration: Bridge through the real Pulumi engine over SSH", function
     assert.deepEqual(await linkAndAddrSnapshot(host), before, "ip -j link/addr equal to before the test");
   });
 
+  it("a bridge keeps its MAC when a port with a lower MAC joins (the gateway's MAC never changes under running containers)", async () => {
+    const args: Args = { name: "hnbr-mac", addresses: ["10.78.0.1/24"] };
+    const t = await newStack("bridge-mac", bridgeProgram(host.connection(), () => args));
+    stacks.push(t);
+    await t.stack.up({ color: "never" });
+    const mac = (await linkOf(host, "hnbr-mac"))?.address;
+    assert.match(String(mac), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    assert.equal(parseInt(String(mac).slice(0, 2), 16) & 3, 2, "locally administered unicast");
+    await host.exec(["ip", "link", "add", "hnv-low", "address", "00:00:00:00:01:01", "type", "veth", "peer", "name", "hnv-low2"]);
+    try {
+      await host.exec(["ip", "link", "set", "hnv-low", "master", "hnbr-mac", "up"]);
+      assert.equal((await linkOf(host, "hnbr-mac"))?.address, mac, "the MAC stays when a lower-MAC port joins");
+    } finally {
+      await host.exec(["ip", "link", "del", "hnv-low"]);
+    }
+    await t.stack.destroy({ color: "never" });
+    await t.stack.up({ color: "never" });
+    assert.equal((await linkOf(host, "hnbr-mac"))?.address, mac, "the same bridge made again by the same stack gets the same MAC");
+    await t.stack.destroy({ color: "never" });
+  });
+
   it("refresh shows an address and MTU changed by hand, and the next up puts them back in place", async () => {
     const args: Args = { name: "hnbr2", addresses: ["10.77.0.1/24"], mtu: 1500 };
     const t = await newStack("bridge-drift", bridgeProgram(host.connection(), () => args));

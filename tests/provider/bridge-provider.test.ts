@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { BridgeProvider } from "../../provider/resources/bridge/provider";
+import { stableBridgeMac } from "../../provider/resources/bridge/plan";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { RecordingRunner } from "../helpers/recording";
 import { RunResult } from "../../provider/host/runner";
@@ -33,7 +34,7 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     assert.equal(res.id, ID);
     assert.deepEqual(ipLines(r), [
       "ip -j -d addr show",
-      "ip link add name br0 type bridge",
+      `ip link add name br0 address ${stableBridgeMac(r.hostId, MARK)} type bridge`,
       `ip link set dev br0 alias ${MARK}`,
       "ip addr add 10.0.0.1/24 dev br0",
       "ip link set dev br0 up",

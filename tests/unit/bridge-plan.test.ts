@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { asCommand } from "../../provider/resources/common/steps";
-import { diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "../../provider/resources/bridge/plan";
+import { diffBridge, normalizeBridge, ownershipProblem, planBridge, stableBridgeMac, subnetClashes, verifyBridge } from "../../provider/resources/bridge/plan";
+import { checkMac } from "../../provider/linux/names";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { LinkState } from "../../provider/linux/parse";
 import { linkMark, ownerOf } from "../../provider/resources/common/owner";
@@ -62,6 +63,24 @@ describe("unit: Bridge plan and diff policy", () => {
       "ip link set dev br0 up",
     ]);
     assert.deepEqual(steps[0].undo, [["ip", "link", "del", "dev", "br0"]]);
+  });
+  it("a new bridge gets the default MAC unless the inputs give one", () => {
+    const mac = stableBridgeMac("10.0.0.5:22", "hostnet:m");
+    const plain = planBridge(undefined, normalizeBridge({ connection: conn, name: "br0" }), "hostnet:m", mac);
+    assert.equal(plain[0].argv.join(" "), `ip link add name br0 address ${mac} type bridge`);
+    const given = planBridge(undefined, normalizeBridge({ connection: conn, name: "br0", mac: "02:00:00:00:00:07" }), "hostnet:m", mac);
+    assert.equal(given[0].argv.join(" "), "ip link add name br0 address 02:00:00:00:00:07 type bridge");
+  });
+  it("the default bridge MAC is stable per host and mark, unicast and locally administered", () => {
+    const a = stableBridgeMac("10.0.0.5:22", "hostnet:m");
+    assert.equal(a, stableBridgeMac("10.0.0.5:22", "hostnet:m"));
+    assert.notEqual(a, stableBridgeMac("10.0.0.6:22", "hostnet:m"));
+    assert.notEqual(a, stableBridgeMac("10.0.0.5:22", "hostnet:n"));
+    for (let i = 0; i < 200; i++) {
+      const first = parseInt(stableBridgeMac(`h${i}`, "m").slice(0, 2), 16);
+      assert.equal(first & 3, 2, "unicast (bit 0 clear), locally administered (bit 1 set)");
+    }
+    assert.equal(checkMac(a, "mac"), a);
   });
   it("plans only what differs, each with the undo that restores the old value", () => {
     const steps = planBridge(link({ addresses: ["10.0.0.1/24", "10.0.0.9/24"], mtu: 1500 }), normalizeBridge({ connection: conn, name: "br0", addresses: ["10.0.0.1/24", "fd00::1/64"], mtu: 1400 }), "hostnet:m");

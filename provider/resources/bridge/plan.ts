@@ -1,4 +1,5 @@
 /** Pure logic of the `Bridge` resource: validation, diff policy, and the steps from actual to desired state. */
+import { createHash } from "node:crypto";
 import * as ipaddr from "ipaddr.js";
 import { ValidationError } from "../../host/errors";
 import { ConnectionSpec, checkConnection, hostIdOf } from "../../host/connection";
@@ -74,12 +75,31 @@ export function ownershipProblem(actual: LinkState, owner: Owner, legacy: readon
   return `a bridge named ${actual.name} already exists on ${hostId} and is not managed by this resource (alias ${JSON.stringify(actual.alias)}); set adopt: true to take it over`;
 }
 
-/** Steps that turn `actual` (undefined: absent) into `desired`, each with its undo. */
-export function planBridge(actual: LinkState | undefined, desired: BridgeInputs, mark: string): Step[] {
+/**
+ * The MAC a bridge gets when none is given: locally administered, unicast,
+ * derived from the host and the bridge's mark, so it is the same every time
+ * this stack makes this bridge on this host. A bridge whose MAC is not set
+ * takes the lowest MAC of its ports, so adding a container whose veth happens
+ * to sort lower changes the gateway's MAC under every other container, which
+ * then cannot reach it until its ARP entry expires (Docker and
+ * systemd-networkd set a bridge MAC for the same reason).
+ */
+export function stableBridgeMac(hostId: string, mark: string): string {
+  const h = createHash("sha256").update(`${hostId}\n${mark}`).digest();
+  h[0] = (h[0] & 0xfc) | 0x02;
+  return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/**
+ * Steps that turn `actual` (undefined: absent) into `desired`, each with its
+ * undo. A new bridge gets `defaultMac` unless the inputs give one.
+ */
+export function planBridge(actual: LinkState | undefined, desired: BridgeInputs, mark: string, defaultMac?: string): Step[] {
   const n = desired.name;
   const steps: Step[] = [];
   if (!actual) {
-    steps.push({ description: `create bridge ${n}`, argv: ip.ipLinkAddBridge(n, desired), undo: [ip.ipLinkDel(n)] });
+    const mac = desired.mac ?? defaultMac;
+    steps.push({ description: `create bridge ${n}`, argv: ip.ipLinkAddBridge(n, { ...desired, ...(mac ? { mac } : {}) }), undo: [ip.ipLinkDel(n)] });
     steps.push({ description: `mark ${n} as ours`, argv: ip.ipLinkSetAlias(n, mark), undo: [] });
     for (const a of desired.addresses) steps.push({ description: `add address ${a}`, argv: ip.ipAddrAdd(n, a), undo: [] });
     if (desired.up) steps.push({ description: `set ${n} up`, argv: ip.ipLinkSetUp(n, true), undo: [] });

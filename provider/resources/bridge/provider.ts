@@ -12,7 +12,7 @@ import { containsUnknown } from "../common/unknown";
 import { readLink, readLinks } from "../common/links";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
-import { BRIDGE_OPTIONAL, bridgeOutputs, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
+import { BRIDGE_OPTIONAL, bridgeOutputs, stableBridgeMac, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
 
 /** The `Bridge` provider. Stateless: every call reads the host anew. */
 export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
@@ -65,7 +65,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     }
     const fwd = olds?.forwardFlavor ?? (await forwardFlavor(runner));
     const tx = new Transaction(runner, subject);
-    await tx.run(planBridge(actual, inputs, mark));
+    await tx.run(planBridge(actual, inputs, mark, stableBridgeMac(runner.hostId, mark)));
     await ensureForward(runner, tx, fwd, bridgeForwardRules(inputs.name, mark));
     const after = await readLink(runner, inputs.name);
     const problems = verifyBridge(after, inputs, mark);
