@@ -24,6 +24,8 @@ import { LoadedSpec } from "../provider/spec/types";
 import { Topology } from "../provider/topology/topology";
 import { toDot, toMermaid } from "../provider/topology/graph";
 import { PreviewStep, previewMarkdown } from "../provider/cli/markdown";
+import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
+import { planTopology, resourceNamesOf } from "../provider/topology/plan";
 
 interface Options {
   command: string;
@@ -161,7 +163,21 @@ export async function main(argv: string[]): Promise<number> {
     if (!o.yes) await preview(stack, loaded, o);
     if (!(await confirm(o, "apply these changes"))) return 1;
     // Hosts are independent: carry on with the other hosts when one fails, so none is left half-done by an early stop.
-    const res = await stack.up({ color: "never", onOutput: (x) => process.stdout.write(x), continueOnError: true });
+    const onOutput = (x: string) => process.stdout.write(x);
+    // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
+    // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
+    const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
+    const removed = removedFromSpec(state, resourceNamesOf(planTopology(s)));
+    if (removed.length > 0) {
+      console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
+      try {
+        await stack.up({ color: "never", onOutput, continueOnError: true, exclude: removed });
+      } catch (e) {
+        console.error(`hostnet: kept ${removed.map(urnName).join(", ")} on their hosts because applying the rest of the spec failed; the next up that succeeds deletes them`);
+        throw e;
+      }
+    }
+    const res = await stack.up({ color: "never", onOutput, continueOnError: true });
     console.log(`\ninventory: ${JSON.stringify(res.outputs.inventory?.value ?? {}, null, 2)}`);
     return 0;
   }

@@ -141,3 +141,17 @@ export function planTopology(spec: Spec): HostPlan[] {
   }
   return [...plans.values()];
 }
+
+/** The names of every resource the plans declare (what `Topology` registers under its parent). */
+export function resourceNamesOf(plans: readonly HostPlan[]): Set<string> {
+  const names = new Set<string>();
+  for (const p of plans) {
+    for (const b of p.bridges) names.add(b.resourceName);
+    for (const v of p.veths) {
+      names.add(v.resourceName);
+      for (const a of v.attachments) names.add(a.resourceName);
+    }
+    for (const n of p.nat) names.add(n.resourceName);
+  }
+  return names;
+}
