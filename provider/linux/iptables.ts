@@ -84,6 +84,51 @@ export function saveNat(bins: IptablesBins): string[] {
   return saveTable(bins, "nat");
 }
 
+/** `iptables-save` of every table that exists (`-t nat` would print an empty nat table even when there is none). */
+export function saveAll(bins: IptablesBins): string[] {
+  return [bins.save];
+}
+
+/**
+ * An empty chain we add to the nat table when we are the ones creating that
+ * table (iptables-nft makes `table ip nat` on first use): the last delete
+ * then removes the table too, so the host is left as it was found.
+ */
+export const TABLE_MARK_CHAIN = "HOSTNET-MADE-TABLE";
+
+/**
+ * Removes the nat table that we created (iptables-nft has no command for it,
+ * `nft` does), or, where the host has no `nft`, at least the marker chain.
+ */
+export function dropMadeNatTable(bins: IptablesBins): string[] {
+  return ["sh", "-c", `if command -v nft >/dev/null 2>&1; then exec nft delete table ip nat; else exec ${bins.iptables} -w -t nat -X ${TABLE_MARK_CHAIN}; fi`];
+}
+
+/** Whether an iptables-save dump of every table holds `table`. */
+export function hasTable(text: string, table: IptTable): boolean {
+  return text.split("\n").includes(`*${table}`);
+}
+
+const NAT_BUILTINS = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"];
+
+/**
+ * What the nat table holds that is not ours (`ourChains`, the jumps to them,
+ * the marker): rules, chains, and built-in chains whose policy is not ACCEPT.
+ * Zero means the table is empty but for us.
+ */
+export function foreignNatContent(text: string, ourChains: readonly string[]): number {
+  const t = parseSave(text, "nat");
+  const ours = new Set([...ourChains, TABLE_MARK_CHAIN]);
+  const rules = t.rules.filter((l) => {
+    const w = l.split(" ");
+    if (ours.has(w[1])) return false;
+    return !(w.length === 4 && w[2] === "-j" && ours.has(w[3]));
+  }).length;
+  const chains = t.chains.filter((c) => !ours.has(c) && !NAT_BUILTINS.includes(c)).length;
+  const policies = NAT_BUILTINS.filter((c) => (policyOf(text, "nat", c) ?? "ACCEPT") !== "ACCEPT").length;
+  return rules + chains + policies;
+}
+
 /** `iptables-restore -w --noflush` (reads the script on stdin; no chain is declared, so nothing is flushed). */
 export function restoreNoflush(bins: IptablesBins): string[] {
   return [bins.restore, "-w", "--noflush"];

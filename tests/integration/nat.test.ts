@@ -9,11 +9,11 @@ import { newStack, TestStack } from "../helpers/engine";
 import { sh, sleep, eventually } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
+import { firewallSnapshot } from "../helpers/firewall";
 
 /**
  * iptables-save of both flavours of the test host, without the `#` lines (they carry timestamps); for the
- * native backend also `nft list ruleset`. (iptables-nft creates built-in base chains on first use and does not
- * remove them: an empty one with policy accept stays in the nft ruleset, invisible to iptables-save.)
+ * native backend also `nft list ruleset`.
  */
 async function iptablesSave(host: TestHost, flavor: string): Promise<string> {
   const strip = (s: string) => s.split("\n").filter((l) => !l.startsWith("#")).join("\n");
@@ -204,5 +204,65 @@ describe("integration: NatRule validation before any host is touched", function 
     args = { kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.16.0.999:80" };
     await assert.rejects(bad.stack.preview({ color: "never" }), /to: expected an IPv4 or IPv6 address, got "172.16.0.999"/);
     assert.equal(host.acceptedConnections(), accepted, "no SSH connection was opened");
+  });
+});
+
+describe("integration: a host with no nat table is left exactly as found (iptables-nft)", function () {
+  let host: TestHost;
+  let t: TestStack | undefined;
+  let web = "";
+  const ours = async () => {
+    const inode = await host.netnsInode();
+    return [...fs.readdirSync("/run"), ...fs.readdirSync("/run/lock").map((f) => `lock/${f}`)].filter((f) => f.includes(inode));
+  };
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("natnone");
+  });
+  after(async () => {
+    await t?.cleanup().catch(() => undefined);
+    await removeContainers(web ? [web] : []);
+    await host?.destroy();
+  });
+
+  it("up makes and marks the nat table; destroy leaves nft list ruleset and iptables-save byte-identical, and no file of ours in /run", async () => {
+    const before = await firewallSnapshot(host);
+    assert.equal(await host.exec(["nft", "list", "ruleset"]), "", "the test host starts with no nft table at all");
+    assert.deepEqual(await ours(), []);
+    web = await runContainer("webnone");
+    const conn = host.connection();
+    t = await newStack("nat-none", async () => {
+      const br = new Bridge("br", { connection: conn, name: "hnbr-none", addresses: ["172.19.0.1/24"] });
+      const v = new VethPair("web", { connection: conn, name: "hnv-none", peerName: "hnv-none-c", bridge: br.name });
+      const a = new ContainerAttachment("web", { connection: conn, container: { docker: web }, interface: v.peerName, addresses: ["172.19.0.2/24"], gateway: "172.19.0.1" });
+      new NatRule("out", { connection: conn, kind: "masquerade", source: "172.19.0.0/24", notOutInterface: br.name, backend: "nft" });
+      new NatRule("http", { connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "172.19.0.2:80", backend: "nft" }, { dependsOn: [a] });
+    });
+    await t.stack.up({ color: "never" });
+    const save = await host.exec(["iptables-nft-save", "-t", "nat"]);
+    assert.match(save, /^:HOSTNET-MADE-TABLE - /m, "the table we made is marked");
+    assert.match(save, /-j MASQUERADE/);
+    await t.stack.destroy({ color: "never" });
+    assert.equal(await firewallSnapshot(host), before, "iptables-save (both flavours) and nft list ruleset as before");
+    assert.equal(await host.exec(["nft", "list", "ruleset"]), "");
+    assert.deepEqual(await ours(), [], "no lock or ip_forward file of ours left in /run");
+  });
+
+  it("a table made by us that others moved into stays, with only our marker removed", async () => {
+    const conn = host.connection();
+    const t2 = await newStack("nat-none-shared", async () => {
+      new NatRule("out", { connection: conn, kind: "masquerade", source: "172.19.1.0/24", backend: "nft" });
+    });
+    try {
+      await t2.stack.up({ color: "never" });
+      await host.exec(["iptables-nft", "-w", "-t", "nat", "-A", "POSTROUTING", "-s", "198.51.100.0/24", "-j", "RETURN"]);
+      await t2.stack.destroy({ color: "never" });
+      const save = await host.exec(["iptables-nft-save", "-t", "nat"]);
+      assert.match(save, /^-A POSTROUTING -s 198\.51\.100\.0\/24 -j RETURN$/m, "the other rule stays");
+      assert.doesNotMatch(save, /HOSTNET/);
+    } finally {
+      await t2.cleanup().catch(() => undefined);
+      await host.exec(["iptables-nft", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", "198.51.100.0/24", "-j", "RETURN"]).catch(() => undefined);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { NatOutputs } from "../../provider/resources/nat/args";
 import { IptablesBackend } from "../../provider/resources/nat/backend";
 import { NftablesBackend, nftRules } from "../../provider/resources/nat/nftables";
 import { parseNftTable } from "../../provider/linux/nftables";
-import { commentOf, countRules, parseSave, restoreScript, saveLineWords } from "../../provider/linux/iptables";
+import { commentOf, countRules, foreignNatContent, hasTable, parseSave, restoreScript, saveLineWords } from "../../provider/linux/iptables";
 import { parseForwardState } from "../../provider/resources/common/forward";
 import { ownerOf } from "../../provider/resources/common/owner";
 
@@ -79,9 +79,35 @@ describe("unit: NatRule validation, rules and diff", () => {
   it("the iptables backend plans only the missing chains and jumps, each with its undo", () => {
     const b = new IptablesBackend("legacy");
     const n = normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8" });
-    const steps = b.planChains({ chains: [], jumps: [], tagged: new Map(), ourRules: 0 }, n, TAG);
+    const steps = b.planChains({ chains: [], jumps: [], tagged: new Map(), ourRules: 0, tableExists: true, tableMadeByUs: false, foreign: 0 }, n, TAG);
     assert.deepEqual(steps.map((s) => s.argv.join(" ")), ["iptables-legacy -w -t nat -N HOSTNET-POSTROUTING", "iptables-legacy -w -t nat -I POSTROUTING 1 -j HOSTNET-POSTROUTING"]);
-    assert.deepEqual(b.planChains({ chains: ["HOSTNET-POSTROUTING"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1 }, n, TAG), []);
+    assert.deepEqual(b.planChains({ chains: ["HOSTNET-POSTROUTING"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1, tableExists: true, tableMadeByUs: false, foreign: 0 }, n, TAG), []);
+  });
+
+  it("iptables-nft: a nat table we create is marked, and the last delete removes it unless others moved in", () => {
+    const b = new IptablesBackend("nft");
+    const n = normalizeNat({ connection: conn, kind: "masquerade", source: "10.0.0.0/8" });
+    const none = { chains: [], jumps: [], tagged: new Map(), ourRules: 0, tableExists: false, tableMadeByUs: false, foreign: 0 };
+    const steps = b.planChains(none, n, TAG);
+    assert.equal(steps[0].argv.join(" "), "iptables-nft -w -t nat -N HOSTNET-MADE-TABLE");
+    assert.match(JSON.stringify(steps[0].undo), /nft delete table ip nat/);
+    assert.equal(new IptablesBackend("legacy").planChains(none, n, TAG)[0].argv.join(" "), "iptables-legacy -w -t nat -N HOSTNET-POSTROUTING", "legacy tables cannot be removed: no marker");
+    const ours = { ...none, chains: ["HOSTNET-POSTROUTING"], jumps: ["POSTROUTING" as const], tableExists: true, tableMadeByUs: true };
+    const teardown = b.planTeardown(ours).map((s) => s.argv.join(" "));
+    assert.equal(teardown.length, 3);
+    assert.match(teardown[2], /nft delete table ip nat/);
+    assert.equal(b.planTeardown({ ...ours, foreign: 2 })[2].argv.join(" "), "iptables-nft -w -t nat -X HOSTNET-MADE-TABLE");
+    assert.equal(b.planTeardown({ ...ours, tableMadeByUs: false }).length, 2, "a table we did not make stays");
+  });
+
+  it("counts what the nat table holds that is not ours", () => {
+    const ours = ["HOSTNET-POSTROUTING"];
+    const only = "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:HOSTNET-POSTROUTING - [0:0]\n:HOSTNET-MADE-TABLE - [0:0]\n-A POSTROUTING -j HOSTNET-POSTROUTING\n-A HOSTNET-POSTROUTING -j MASQUERADE\nCOMMIT\n";
+    assert.equal(foreignNatContent(only, ours), 0);
+    assert.equal(foreignNatContent(only.replace("COMMIT", ":DOCKER - [0:0]\n-A PREROUTING -j DOCKER\nCOMMIT"), ours), 2);
+    assert.equal(foreignNatContent(only.replace(":PREROUTING ACCEPT", ":PREROUTING DROP"), ours), 1);
+    assert.equal(hasTable(only, "nat"), true);
+    assert.equal(hasTable("*filter\nCOMMIT\n", "nat"), false);
   });
 
   it("the nftables backend renders the same rules in table inet hostnet, and declares only missing base chains", () => {
@@ -93,7 +119,7 @@ describe("unit: NatRule validation, rules and diff", () => {
     ]);
     assert.deepEqual(nftRules(normalizeNat({ connection: conn, kind: "masquerade", source: "172.16.0.0/16", notOutInterface: "br0" }), TAG), [{ chain: "postrouting", text: `ip saddr 172.16.0.0/16 oifname != "br0" masquerade comment "${TAG}"` }]);
     const b = new NftablesBackend();
-    const [step] = b.planChains({ chains: ["postrouting"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1 }, dnat, TAG);
+    const [step] = b.planChains({ chains: ["postrouting"], jumps: ["POSTROUTING"], tagged: new Map(), ourRules: 1, tableExists: true, tableMadeByUs: false, foreign: 0 }, dnat, TAG);
     assert.equal(step.stdin, "table inet hostnet {\n  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n  chain output { type nat hook output priority -100; policy accept; }\n}\n");
     assert.equal(b.planAdd(dnat, TAG).stdin?.split("\n")[0], `add rule inet hostnet prerouting fib daddr type local tcp dport 8080-8081 dnat ip to 172.16.0.2:80-81 comment "${TAG}"`);
     const listed = parseNftTable(JSON.stringify({ nftables: [{ table: { family: "inet", name: "hostnet" } }, { chain: { table: "hostnet", name: "postrouting" } }, { rule: { table: "hostnet", chain: "postrouting", handle: 7, comment: TAG } }] }));

@@ -22,6 +22,12 @@ export interface NatState {
   readonly tagged: ReadonlyMap<string, number>;
   /** Number of rules in our chains (any tag). */
   readonly ourRules: number;
+  /** Whether the table our chains live in exists (iptables-nft creates `table ip nat` on first use). */
+  readonly tableExists: boolean;
+  /** Whether we created that table (it carries {@link ipt.TABLE_MARK_CHAIN}): the last delete removes it. */
+  readonly tableMadeByUs: boolean;
+  /** Rules, chains and non-ACCEPT policies in that table that are not ours. */
+  readonly foreign: number;
 }
 
 /** A NAT backend: renders a rule, reads state and plans steps; the provider runs them. */
@@ -54,10 +60,13 @@ export class IptablesBackend implements NatBackend {
   }
 
   async read(runner: Runner): Promise<NatState> {
-    const argv = ipt.saveNat(this.bins);
+    const argv = ipt.saveAll(this.bins);
     const res = await runner.run(argv);
     if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the nat table" });
     const table = ipt.parseSave(res.stdout);
+    const tableExists = ipt.hasTable(res.stdout, "nat");
+    const tableMadeByUs = table.chains.includes(ipt.TABLE_MARK_CHAIN);
+    const foreign = ipt.foreignNatContent(res.stdout, Object.values(ipt.HOSTNET_CHAINS));
     const ours = new Set<string>(Object.values(ipt.HOSTNET_CHAINS));
     const tagged = new Map<string, number>();
     let ourRules = 0;
@@ -70,7 +79,7 @@ export class IptablesBackend implements NatBackend {
       const tag = ipt.commentOf(line);
       if (tag) tagged.set(tag, (tagged.get(tag) ?? 0) + 1);
     }
-    return { chains: table.chains.filter((c) => ours.has(c)), jumps, tagged, ourRules };
+    return { chains: table.chains.filter((c) => ours.has(c)), jumps, tagged, ourRules, tableExists, tableMadeByUs, foreign };
   }
 
   ruleCount(n: NatInputs, tag: string): number {
@@ -84,6 +93,10 @@ export class IptablesBackend implements NatBackend {
   planChains(state: NatState, n: NatInputs, tag: string): Step[] {
     const rules = natRules(n, tag);
     const steps: Step[] = [];
+    // iptables-nft is about to create `table ip nat` on a host that has none: mark it, so the last delete removes it.
+    if (this.flavor === "nft" && !state.tableExists) {
+      steps.push({ description: `create the nat table, marked as made by hostnet (${ipt.TABLE_MARK_CHAIN})`, argv: ipt.newChain(this.bins, ipt.TABLE_MARK_CHAIN), undo: [ipt.dropMadeNatTable(this.bins)] });
+    }
     for (const b of Object.keys(ipt.HOSTNET_CHAINS) as ipt.BuiltinChain[]) {
       const chain = ipt.HOSTNET_CHAINS[b];
       if (!rules.some((r) => r.chain === chain)) continue;
@@ -116,6 +129,11 @@ export class IptablesBackend implements NatBackend {
     const steps: Step[] = [];
     for (const b of state.jumps) steps.push({ description: `remove the jump from ${b}`, argv: ipt.deleteRule(this.bins, ipt.jumpRule(b)), undo: [] });
     for (const c of state.chains) steps.push({ description: `delete chain ${c}`, argv: ipt.deleteChain(this.bins, c), undo: [] });
+    if (state.tableMadeByUs) {
+      // We made the table: remove it when nothing else has moved in, else only our marker (the table is shared now).
+      if (state.foreign === 0) steps.push({ description: "delete the nat table hostnet created", argv: ipt.dropMadeNatTable(this.bins), undo: [] });
+      else steps.push({ description: `delete chain ${ipt.TABLE_MARK_CHAIN} (the nat table now holds others' rules too)`, argv: ipt.deleteChain(this.bins, ipt.TABLE_MARK_CHAIN), undo: [] });
+    }
     return steps;
   }
 }

@@ -56,7 +56,7 @@ export class NftablesBackend implements NatBackend {
     const t = await this.list(runner);
     const tagged = new Map<string, number>();
     for (const r of t.rules) if (r.comment) tagged.set(r.comment, (tagged.get(r.comment) ?? 0) + 1);
-    return { chains: t.chains, jumps: t.chains.map((c) => HOOK_OF[c]).filter((h): h is BuiltinChain => h !== undefined), tagged, ourRules: t.rules.length };
+    return { chains: t.chains, jumps: t.chains.map((c) => HOOK_OF[c]).filter((h): h is BuiltinChain => h !== undefined), tagged, ourRules: t.rules.length, tableExists: t.chains.length > 0, tableMadeByUs: false, foreign: 0 };
   }
 
   planChains(state: NatState, n: NatInputs, tag: string): Step[] {
