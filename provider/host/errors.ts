@@ -39,6 +39,21 @@ export class ConnectionError extends HostnetError {
   }
 }
 
+/**
+ * The connection to a host was lost (sshd gone, network cut) while a command
+ * was running or about to run: the command may or may not have taken effect.
+ */
+export class ConnectionLostError extends HostnetError {
+  readonly host: string;
+  readonly argv: readonly string[];
+  constructor(host: string, detail: string, argv: readonly string[] = []) {
+    const cmd = argv.length > 0 ? ` while \`${argv.join(" ")}\` was running` : "";
+    super(`lost the connection to ${host}${cmd} (${detail}): that command may or may not have taken effect; the next \`up\` reads the host again and converges`);
+    this.host = host;
+    this.argv = argv;
+  }
+}
+
 /** Input that fails validation, reported before any host is contacted. */
 export class ValidationError extends HostnetError {
   /** The input field that is wrong, e.g. `addresses[1]`. */

@@ -4,15 +4,14 @@ import { LocalRunner } from "./local";
 import { NetnsRunner } from "./netns";
 import { Runner, SudoRunner } from "./runner";
 import { SshRunner } from "./ssh";
-import { FaultRunner, faultsFromEnv } from "./faults";
+import { withTestHooks } from "./faults";
 
 /** Returns the runner for a validated connection: local, a named netns, or SSH (pooled per host). */
 export function runnerFor(connection: ConnectionSpec): Runner {
   const c = checkConnection(connection);
   const base: Runner = c.local ? new LocalRunner() : c.netns ? new NetnsRunner(c.netns) : new SshRunner(c);
   const runner = c.sudo ? new SudoRunner(base, c.user ?? "root") : base;
-  const faults = faultsFromEnv();
-  return faults.length > 0 ? new FaultRunner(runner, faults) : runner;
+  return withTestHooks(runner);
 }
 
 export * from "./connection";

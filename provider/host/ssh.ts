@@ -4,7 +4,7 @@
  * where argv becomes a string (see {@link shellJoin}).
  */
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
-import { ConnectionError, redact } from "./errors";
+import { ConnectionError, ConnectionLostError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
@@ -194,6 +194,8 @@ export class SshRunner implements Runner {
         try {
           return await execOn(client, command, opts);
         } catch (e) {
+          if (e instanceof LostDuringExec) throw new ConnectionLostError(this.hostId, e.message, argv);
+          if (/No response from server|Not connected|ECONNRESET|socket hang up|Connection lost/i.test((e as Error).message)) throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
           if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw e;
           await sleep(Math.min(200, 5 * attempt));
         }
@@ -230,6 +232,9 @@ async function holdOn(client: Client, command: string, timeoutMs: number, onNote
   };
 }
 
+/** The channel closed with neither an exit status nor a signal, and not by our timeout: the connection went away. */
+class LostDuringExec extends Error {}
+
 function execOn(client: Client, command: string, opts?: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     client.exec(command, (err, stream) => {
@@ -237,14 +242,19 @@ function execOn(client: Client, command: string, opts?: RunOptions): Promise<Run
       const out: Buffer[] = [];
       const errs: Buffer[] = [];
       const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      let timedOut = false;
+      let exited = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         errs.push(Buffer.from(`\n(timed out after ${timeout} ms)`));
         stream.close();
       }, timeout);
+      stream.on("exit", () => (exited = true));
       stream.on("data", (d: Buffer) => out.push(d));
       stream.stderr.on("data", (d: Buffer) => errs.push(d));
       stream.on("close", (code: number | null) => {
         clearTimeout(timer);
+        if (!exited && !timedOut) return reject(new LostDuringExec("the channel closed before the command reported an exit status"));
         resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errs).toString("utf8"), exitCode: typeof code === "number" ? code : -1 });
       });
       stream.end(opts?.stdin ?? "");

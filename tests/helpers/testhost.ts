@@ -258,14 +258,56 @@ export class TestHost {
     const cfgPath = path.join(this.dir, "sshd_config");
     fs.writeFileSync(cfgPath, config);
     const sshd = ["/usr/sbin/sshd", "-D", "-f", cfgPath, "-E", this.sshdLog];
-    const argv = this.hard ? this.privateMountsArgv(sshd) : sshd;
-    this.sshd = spawn("ip", ["netns", "exec", this.netns, ...argv], { stdio: "ignore", detached: this.detached });
+    this.sshdArgv = this.hard ? this.privateMountsArgv(sshd) : sshd;
+    await this.startSshd();
+  }
+
+  private sshdArgv: string[] = [];
+
+  private async startSshd(): Promise<void> {
+    this.sshd = spawn("ip", ["netns", "exec", this.netns, ...this.sshdArgv], { stdio: "ignore", detached: this.detached });
     if (this.detached) {
       this.sshd.unref();
       live.delete(this);
     }
-    if (this.behind) await this.waitForBannerBehind(nsAddr);
-    else await waitForBanner(nsAddr, 22, 10_000);
+    if (this.behind) await this.waitForBannerBehind(this.address);
+    else await waitForBanner(this.address, 22, 10_000);
+  }
+
+  /**
+   * Cuts every SSH connection to this host, as when sshd dies or the host
+   * reboots: SIGKILL to our sshd and to every process it started (sessions
+   * and their commands), found by parent PID. Nothing else is touched.
+   */
+  async cutSsh(): Promise<void> {
+    const root = this.sshd?.pid;
+    if (!root) throw new Error("sshd of this test host is not running");
+    const parents = new Map<number, number>();
+    for (const d of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+        parents.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      } catch {
+        /* gone */
+      }
+    }
+    const tree = [root];
+    for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+    for (const pid of tree) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    const exited = this.sshd as ChildProcess;
+    if (exited.exitCode === null && exited.signalCode === null) await new Promise((r) => exited.once("exit", r));
+  }
+
+  /** Starts sshd again after {@link cutSsh}, with the same config and host key. */
+  async restartSshd(): Promise<void> {
+    await this.startSshd();
   }
 
   /** The firewall of a Debian host running Docker and ufw, in the namespace's iptables-nft tables. */

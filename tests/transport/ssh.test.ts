@@ -6,6 +6,7 @@ import { sh } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { SshRunner, closeAllSsh, sshConnectionCount } from "../../provider/host/ssh";
 import { runnerFor } from "../../provider/host";
+import { ConnectionLostError } from "../../provider/host/errors";
 
 /** Random strings rich in shell metacharacters, newlines and non-ASCII. */
 function awkwardStrings(n: number): string[] {
@@ -118,6 +119,21 @@ describe("transport: SSH runner against a real sshd", function () {
     } finally {
       await inner.destroy();
     }
+  });
+
+  it("a connection cut mid-command is reported as lost (host, command, may or may not have applied); the next command reconnects once sshd is back", async () => {
+    const runner = new SshRunner(host.connection());
+    await runner.run(["true"]);
+    const running = runner.run(["sleep", "30"]);
+    await new Promise((r) => setTimeout(r, 500));
+    await host.cutSsh();
+    await assert.rejects(running, (e: Error) => {
+      assert.ok(e instanceof ConnectionLostError, `${e.name}: ${e.message}`);
+      assert.match(e.message, new RegExp(`^lost the connection to ${host.address.replace(/\./g, "\\.")}:22 while \`sleep 30\` was running \(.+\): that command may or may not have taken effect; the next \`up\` reads the host again and converges$`));
+      return true;
+    });
+    await host.restartSshd();
+    assert.equal((await runner.run(["echo", "back"])).stdout, "back\n");
   });
 
   it("gives up after dialErrorLimit failed dials with a connection error", async () => {

@@ -1,5 +1,5 @@
 /** A transaction across several planned phases: a failure in any phase undoes every step done so far, newest first. */
-import { CommandError } from "../../host/errors";
+import { CommandError, ConnectionLostError, HostnetError } from "../../host/errors";
 import { Runner } from "../../host/runner";
 import { Step, StepError, asCommand } from "./steps";
 
@@ -19,7 +19,14 @@ export class Transaction {
         res = await this.runner.run(step.argv, step.stdin !== undefined ? { stdin: step.stdin } : undefined);
       } catch (e) {
         // Not a failed command but a failure to run one (lost lock, lost connection): take back what was done, then report it.
-        await this.rollback();
+        const undone = this.done.length;
+        const undoErrors = await this.rollback();
+        if (e instanceof HostnetError) {
+          // Name the resource and the step, and say what became of the steps before it.
+          const undo = undone === 0 ? "no earlier step to undo" : undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
+          const how = e instanceof ConnectionLostError ? "was cut off" : "did not run";
+          throw new HostnetError(`${this.subject}: step ${base + i + 1} of ${base + steps.length} (${step.description}) ${how}: ${e.message}; ${undo}`, { cause: e });
+        }
         throw e;
       }
       if (res.exitCode === 0) {

@@ -1,0 +1,20 @@
+import { strict as assert } from "node:assert";
+import { isReadOnlyCommand } from "../../provider/host/readonly";
+
+describe("unit: which commands only read a host", () => {
+  const reads = [
+    ["ip", "-j", "-d", "addr", "show"], ["ip", "-j", "-d", "addr", "show", "dev", "br0"], ["ip", "-j", "route", "show"], ["ip", "-j", "netns", "list"],
+    ["nsenter", "--net=/proc/7/ns/net", "--", "ip", "-j", "-d", "addr", "show"], ["sudo", "-n", "--", "iptables-nft-save"], ["iptables-legacy-save", "-t", "nat"],
+    ["iptables", "--version"], ["iptables-nft", "-w", "-t", "nat", "-C", "POSTROUTING", "-j", "X"], ["nft", "-j", "list", "table", "inet", "hostnet"],
+    ["docker", "inspect", "--type", "container", "web"], ["stat", "-L", "-c", "%i", "/proc/7/ns/net"], ["sysctl", "-n", "net.ipv4.ip_forward"],
+    ["env", "PATH=/usr/sbin:/usr/bin", "ip", "-j", "link", "show"], ["ip", "netns", "exec", "h1", "ip", "-j", "addr", "show"],
+  ];
+  const writes = [
+    ["ip", "link", "add", "name", "br0", "type", "bridge"], ["ip", "addr", "add", "10.0.0.1/24", "dev", "br0"], ["ip", "route", "add", "default", "via", "10.0.0.1"],
+    ["nsenter", "--net=/proc/7/ns/net", "--", "ip", "link", "set", "dev", "x", "name", "eth0"], ["iptables-nft-restore", "-w", "--noflush"],
+    ["iptables-nft", "-w", "-t", "nat", "-N", "HOSTNET-POSTROUTING"], ["nft", "-f", "-"], ["nft", "delete", "table", "ip", "nat"],
+    ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], ["sh", "-c", "rm -f /run/x"], ["rm", "-f", "/run/x"], ["docker", "rm", "-f", "web"], ["ip", "netns", "add", "x"],
+  ];
+  for (const r of reads) it(`reads: ${r.join(" ")}`, () => assert.equal(isReadOnlyCommand(r), true));
+  for (const w of writes) it(`writes: ${w.join(" ")}`, () => assert.equal(isReadOnlyCommand(w), false));
+});
