@@ -18,6 +18,8 @@ import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, pulumiCommand } from "../provider/automation/engine";
+import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
+import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
 import { SpecError, formatProblem } from "../provider/spec/errors";
 import { LoadedSpec } from "../provider/spec/types";
@@ -85,6 +87,13 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
   const backend = o.backend ?? `file://${path.join(base, "state")}`;
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
   env.PULUMI_BACKEND_URL = backend;
+  // Which containers the spec names on each host: the provider's checks read them all in one go (preflight.ts).
+  const hint: Record<string, string[]> = {};
+  for (const c of loaded.spec.containers ?? []) {
+    const h = loaded.spec.hosts[c.host];
+    if (h) (hint[hostIdOf({ host: h.host, port: h.port, local: h.local, netns: h.netns } as ConnectionSpec)] ??= []).push(c.name);
+  }
+  env[PREFLIGHT_ENV] = JSON.stringify(hint);
   const projectName = o.project ?? `hostnet-${path.basename(o.file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "-")}`;
   return LocalWorkspace.createOrSelectStack(
     {

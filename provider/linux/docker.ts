@@ -22,16 +22,29 @@ interface RawInspect {
   HostConfig?: { NetworkMode?: string };
 }
 
-/** Parses the JSON array printed by `docker inspect`. */
-export function parseDockerInspect(stdout: string): ContainerInfo | undefined {
-  const list = JSON.parse(stdout) as RawInspect[];
-  const c = list[0];
-  if (!c) return undefined;
-  return {
+/** `docker inspect --type container NAME…`: one read for several containers (exit 1 when any is missing; the rest still print). */
+export function dockerInspectAll(namesOrIds: readonly string[]): string[] {
+  return ["docker", "inspect", "--type", "container", ...namesOrIds];
+}
+
+/** Parses every container of the JSON array printed by `docker inspect` (empty on no output). */
+export function parseDockerInspectAll(stdout: string): ContainerInfo[] {
+  if (stdout.trim() === "") return [];
+  return (JSON.parse(stdout) as RawInspect[]).map((c) => ({
     id: c.Id ?? "",
     name: (c.Name ?? "").replace(/^\//, ""),
     running: c.State?.Running === true,
     pid: c.State?.Pid ?? 0,
     networkMode: c.HostConfig?.NetworkMode ?? "",
-  };
+  }));
+}
+
+/** Parses the JSON array printed by `docker inspect`. */
+export function parseDockerInspect(stdout: string): ContainerInfo | undefined {
+  return parseDockerInspectAll(stdout)[0];
+}
+
+/** The container of `infos` that `ref` (a name, a full id or an id prefix) names. */
+export function containerNamed(infos: readonly ContainerInfo[], ref: string): ContainerInfo | undefined {
+  return infos.find((c) => c.name === ref) ?? infos.find((c) => c.id === ref) ?? (ref.length >= 4 ? infos.find((c) => c.id.startsWith(ref)) : undefined);
 }

@@ -177,7 +177,7 @@ describe("integration: Bridge through the real Pulumi engine over SSH", function
     const before = await linkAndAddrSnapshot(host);
     const t = await newStack("bridge-overlap", bridgeProgram(host.connection(), () => ({ name: "hnbr5", addresses: [`${host.address.split(".").slice(0, 3).join(".")}.1/24`] })));
     stacks.push(t);
-    await assert.rejects(t.stack.up({ color: "never" }), /bridge hnbr5 on .*: refusing addresses that overlap another link's subnet on .*: \S+ overlaps \S+ on eth0/);
+    await assert.rejects(t.stack.up({ color: "never" }), /property addresses .* has a problem: refusing addresses that overlap another link's subnet on .*: \S+ overlaps \S+ on eth0/);
     assert.deepEqual(await linkAndAddrSnapshot(host), before);
   });
 

@@ -12,7 +12,8 @@ import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
-import { HostNamespaceError, TargetGoneError, resolveTarget } from "./target";
+import { HostNamespaceError, TargetGoneError, TargetStoppedError, resolveTarget } from "./target";
+import { checkContainer } from "../common/preflight";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
 /** A veth mark of this stack (or a 0.1 mark, which has no owner). */
@@ -35,10 +36,16 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const res = checkWith(normalizeAttachment, news);
     if ((res.failures?.length ?? 0) > 0 || containsUnknown(news)) return res;
     const d = res.inputs as unknown as AttachmentInputs;
+    // Read-only, batched per host (preflight.ts): refuse at preview a container that is missing, stopped or shares the host's namespace.
     try {
-      await withSecretsRedacted(d.connection, () => resolveTarget(this.runners(d.connection), d.container));
+      await withSecretsRedacted(d.connection, async () => {
+        const runner = this.runners(d.connection);
+        if ("docker" in d.container) await checkContainer(runner, d.container);
+        else await resolveTarget(runner, d.container);
+      });
     } catch (e) {
-      if (e instanceof HostNamespaceError) return { inputs: res.inputs, failures: [{ property: "container", reason: e.message }] };
+      if (e instanceof HostNamespaceError || e instanceof TargetGoneError || e instanceof TargetStoppedError) return { inputs: res.inputs, failures: [{ property: "container", reason: e.message }] };
+      // Anything else (host unreachable, docker down) is left to create, which reports the command that failed.
     }
     return res;
   }

@@ -1,7 +1,7 @@
 /** Resolving an attachment's target to a network namespace on the host, refusing the host's own. */
 import { CommandError, HostnetError } from "../../host/errors";
 import { Runner } from "../../host/runner";
-import { dockerInspect, parseDockerInspect } from "../../linux/docker";
+import { ContainerInfo, dockerInspect, parseDockerInspect } from "../../linux/docker";
 import { SELF_NETNS, netnsPathOfName, netnsPathOfPid, statInode } from "../../linux/netns";
 import { ContainerRef } from "./args";
 import { containerLabel } from "./plan";
@@ -11,6 +11,17 @@ export class TargetGoneError extends HostnetError {}
 
 /** The target's network namespace is the host's own: attaching would rewire the host. */
 export class HostNamespaceError extends HostnetError {}
+
+/** The container exists but is not running: it has no network namespace to attach to. */
+export class TargetStoppedError extends HostnetError {}
+
+/** Refuses a container that cannot be attached to (host network mode, not running). */
+export function refuseContainer(info: ContainerInfo, ref: string, hostId: string): void {
+  if (info.networkMode === "host") {
+    throw new HostNamespaceError(`container ${ref} on ${hostId} runs in host network mode: its network namespace is the host's, and attaching to it would rewire the host; refusing`);
+  }
+  if (!info.running || info.pid <= 0) throw new TargetStoppedError(`container ${ref} on ${hostId} is not running (start it first: a stopped container has no network namespace)`);
+}
 
 /** A resolved target. */
 export interface Target {
@@ -39,10 +50,7 @@ export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<
     }
     const info = parseDockerInspect(res.stdout);
     if (!info) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
-    if (info.networkMode === "host") {
-      throw new HostNamespaceError(`container ${ref.docker} on ${runner.hostId} runs in host network mode: its network namespace is the host's, and attaching to it would rewire the host; refusing`);
-    }
-    if (!info.running || info.pid <= 0) throw new HostnetError(`container ${ref.docker} on ${runner.hostId} is not running`);
+    refuseContainer(info, ref.docker, runner.hostId);
     pid = info.pid;
     containerId = info.id;
     nsPath = netnsPathOfPid(pid);

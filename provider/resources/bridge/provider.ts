@@ -10,7 +10,8 @@ import { lockHolder, withHostLock } from "../common/lock";
 import { isMine, legacyLinkMark, linkId, linkMark, ownerFromInput } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
 import { readLink, readLinks } from "../common/links";
-import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
+import { checkOnHost, hostLinksOnce } from "../common/preflight";
+import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
 import { BRIDGE_OPTIONAL, bridgeOutputs, stableBridgeMac, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
 
@@ -18,8 +19,19 @@ import { BRIDGE_OPTIONAL, bridgeOutputs, stableBridgeMac, diffBridge, normalizeB
 export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
   constructor(private readonly runners: RunnerFactory = runnerFor) {}
 
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWith(normalizeBridge, news);
+  /** Validates, then (read-only, one read of the host's links shared by every check on it) refuses a name or subnet taken by a link that is not ours. */
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    return checkOnHost(normalizeBridge, news, this.runners, async (runner, inputs) => {
+      const failures: pulumi.dynamic.CheckFailure[] = [];
+      const links = await hostLinksOnce(runner);
+      const owner = ownerFromInput(inputs.owner);
+      const actual = links.find((l) => l.name === inputs.name);
+      const problem = actual && ownershipProblem(actual, owner, [legacyLinkMark(runner.hostId, "bridge", inputs.name)], inputs.adopt || olds.adopt === true, runner.hostId);
+      if (problem) failures.push({ property: "name", reason: problem });
+      const clashes = subnetClashes(inputs, links, owner);
+      if (clashes.length > 0) failures.push({ property: "addresses", reason: `refusing addresses that overlap another link's subnet on ${runner.hostId}: ${clashes.join("; ")}` });
+      return failures;
+    });
   }
 
   async diff(_id: string, olds: BridgeOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {

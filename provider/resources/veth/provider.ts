@@ -6,11 +6,12 @@ import { Runner, runChecked } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
-import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
+import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { findLinkElsewhere } from "../common/namespaces";
-import { linkId, otherOwner, ownerFromInput } from "../common/owner";
+import { OWNER_PREFIX, linkId, otherOwner, ownerFromInput } from "../common/owner";
+import { checkOnHost, hostLinksOnce } from "../common/preflight";
 import { runSteps } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { PeerLocation, VethInputs, VethOutputs } from "./args";
@@ -39,8 +40,22 @@ function outputs(d: VethInputs, hostId: string, a: LinkState | undefined, where:
 export class VethProvider implements pulumi.dynamic.ResourceProvider {
   constructor(private readonly runners: RunnerFactory = runnerFor) {}
 
+  /** Validates, then (read-only, one read of the host's links shared by every check on it) refuses names taken by links that are not ours. */
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkWith(normalizeVeth, news);
+    return checkOnHost(normalizeVeth, news, this.runners, async (runner, d) => {
+      const failures: pulumi.dynamic.CheckFailure[] = [];
+      if (d.adopt) return failures;
+      const links = await hostLinksOnce(runner);
+      const owner = ownerFromInput(d.owner);
+      for (const [field, name] of [["name", d.name], ["peerName", d.peerName]] as const) {
+        const l = links.find((x) => x.name === name);
+        if (!l) continue;
+        const other = otherOwner(l.alias, owner);
+        if (other) failures.push({ property: field, reason: `a link named ${name} already exists on ${runner.hostId} and belongs to another hostnet ${other} (alias ${JSON.stringify(l.alias)}); choose another name, or destroy it in that stack first` });
+        else if (!l.alias.startsWith(OWNER_PREFIX)) failures.push({ property: field, reason: `a link named ${name} already exists on ${runner.hostId} (a ${l.kind || "plain device"}) and is not managed by hostnet${l.alias ? ` (alias ${JSON.stringify(l.alias)})` : ""}; choose another name${field === "name" && l.kind === "veth" ? ", or set adopt: true to take it over" : ""}` });
+      }
+      return failures;
+    });
   }
 
   async diff(_id: string, olds: VethOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {

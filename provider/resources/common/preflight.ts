@@ -1,0 +1,129 @@
+/**
+ * The read-only checks `check` makes during `preview` (and `up`), so what can
+ * be known before anything changes is refused before anything changes: a
+ * container that is missing, stopped or in host network mode, a name taken
+ * by a link that is not ours, a subnet overlapping a link that is not ours.
+ *
+ * Reads are batched per host: one `ip -j -d addr show` of the host's links,
+ * and one `docker inspect` plus one `stat` for the containers the spec names
+ * there, shared by all resources of that host in this process for
+ * {@link PREFLIGHT_TTL_MS}. Each resource's create/update reads again
+ * under the host lock, so a stale answer here can only let something
+ * through to be refused there, never make a change.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionSpec } from "../../host/connection";
+import { CommandError } from "../../host/errors";
+import { Runner } from "../../host/runner";
+import { ContainerInfo, containerNamed, dockerInspectAll, parseDockerInspectAll } from "../../linux/docker";
+import { SELF_NETNS, netnsPathOfPid } from "../../linux/netns";
+import { LinkState } from "../../linux/parse";
+import { ContainerRef } from "../attachment/args";
+import { TargetGoneError, refuseContainer, HostNamespaceError } from "../attachment/target";
+import { RunnerFactory, checkWith, withSecretsRedacted } from "./crud";
+import { readLinks } from "./links";
+import { containsUnknown } from "./unknown";
+
+/** How long one host's answers are reused. */
+export const PREFLIGHT_TTL_MS = 30_000;
+
+const linkReads = new Map<string, { at: number; links: Promise<LinkState[]> }>();
+
+/** The host's links, read once per host per {@link PREFLIGHT_TTL_MS} for every check that needs them. */
+export function hostLinksOnce(runner: Runner): Promise<LinkState[]> {
+  const hit = linkReads.get(runner.hostId);
+  if (hit && Date.now() - hit.at < PREFLIGHT_TTL_MS) return hit.links;
+  const links = readLinks(runner);
+  linkReads.set(runner.hostId, { at: Date.now(), links });
+  links.catch(() => linkReads.delete(runner.hostId));
+  return links;
+}
+
+/** The environment variable through which `hostnet` tells its provider which containers a spec names on each host. */
+export const PREFLIGHT_ENV = "HOSTNET_PREFLIGHT_CONTAINERS";
+
+/** Container names per host id, as `hostnet` passes them (JSON `{ "10.0.0.5:22": ["web", "db"] }`). */
+export function containersHint(env: NodeJS.ProcessEnv = process.env): Record<string, string[]> {
+  try {
+    const v = JSON.parse(env[PREFLIGHT_ENV] ?? "{}") as unknown;
+    if (!v || typeof v !== "object" || Array.isArray(v)) return {};
+    const out: Record<string, string[]> = {};
+    for (const [k, names] of Object.entries(v)) if (Array.isArray(names)) out[k] = names.filter((n): n is string => typeof n === "string");
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** What one read said of each container asked for (`undefined`: no such container) and of the namespaces. */
+interface ContainerRead {
+  readonly infos: Map<string, ContainerInfo | undefined>;
+  readonly inodes: Map<string, string>;
+}
+const containerReads = new Map<string, { at: number; names: Set<string>; read: Promise<ContainerRead> }>();
+
+async function readContainers(runner: Runner, names: readonly string[]): Promise<ContainerRead> {
+  const res = await runner.run(dockerInspectAll(names));
+  const all = parseDockerInspectAll(res.stdout);
+  if (all.length === 0 && res.exitCode !== 0 && !/No such (container|object)/i.test(res.stderr)) {
+    throw new CommandError({ host: runner.hostId, argv: dockerInspectAll(names), ...res, context: "inspect containers" });
+  }
+  const infos = new Map(names.map((n) => [n, containerNamed(all, n)] as const));
+  const paths = all.filter((c) => c.pid > 0).map((c) => netnsPathOfPid(c.pid));
+  const st = await runner.run(["stat", "-L", "-c", "%n %i", ...paths, SELF_NETNS]);
+  const inodes = new Map(st.stdout.trim().split("\n").filter(Boolean).map((l) => l.split(" ") as [string, string]));
+  return { infos, inodes };
+}
+
+/**
+ * Checks that a docker container can be attached to: it exists, runs, and
+ * has a network namespace of its own. The engine checks one resource at a
+ * time, so the first check on a host reads every container the spec names
+ * there (from {@link PREFLIGHT_ENV}, set by `hostnet`): one `docker inspect`
+ * and one `stat` per host, reused by the checks that follow. Without the
+ * hint (a program of your own) each container is read when checked.
+ */
+export async function checkContainer(runner: Runner, ref: ContainerRef): Promise<void> {
+  if (!("docker" in ref)) return;
+  const name = ref.docker;
+  let hit = containerReads.get(runner.hostId);
+  if (!hit || Date.now() - hit.at >= PREFLIGHT_TTL_MS || !hit.names.has(name)) {
+    const hinted = containersHint()[runner.hostId] ?? [];
+    const names = hinted.includes(name) ? [...new Set(hinted)] : [name];
+    hit = { at: Date.now(), names: new Set(names), read: readContainers(runner, names) };
+    containerReads.set(runner.hostId, hit);
+    hit.read.catch(() => containerReads.delete(runner.hostId));
+  }
+  const { infos, inodes } = await hit.read;
+  const info = infos.get(name);
+  if (!info) throw new TargetGoneError(`container ${name} does not exist on ${runner.hostId}`);
+  refuseContainer(info, name, runner.hostId);
+  const inode = inodes.get(netnsPathOfPid(info.pid));
+  if (inode !== undefined && inode === inodes.get(SELF_NETNS)) {
+    throw new HostNamespaceError(`container ${name} on ${runner.hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
+  }
+}
+
+/**
+ * A `check` that validates with `normalize`, then runs `against` on the host
+ * (read-only) and returns what it objects to as failures. A host that cannot
+ * be read fails nothing here: create reads it again under the lock and
+ * reports the command that failed.
+ */
+export async function checkOnHost<T extends { connection: ConnectionSpec }>(
+  normalize: (raw: Record<string, unknown>) => T,
+  news: Record<string, unknown>,
+  runners: RunnerFactory,
+  against: (runner: Runner, inputs: T) => Promise<pulumi.dynamic.CheckFailure[]>,
+): Promise<pulumi.dynamic.CheckResult> {
+  const res = checkWith(normalize, news);
+  if ((res.failures?.length ?? 0) > 0 || containsUnknown(news)) return res;
+  const inputs = res.inputs as unknown as T;
+  let failures: pulumi.dynamic.CheckFailure[] = [];
+  try {
+    failures = await withSecretsRedacted(inputs.connection, () => against(runners(inputs.connection), inputs));
+  } catch {
+    // The host could not be read: create reads it again under the lock and reports what failed.
+  }
+  return failures.length > 0 ? { inputs: res.inputs, failures } : res;
+}
