@@ -42,6 +42,16 @@ export function fedBy<T>(value: T, on: readonly pulumi.Resource[]): pulumi.Outpu
 }
 
 /**
+ * The name of a resource among `on` that failed in this run, else undefined
+ * (known once they all settled). A resource fed by a failed one gets it as
+ * its `blockedBy` input: it keeps its state, or is skipped with that reason.
+ */
+export function failedAmong(on: readonly pulumi.Resource[], names: readonly string[]): pulumi.Output<string | undefined> {
+  if (on.length === 0) return pulumi.output(undefined);
+  return pulumi.all(on.map((r, i) => pulumi.recover(r.urn.apply(() => ""), () => names[i]))).apply((xs) => xs.find((x) => x !== "") || undefined);
+}
+
+/**
  * Marks a resource's outputs as handled: when its create or update fails, the
  * engine reports that error with the resource (and `hostnet up` goes on with
  * the rest); its rejected outputs must not also end the program as
@@ -95,21 +105,26 @@ export class Topology extends pulumi.ComponentResource {
       }
       for (const v of p.veths) {
         const br = v.bridge ? bridges.get(v.bridge) : undefined;
-        const pair = quietOnFailure(new VethPair(v.resourceName, { connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: fedBy(v.bridge, br ? [br] : []) } : {}) }, { parent: this }));
+        const pair = quietOnFailure(new VethPair(v.resourceName, {
+          connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: fedBy(v.bridge, br ? [br] : []) } : {}),
+          blockedBy: failedAmong(br ? [br] : [], v.bridge ? [`${p.host}.bridge.${v.bridge}`] : []),
+        }, { parent: this }));
         byName.set(v.resourceName, pair);
         for (const a of v.attachments) {
           const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
             connection, container: a.target, interface: fedBy(a.end === "peer" ? v.peerName : v.name, [pair]), ifname: a.ifname,
             addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
+            blockedBy: failedAmong([pair], [v.resourceName]),
           }, { parent: this }));
           byName.set(a.resourceName, att);
         }
       }
       for (const n of p.nat) {
         // What the rule waits for (its bridge, or the attachment of the container it publishes) is an input edge, not dependsOn: see fedBy.
-        const after = n.after.map((x) => byName.get(x)).filter((x): x is pulumi.Resource => x !== undefined);
+        const afterNames = n.after.filter((x) => byName.has(x));
+        const after = afterNames.map((x) => byName.get(x) as pulumi.Resource);
         const rule = n.rule.kind === "masquerade" ? { ...n.rule, notOutInterface: fedBy(n.rule.notOutInterface, after) } : { ...n.rule, to: fedBy(n.rule.to, after) };
-        quietOnFailure(new NatRule(n.resourceName, { connection, ...rule }, { parent: this }));
+        quietOnFailure(new NatRule(n.resourceName, { connection, ...rule, blockedBy: failedAmong(after, afterNames) }, { parent: this }));
       }
       inventory[p.host] = inventoryOf(p);
     }

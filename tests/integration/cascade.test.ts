@@ -155,8 +155,12 @@ describe("integration: no cascade — each kind of resource failing on create an
     assert.equal((await linkOf(hosts[0], "hnbr-c0r"))?.mtu, 1400);
   });
 
-  it("VethPair create fails (a new container): its attachment waits, nothing else changes; then it converges", async () => {
-    await step((w) => (w[0].containers.c0 = 4), "^ip link add \\S+ .*type veth");
+  it("VethPair create fails (a new container): its attachment is skipped, saying why, once; nothing else changes; then it converges", async () => {
+    const out = await step((w) => (w[0].containers.c0 = 4), "^ip link add \\S+ .*type veth");
+    // The engine's diagnostics list each error once (its progress lines repeat them as they happen).
+    const skipped = out.split("\n").filter((l) => /^\s+error: skipped because h0\.\S+\.veth failed in this run \(it feeds this resource\)/.test(l));
+    assert.equal(skipped.length, 1, `the attachment reports once that it was skipped:\n${out}`);
+    assert.doesNotMatch(out, /Unhandled exception/);
   });
 
   it("VethPair update fails (re-master to a renamed bridge): the veths stay on the old bridge, which is not deleted; then it converges", async () => {

@@ -21,6 +21,12 @@ export interface RouteArgs {
 
 /** Inputs of a {@link ContainerAttachment}. */
 export interface ContainerAttachmentArgs {
+  /**
+   * Set by `Topology` when a resource this one is fed by failed in the same
+   * run (its name): this resource then keeps its state unchanged, or, when it
+   * does not exist yet, is skipped with that reason. Leave it unset.
+   */
+  blockedBy?: pulumi.Input<string | undefined>;
   /** How to reach the host the container runs on. */
   connection: pulumi.Input<Connection>;
   /** The container (or process, or named namespace) to attach to. Changing it replaces the attachment. */

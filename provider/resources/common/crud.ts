@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretsOf } from "../../host/connection";
 import { Runner } from "../../host/runner";
-import { ValidationError, redact } from "../../host/errors";
+import { HostnetError, ValidationError, redact } from "../../host/errors";
 import { containsUnknown } from "./unknown";
 
 /** Runs `fn` and removes the connection's secrets from the message of any error it throws. */
@@ -49,14 +49,44 @@ interface Crud<O> {
   delete(id: string, props: O): Promise<void>;
 }
 
+/**
+ * The input `Topology` sets when a resource this one is fed by failed in the
+ * same run (its name). Such a resource keeps the state it has (diff reports
+ * no change, so the engine keeps it registered and deletes nothing), and one
+ * that does not exist yet is not created: its create fails once with
+ * "skipped because … failed" instead of with an error of its own.
+ */
+export const BLOCKED_BY = "blockedBy";
+
+function blockedBy(news: Record<string, unknown>): string | undefined {
+  const b = news[BLOCKED_BY];
+  return typeof b === "string" && b !== "" ? b : undefined;
+}
+
+/** `news` without {@link BLOCKED_BY}. */
+function unblocked(news: Record<string, unknown>): Record<string, unknown> {
+  const { [BLOCKED_BY]: _, ...rest } = news;
+  return rest;
+}
+
 /** The module-level entry points that the serialised dynamic provider calls (`del` for `delete`). */
 export function entryPoints<O>(p: Crud<O>) {
   return {
-    check: (o: Record<string, unknown>, n: Record<string, unknown>) => p.check(o, n),
-    diff: (id: string, o: O, n: Record<string, unknown>) => p.diff(id, o, n),
-    create: (i: Record<string, unknown>) => p.create(i),
+    check: async (o: Record<string, unknown>, n: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> => {
+      const b = blockedBy(n);
+      if (b === undefined) return p.check(o, n);
+      const res = await p.check(o, unblocked(n));
+      // Validation still applies; reads of the host are the resource's own business once it can run.
+      return { ...res, inputs: { ...(res.inputs ?? {}), [BLOCKED_BY]: b } };
+    },
+    diff: async (id: string, o: O, n: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> => (blockedBy(n) !== undefined ? { changes: false } : p.diff(id, o, n)),
+    create: async (i: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> => {
+      const b = blockedBy(i);
+      if (b !== undefined) throw new HostnetError(`skipped because ${b} failed in this run (it feeds this resource); the next \`up\` creates it`);
+      return p.create(i);
+    },
     read: (id: string, props: O) => p.read(id, props),
-    update: (id: string, o: O, n: Record<string, unknown>) => p.update(id, o, n),
+    update: async (id: string, o: O, n: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> => (blockedBy(n) !== undefined ? { outs: o as unknown as Record<string, unknown> } : p.update(id, o, n)),
     del: (id: string, props: O) => p.delete(id, props),
   };
 }

@@ -4,6 +4,12 @@ import { Connection, ConnectionSpec } from "../../host/connection";
 
 /** Inputs of a {@link NatRule}. Every field is identity: a changed rule is a new rule (created before the old one is deleted). */
 export interface NatRuleArgs {
+  /**
+   * Set by `Topology` when a resource this one is fed by failed in the same
+   * run (its name): this resource then keeps its state unchanged, or, when it
+   * does not exist yet, is skipped with that reason. Leave it unset.
+   */
+  blockedBy?: pulumi.Input<string | undefined>;
   /** How to reach the host. */
   connection: pulumi.Input<Connection>;
   /** `masquerade` (NAT out behind the outgoing interface's address), `snat` (NAT out to a fixed address) or `dnat` (a published port). */

@@ -4,6 +4,12 @@ import { Connection, ConnectionSpec } from "../../host/connection";
 
 /** Inputs of a {@link VethPair}. */
 export interface VethPairArgs {
+  /**
+   * Set by `Topology` when a resource this one is fed by failed in the same
+   * run (its name): this resource then keeps its state unchanged, or, when it
+   * does not exist yet, is skipped with that reason. Leave it unset.
+   */
+  blockedBy?: pulumi.Input<string | undefined>;
   /** How to reach the host. */
   connection: pulumi.Input<Connection>;
   /** Name of the host-side end (1–15 chars). Changing it replaces the pair. */
