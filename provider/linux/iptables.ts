@@ -145,8 +145,11 @@ export function restoreArg(a: string): string {
   return /^[A-Za-z0-9_.:/!,@%+=[\]-]+$/.test(a) ? a : `"${a}"`;
 }
 
-/** An iptables-restore script for `table` that appends (`-A`) or deletes (`-D`) the rules in one transaction. */
-export function restoreScript(op: "-A" | "-D", rules: readonly IptRule[], table: IptTable = "nat"): string {
+/**
+ * An iptables-restore script for `table` that appends (`-A`), deletes (`-D`)
+ * or inserts (`-I`, the position first in `spec`) the rules in one transaction.
+ */
+export function restoreScript(op: "-A" | "-D" | "-I", rules: readonly IptRule[], table: IptTable = "nat"): string {
   return [`*${table}`, ...rules.map((r) => [op, r.chain, ...r.spec].map(restoreArg).join(" ")), "COMMIT", ""].join("\n");
 }
 
@@ -197,4 +200,27 @@ export function policyOf(text: string, table: IptTable, chain: string): string |
     else if (inTable && line.startsWith(`:${chain} `)) return line.split(" ")[1];
   }
   return undefined;
+}
+
+/**
+ * Steps' worth of scripts that delete rule lines (as iptables-save printed
+ * them, from one read) in one transaction, and put them back exactly where
+ * they were: each line is re-inserted at its position in its chain, in
+ * ascending order, so the chain reads as before.
+ */
+export function removeLinesScripts(lines: readonly string[], chainLines: (chain: string) => readonly string[], table: IptTable): { remove: string; restore: string } {
+  const rule = (l: string): IptRule => {
+    const w = saveLineWords(l);
+    return { chain: w[1], spec: w.slice(2) };
+  };
+  const positioned = lines.map((l) => ({ r: rule(l), pos: chainLines(rule(l).chain).indexOf(l) + 1 })).sort((a, b) => a.pos - b.pos);
+  return {
+    remove: restoreScript("-D", lines.map(rule), table),
+    restore: restoreScript("-I", positioned.map((x) => ({ chain: x.r.chain, spec: [String(x.pos), ...x.r.spec] })), table),
+  };
+}
+
+/** The rule lines of `chain` in a parsed table, in order. */
+export function linesOf(t: NatTable, chain: string): string[] {
+  return t.rules.filter((l) => l.startsWith(`-A ${chain} `));
 }

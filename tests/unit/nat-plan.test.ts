@@ -4,7 +4,7 @@ import { NatOutputs } from "../../provider/resources/nat/args";
 import { IptablesBackend } from "../../provider/resources/nat/backend";
 import { NftablesBackend, nftRules } from "../../provider/resources/nat/nftables";
 import { parseNftTable } from "../../provider/linux/nftables";
-import { commentOf, countRules, foreignNatContent, hasTable, parseSave, restoreScript, saveLineWords } from "../../provider/linux/iptables";
+import { commentOf, countRules, foreignNatContent, hasTable, linesOf, parseSave, removeLinesScripts, restoreScript, saveLineWords } from "../../provider/linux/iptables";
 import { parseForwardState } from "../../provider/resources/common/forward";
 import { ownerOf } from "../../provider/resources/common/owner";
 
@@ -98,6 +98,23 @@ describe("unit: NatRule validation, rules and diff", () => {
     assert.match(teardown[2], /nft delete table ip nat/);
     assert.equal(b.planTeardown({ ...ours, foreign: 2 })[2].argv.join(" "), "iptables-nft -w -t nat -X HOSTNET-MADE-TABLE");
     assert.equal(b.planTeardown({ ...ours, tableMadeByUs: false }).length, 2, "a table we did not make stays");
+  });
+
+  it("deletions are planned with an exact undo: each rule goes back at its position in its chain", () => {
+    const save = [
+      "*filter", ":FORWARD DROP [0:0]", ":HOSTNET-FORWARD - [0:0]",
+      "-A FORWARD -j DOCKER-USER", "-A FORWARD -j HOSTNET-FORWARD",
+      '-A HOSTNET-FORWARD -i a -m comment --comment "hostnet:1:bridge/a p/s" -j ACCEPT',
+      '-A HOSTNET-FORWARD -i b -m comment --comment "hostnet:1:bridge/b p/s" -j ACCEPT',
+      '-A HOSTNET-FORWARD -o b -m comment --comment "hostnet:1:bridge/b p/s" -j ACCEPT',
+      "COMMIT", "",
+    ].join("\n");
+    const t = parseSave(save, "filter");
+    const mine = t.rules.filter((l) => l.includes("bridge/b"));
+    const { remove, restore } = removeLinesScripts(mine, (c) => linesOf(t, c), "filter");
+    assert.equal(remove, '*filter\n-D HOSTNET-FORWARD -i b -m comment --comment "hostnet:1:bridge/b p/s" -j ACCEPT\n-D HOSTNET-FORWARD -o b -m comment --comment "hostnet:1:bridge/b p/s" -j ACCEPT\nCOMMIT\n');
+    assert.equal(restore, '*filter\n-I HOSTNET-FORWARD 2 -i b -m comment --comment "hostnet:1:bridge/b p/s" -j ACCEPT\n-I HOSTNET-FORWARD 3 -o b -m comment --comment "hostnet:1:bridge/b p/s" -j ACCEPT\nCOMMIT\n');
+    assert.deepEqual(linesOf(t, "FORWARD"), ["-A FORWARD -j DOCKER-USER", "-A FORWARD -j HOSTNET-FORWARD"]);
   });
 
   it("counts what the nat table holds that is not ours", () => {

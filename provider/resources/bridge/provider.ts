@@ -2,10 +2,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
-import { Runner, runChecked } from "../../host/runner";
+import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { Transaction } from "../common/transaction";
-import { bridgeForwardRules, ensureForward, forwardFlavor, removeForward } from "../common/forward";
+import { bridgeForwardRules, ensureForward, forwardFlavor, planRemoveForward } from "../common/forward";
+import { Step } from "../common/steps";
 import { lockHolder, withHostLock } from "../common/lock";
 import { isMine, legacyLinkMark, linkId, linkMark, ownerFromInput } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
@@ -105,29 +106,26 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       await withHostLock(runner, async (locked) => {
+        const owner = ownerFromInput(props.owner);
         // Our accepts carry our mark: they go even when the bridge is already gone or no longer ours.
-        if (props.forwardFlavor) await removeForward(locked, props.forwardFlavor, bridgeForwardRules(props.name, linkMark(ownerFromInput(props.owner), "bridge", props.name)));
-        const link = await readLink(locked, props.name);
-        if (!link) return;
-        if (!isMine(link.alias, ownerFromInput(props.owner), [legacyLinkMark(locked.hostId, "bridge", props.name)])) {
+        const steps: Step[] = props.forwardFlavor ? await planRemoveForward(locked, props.forwardFlavor, bridgeForwardRules(props.name, linkMark(owner, "bridge", props.name))) : [];
+        const links = await readLinks(locked);
+        const link = links.find((l) => l.name === props.name);
+        if (link && !isMine(link.alias, owner, [legacyLinkMark(locked.hostId, "bridge", props.name)])) {
           console.error(`warning: bridge ${props.name} on ${locked.hostId} is no longer marked as ours (alias ${JSON.stringify(link.alias)}); leaving it in place`);
-          return;
+        } else if (link && props.adopted) {
+          steps.push({ description: `release adopted bridge ${props.name}`, argv: props.previousAlias ? ip.ipLinkSetAlias(props.name, props.previousAlias) : ip.ipLinkClearAlias(props.name), undo: [ip.ipLinkSetAlias(props.name, link.alias)] });
+        } else if (link) {
+          // A bridge that still carries ports is in use: a failure elsewhere in this run (a veth that could not move to a
+          // renamed bridge) or something not ours. Deleting it would cut those containers off; refuse instead.
+          const ports = links.filter((l) => l.master === props.name).map((l) => l.name);
+          if (ports.length > 0) {
+            throw new HostnetError(`bridge ${props.name} on ${locked.hostId} still has ports (${ports.join(", ")}): refusing to delete a bridge in use; it goes once they have moved or gone (run up again)`);
+          }
+          // Last: the one step that cannot be undone.
+          steps.push({ description: `delete bridge ${props.name}`, argv: ip.ipLinkDel(props.name), undo: [] });
         }
-        if (props.adopted) {
-          const release = props.previousAlias ? ip.ipLinkSetAlias(props.name, props.previousAlias) : ip.ipLinkClearAlias(props.name);
-          await runChecked(locked, release, { context: `release adopted bridge ${props.name}` });
-          return;
-        }
-        // A bridge that still carries ports is in use: a failure elsewhere in this run (a veth that could not move to a
-        // renamed bridge) or something not ours. Deleting it would cut those containers off; refuse instead.
-        const ports = (await readLinks(locked)).filter((l) => l.master === props.name).map((l) => l.name);
-        if (ports.length > 0) {
-          throw new HostnetError(`bridge ${props.name} on ${locked.hostId} still has ports (${ports.join(", ")}): refusing to delete a bridge in use; it goes once they have moved or gone (run up again)`);
-        }
-        const res = await locked.run(ip.ipLinkDel(props.name));
-        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) {
-          await runChecked(locked, ip.ipLinkDel(props.name), { context: `delete bridge ${props.name}` });
-        }
+        await new Transaction(locked, `delete bridge ${props.name} on ${locked.hostId}`).run(steps);
       }, lockHolder(props.owner));
     });
   }

@@ -127,28 +127,40 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: For
 }
 
 /**
- * Deletes the rules of our chain that carry one of the rules' tags (whatever
- * else they match: what we put there is ours to take out); with the last rule
- * of the chain gone, removes the jump and the chain. Touches nothing when the
- * chain is not there.
+ * Steps that delete the rules of our chain carrying one of the rules' tags
+ * (whatever else they match: what we put there is ours to take out), and with
+ * the last rule of the chain gone, the jump and the chain. Each has an exact
+ * undo (rules and jump go back at their positions), so a later failure in the
+ * same transaction leaves the filter table as it was. Nothing when the chain
+ * is not there.
  */
-export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
-  if (flavor === "none") return;
+export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+  if (flavor === "none") return [];
   const bins = ipt.binsOf(flavor);
-  const state = await readForward(runner, bins);
-  if (!state.chain) return;
+  const argv = [bins.save];
+  const res = await runner.run(argv);
+  if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
+  const state = parseForwardState(res.stdout);
+  if (!state.chain) return [];
+  const table = ipt.parseSave(res.stdout, "filter");
   const tags = new Set(rules.map(tagOf));
   const mine = state.rules.filter((l) => tags.has(ipt.commentOf(l) ?? ""));
-  for (const line of mine) {
-    const argv = ipt.tableArgv(bins, "filter", ["-D", ...ipt.saveLineWords(line).slice(1)]);
-    const res = await runner.run(argv);
-    if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "delete a forward accept" });
+  const steps: Step[] = [];
+  if (mine.length > 0) {
+    const { remove, restore } = ipt.removeLinesScripts(mine, (c) => ipt.linesOf(table, c), "filter");
+    steps.push({ description: `delete ${mine.length} forward accept(s)`, argv: ipt.restoreNoflush(bins), stdin: remove, undo: [{ argv: ipt.restoreNoflush(bins), stdin: restore }] });
   }
   // What is left is known from the one read (the host lock keeps other runs out meanwhile).
-  if (state.rules.length > mine.length) return;
-  const tx = new Transaction(runner, `remove chain ${ipt.FORWARD_CHAIN} on ${runner.hostId}`);
-  const steps: Step[] = [];
-  if (state.jump) steps.push({ description: "remove the jump from FORWARD", argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)]), undo: [] });
-  steps.push({ description: `delete chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN]), undo: [] });
-  await tx.run(steps);
+  if (state.rules.length > mine.length) return steps;
+  if (state.jump) {
+    const pos = ipt.linesOf(table, "FORWARD").indexOf(`-A FORWARD -j ${ipt.FORWARD_CHAIN}`) + 1;
+    steps.push({ description: "remove the jump from FORWARD", argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)]), undo: [ipt.tableArgv(bins, "filter", ["-I", "FORWARD", String(pos), "-j", ipt.FORWARD_CHAIN])] });
+  }
+  steps.push({ description: `delete chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN])] });
+  return steps;
+}
+
+/** Removes our forward accepts for `rules` (see {@link planRemoveForward}) as one transaction. */
+export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+  await new Transaction(runner, `remove forward accepts on ${runner.hostId}`).run(await planRemoveForward(runner, flavor, rules));
 }

@@ -28,6 +28,10 @@ export interface NatState {
   readonly tableMadeByUs: boolean;
   /** Rules, chains and non-ACCEPT policies in that table that are not ours. */
   readonly foreign: number;
+  /** iptables only: the table as read (for exact undo of deletions). */
+  readonly table?: ipt.NatTable;
+  /** nftables only: our rules with their handles. */
+  readonly nftRules?: readonly { chain: string; handle: number; comment?: string }[];
 }
 
 /** A NAT backend: renders a rule, reads state and plans steps; the provider runs them. */
@@ -45,6 +49,8 @@ export interface NatBackend {
   planAdd(n: NatInputs, tag: string): Step;
   /** Deletes the spec's rules, treating "no such rule" as done. */
   remove(runner: Runner, n: NatInputs, tag: string): Promise<void>;
+  /** One step that deletes the rules carrying `tag` found in `state` (none when there are none), with an exact undo. */
+  planRemove(state: NatState, n: NatInputs, tag: string): Step[];
   /** Steps that remove our (empty) chains and their hooks. */
   planTeardown(state: NatState): Step[];
 }
@@ -79,7 +85,7 @@ export class IptablesBackend implements NatBackend {
       const tag = ipt.commentOf(line);
       if (tag) tagged.set(tag, (tagged.get(tag) ?? 0) + 1);
     }
-    return { chains: table.chains.filter((c) => ours.has(c)), jumps, tagged, ourRules, tableExists, tableMadeByUs, foreign };
+    return { chains: table.chains.filter((c) => ours.has(c)), jumps, tagged, ourRules, tableExists, tableMadeByUs, foreign, table };
   }
 
   ruleCount(n: NatInputs, tag: string): number {
@@ -125,10 +131,23 @@ export class IptablesBackend implements NatBackend {
     }
   }
 
+  planRemove(state: NatState, _n: NatInputs, tag: string): Step[] {
+    const t = state.table;
+    if (!t) return [];
+    const ours = new Set<string>(Object.values(ipt.HOSTNET_CHAINS));
+    const mine = t.rules.filter((l) => ours.has(l.split(" ")[1]) && ipt.commentOf(l) === tag);
+    if (mine.length === 0) return [];
+    const { remove, restore } = ipt.removeLinesScripts(mine, (c) => ipt.linesOf(t, c), "nat");
+    return [{ description: `delete ${mine.length} rule(s)`, argv: ipt.restoreNoflush(this.bins), stdin: remove, undo: [{ argv: ipt.restoreNoflush(this.bins), stdin: restore }] }];
+  }
+
   planTeardown(state: NatState): Step[] {
     const steps: Step[] = [];
-    for (const b of state.jumps) steps.push({ description: `remove the jump from ${b}`, argv: ipt.deleteRule(this.bins, ipt.jumpRule(b)), undo: [] });
-    for (const c of state.chains) steps.push({ description: `delete chain ${c}`, argv: ipt.deleteChain(this.bins, c), undo: [] });
+    for (const b of state.jumps) {
+      const pos = state.table ? ipt.linesOf(state.table, b).indexOf(`-A ${b} -j ${ipt.HOSTNET_CHAINS[b]}`) + 1 : 1;
+      steps.push({ description: `remove the jump from ${b}`, argv: ipt.deleteRule(this.bins, ipt.jumpRule(b)), undo: [ipt.natArgv(this.bins, ["-I", b, String(Math.max(pos, 1)), "-j", ipt.HOSTNET_CHAINS[b]])] });
+    }
+    for (const c of state.chains) steps.push({ description: `delete chain ${c}`, argv: ipt.deleteChain(this.bins, c), undo: [ipt.newChain(this.bins, c)] });
     if (state.tableMadeByUs) {
       // We made the table: remove it when nothing else has moved in, else only our marker (the table is shared now).
       if (state.foreign === 0) steps.push({ description: "delete the nat table hostnet created", argv: ipt.dropMadeNatTable(this.bins), undo: [] });

@@ -48,8 +48,9 @@ export async function planForwardingRestore(runner: Runner, census: NatCensus): 
   if (orig.exitCode !== 0) return [];
   const [recorded, foreignThen] = orig.stdout.trim().split(/\s+/);
   const value = recorded === "1" || census.foreign > Number(foreignThen ?? census.foreign) ? "1" : "0";
+  const now = (await runner.run(["sysctl", "-n", "net.ipv4.ip_forward"])).stdout.trim() || "1";
   return [
-    { description: `restore net.ipv4.ip_forward=${value}`, argv: ["sysctl", "-q", "-w", `net.ipv4.ip_forward=${value}`], undo: [] },
-    { description: "forget the recorded value", argv: ["rm", "-f", FORWARD_MARK], undo: [] },
+    { description: `restore net.ipv4.ip_forward=${value}`, argv: ["sysctl", "-q", "-w", `net.ipv4.ip_forward=${value}`], undo: [["sysctl", "-q", "-w", `net.ipv4.ip_forward=${now}`]] },
+    { description: "forget the recorded value", argv: ["rm", "-f", FORWARD_MARK], undo: [{ argv: ["tee", FORWARD_MARK], stdin: orig.stdout }] },
   ];
 }

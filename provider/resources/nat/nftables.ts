@@ -56,7 +56,7 @@ export class NftablesBackend implements NatBackend {
     const t = await this.list(runner);
     const tagged = new Map<string, number>();
     for (const r of t.rules) if (r.comment) tagged.set(r.comment, (tagged.get(r.comment) ?? 0) + 1);
-    return { chains: t.chains, jumps: t.chains.map((c) => HOOK_OF[c]).filter((h): h is BuiltinChain => h !== undefined), tagged, ourRules: t.rules.length, tableExists: t.chains.length > 0, tableMadeByUs: false, foreign: 0 };
+    return { chains: t.chains, jumps: t.chains.map((c) => HOOK_OF[c]).filter((h): h is BuiltinChain => h !== undefined), tagged, ourRules: t.rules.length, tableExists: t.chains.length > 0, tableMadeByUs: false, foreign: 0, nftRules: t.rules };
   }
 
   planChains(state: NatState, n: NatInputs, tag: string): Step[] {
@@ -78,6 +78,18 @@ export class NftablesBackend implements NatBackend {
       const res = await runner.run(argv);
       if (res.exitCode !== 0 && !/No such file or directory/i.test(res.stderr)) throw new CommandError({ host: runner.hostId, argv, ...res, context: "delete a NAT rule" });
     }
+  }
+
+  planRemove(state: NatState, n: NatInputs, tag: string): Step[] {
+    const mine = (state.nftRules ?? []).filter((r) => r.comment === tag);
+    if (mine.length === 0) return [];
+    const add = this.planAdd(n, tag);
+    return [{
+      description: `delete ${mine.length} rule(s)`,
+      argv: ["nft", "-f", "-"],
+      stdin: mine.map((r) => `delete rule inet ${NFT_TABLE} ${r.chain} handle ${r.handle}`).join("\n") + "\n",
+      undo: [add.stdin !== undefined ? { argv: add.argv, stdin: add.stdin } : add.argv],
+    }];
   }
 
   planTeardown(state: NatState): Step[] {

@@ -5,7 +5,7 @@ import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
 import { diffNat, natId, natTag, normalizeNat, portClash } from "./plan";
 import { natCensus } from "./census";
-import { ForwardFlavor, dnatForwardRules, ensureForward, forwardFlavor, removeForward } from "../common/forward";
+import { ForwardFlavor, dnatForwardRules, ensureForward, forwardFlavor, planRemoveForward, removeForward } from "../common/forward";
 import { ownerFromInput } from "../common/owner";
 import { IptRule } from "../../linux/iptables";
 
@@ -104,19 +104,29 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
+  /**
+   * Deletes the rule, its forward accept, and with the last hostnet rule its
+   * chains, jumps and (when we made it) the nat table, and puts ip_forward
+   * back: one transaction, every step but the table's removal (last) with an
+   * exact undo, so a failure part-way leaves the host as it was.
+   */
   async delete(_id: string, props: NatOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const backend = await backendFor(props.flavor);
       await withHostLock(runner, async (locked) => {
-        await backend.remove(locked, props, props.tag);
-        if (props.forwardFlavor) await removeForward(locked, props.forwardFlavor, forwardRules(props, props.tag));
         const state = await backend.read(locked);
-        const tx = new Transaction(locked, `remove hostnet NAT chains on ${locked.hostId}`);
-        // This backend's last rule is gone: remove its chains and jumps.
-        if (state.ourRules === 0) await tx.run(backend.planTeardown(state));
-        // No hostnet NAT rule of any backend or stack is left: put ip_forward back as we found it.
-        await tx.run(await planForwardingRestore(locked, await natCensus(locked)));
+        const census = await natCensus(locked);
+        const mine = state.tagged.get(props.tag) ?? 0;
+        const steps = [
+          ...backend.planRemove(state, props, props.tag),
+          ...(props.forwardFlavor ? await planRemoveForward(locked, props.forwardFlavor, forwardRules(props, props.tag)) : []),
+          // No hostnet NAT rule of any backend or stack left: put ip_forward back as we found it.
+          ...(await planForwardingRestore(locked, { ...census, ours: census.ours - mine })),
+          // This backend's last rule gone: its chains and jumps (and a table we made) go too.
+          ...(state.ourRules - mine === 0 ? backend.planTeardown(state) : []),
+        ];
+        await new Transaction(locked, `delete NAT rule ${props.kind} (${props.tag}) on ${locked.hostId} with ${backend.name}`).run(steps);
       }, lockHolder(props.owner));
     });
   }
