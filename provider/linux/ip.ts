@@ -139,6 +139,14 @@ export function ipRouteAdd(r: RouteSpec): string[] {
   return argv;
 }
 
+/** `ip route replace TO [via VIA] dev DEV` (adds, or leaves an equal route as it is). */
+export function ipRouteReplace(r: RouteSpec): string[] {
+  const argv = ["ip", "route", "replace", r.to];
+  if (r.via) argv.push("via", r.via);
+  argv.push("dev", r.dev);
+  return argv;
+}
+
 /** `ip route del TO [via VIA] dev DEV`. */
 export function ipRouteDel(r: RouteSpec): string[] {
   const argv = ["ip", "route", "del", r.to];

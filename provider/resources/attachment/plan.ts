@@ -142,7 +142,7 @@ export function planMoveIn(nsPath: string, hostIface: LinkState, d: AttachmentIn
 }
 
 /** Steps that bring the interface inside the namespace (`inside`) to the desired MTU, MAC, addresses and state, and `lo` up. */
-export function planInside(nsPath: string, inside: LinkState, lo: LinkState | undefined, d: AttachmentInputs): Step[] {
+export function planInside(nsPath: string, inside: LinkState, lo: LinkState | undefined, d: AttachmentInputs, routes: readonly RouteState[] = []): Step[] {
   const n = d.ifname;
   const x = (argv: string[]) => inNetns(nsPath, argv);
   const steps: Step[] = [];
@@ -151,7 +151,9 @@ export function planInside(nsPath: string, inside: LinkState, lo: LinkState | un
   const want = new Set(d.addresses);
   const have = new Set(inside.addresses);
   // Remove first: deleting a primary address also deletes its secondaries, so a new address added before would vanish.
-  for (const a of inside.addresses) if (!want.has(a)) steps.push({ description: `remove address ${a}`, argv: x(ip.ipAddrDel(n, a)), undo: [x(ip.ipAddrAdd(n, a))] });
+  // The kernel drops the routes through an address's subnet with it: undo puts the address and those routes back.
+  const restoreRoutes = managedRoutes(routes, n).map((r) => x(ip.ipRouteReplace(r)));
+  for (const a of inside.addresses) if (!want.has(a)) steps.push({ description: `remove address ${a}`, argv: x(ip.ipAddrDel(n, a)), undo: [x(ip.ipAddrAdd(n, a)), ...restoreRoutes] });
   for (const a of d.addresses) if (!have.has(a)) steps.push({ description: `add address ${a}`, argv: x(ip.ipAddrAdd(n, a)), undo: [x(ip.ipAddrDel(n, a))] });
   if (!inside.up) steps.push({ description: `set ${n} up`, argv: x(ip.ipLinkSetUp(n, true)), undo: [x(ip.ipLinkSetUp(n, false))] });
   if (lo && !lo.up) steps.push({ description: "set lo up", argv: x(ip.ipLinkSetUp("lo", true)), undo: [x(ip.ipLinkSetUp("lo", false))] });

@@ -1,8 +1,8 @@
 /** CRUD wiring of the `ContainerAttachment` dynamic resource. */
 import * as pulumi from "@pulumi/pulumi";
-import { HostnetError } from "../../host/errors";
+import { CommandError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
-import { Runner, runChecked } from "../../host/runner";
+import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
@@ -108,7 +108,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       }
       alias = inside.alias;
     }
-    await tx.run(planInside(target.nsPath, inside, lo, d));
+    await tx.run(planInside(target.nsPath, inside, lo, d, await readRoutes(runner, target.nsPath)));
     await tx.run(planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d));
     const after = await readLink(runner, d.ifname, target.nsPath);
     const routes = await readRoutes(runner, target.nsPath);
@@ -191,7 +191,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         }
         const argv = inNetns(target.nsPath, ip.ipLinkDel(props.ifname));
         const res = await locked.run(argv);
-        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) await runChecked(locked, argv, { context: `delete ${props.ifname} in ${target.label}` });
+        if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) throw new CommandError({ host: locked.hostId, argv, ...res, context: `delete ${props.ifname} in ${target.label}` });
       }, lockHolder(props.owner));
     });
   }

@@ -1,8 +1,8 @@
 /** CRUD wiring of the `VethPair` dynamic resource. */
 import * as pulumi from "@pulumi/pulumi";
-import { HostnetError } from "../../host/errors";
+import { CommandError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
-import { Runner, runChecked } from "../../host/runner";
+import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
@@ -157,9 +157,10 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
+  /** Runs a delete; "already gone" is success, any other failure is reported (not retried). */
   private async del(runner: Runner, argv: string[], context: string): Promise<void> {
     const res = await runner.run(argv);
-    if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) await runChecked(runner, argv, { context });
+    if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) throw new CommandError({ host: runner.hostId, argv, ...res, context });
   }
 }
 
