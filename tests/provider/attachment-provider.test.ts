@@ -37,6 +37,25 @@ describe("provider: ContainerAttachment CRUD against a recording runner", () => 
     ]);
   });
 
+  it("finishes a move an earlier run started (cut off between move and rename): renames the end already inside, moves nothing", async () => {
+    const inside = JSON.stringify([JSON.parse(lo)[0], { ...JSON.parse(vethB)[0], flags: [] }]);
+    const r = new RecordingRunner("n1:22").on((a) => {
+      const line = a.join(" ");
+      if (line === "docker inspect --type container base") return ok(JSON.stringify([{ Id: "abc", Name: "/base", State: { Running: true, Pid: 4242 }, HostConfig: { NetworkMode: "none" } }]));
+      if (line === `stat -L -c %i ${NS} /proc/self/ns/net`) return ok("4026532999\n4026531840\n");
+      if (line === `nsenter --net=${NS} -- ip -j -d addr show`) return ok(inside);
+      if (line === "ip -j -d addr show dev vethB") return { stdout: "", stderr: 'Device "vethB" does not exist.', exitCode: 1 };
+      if (line === `nsenter --net=${NS} -- ip -j -d addr show dev eth0`) return ok(eth0);
+      if (line.includes("route show")) return ok("[]");
+      return undefined;
+    });
+    // This scripted host does not change its answers, so the final verification fails; the commands are what counts.
+    await assert.rejects(new AttachmentProvider(() => r).create({ connection: conn, container: { docker: "base" }, interface: "vethB", addresses: ["172.16.0.2/16"] }), /differs after apply/);
+    const lines = r.lines();
+    assert.ok(lines.includes(`nsenter --net=${NS} -- ip link set dev vethB name eth0`), lines.join("\n"));
+    assert.ok(!lines.some((l) => l.startsWith("ip link set dev vethB netns")), "nothing is moved again");
+  });
+
   it("refuses the host's own namespace without changing anything", async () => {
     const r = new RecordingRunner("n1:22").on((a) => (a[0] === "stat" ? ok("4026531840\n4026531840\n") : undefined));
     await assert.rejects(new AttachmentProvider(() => r).create({ connection: conn, container: { pid: 77 }, interface: "vethB" }), /pid:77 on n1:22 shares the host's network namespace/);

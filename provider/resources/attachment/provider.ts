@@ -84,6 +84,13 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const tx = new Transaction(runner, subject);
     let alias = olds?.interfaceAlias ?? "";
     const hostIface = await readLink(runner, d.interface);
+    // A move that an earlier run started but did not finish (the connection was cut between the move and the rename): finish it.
+    const halfway = !inside && !hostIface ? links.find((l) => l.name === d.interface && l.kind === "veth" && oursToMove(l.alias, owner)) : undefined;
+    if (halfway) {
+      alias = halfway.alias;
+      await tx.run([{ description: `rename ${halfway.name} to ${d.ifname} (moved in by an earlier run that was cut off)`, argv: inNetns(target.nsPath, ip.ipLinkRename(halfway.name, d.ifname)), undo: [inNetns(target.nsPath, ip.ipLinkRename(d.ifname, halfway.name))] }]);
+      inside = await readLink(runner, d.ifname, target.nsPath);
+    }
     if (!inside) {
       if (!hostIface) {
         throw new HostnetError(`${subject}: interface ${d.interface} not found on ${runner.hostId}; it is an end of a VethPair that must exist first (after a container restart, run refresh so the pair is recreated)`);
