@@ -20,3 +20,18 @@ export async function firewallSnapshot(host: TestHost): Promise<string> {
   ];
   return parts.join("\n");
 }
+
+/**
+ * The rules and chains of both iptables flavours that are not hostnet's
+ * (Docker's, ufw's, the admin's), with counters left out: what no hostnet
+ * operation may change. (The nft ruleset is left out: it shows iptables-nft's
+ * rules again, without their comments.)
+ */
+export async function foreignFirewall(host: TestHost): Promise<string> {
+  const out: string[] = [];
+  for (const save of ["iptables-nft-save", "iptables-legacy-save"]) {
+    const lines = (await host.exec([save])).split("\n");
+    out.push(`--- ${save}`, ...lines.filter((l) => (l.startsWith("-A ") || l.startsWith(":") || l.startsWith("*")) && !/hostnet|HOSTNET/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, "[0:0]")));
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,171 @@
+import { strict as assert } from "node:assert";
+import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
+import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
+import { newStack, TestStack } from "../helpers/engine";
+import { firewallSnapshot, foreignFirewall } from "../helpers/firewall";
+import { requireRoot } from "../helpers/root";
+import { TestHost } from "../helpers/testhost";
+
+/** What the program declares: each operation of the suite turns one shape into another. */
+interface Shape {
+  bridge?: { addresses: string[]; mtu?: number };
+  veth?: { mtu?: number };
+  att?: { addresses: string[] };
+  dnat?: boolean;
+}
+
+const B = { addresses: ["172.27.0.1/24"] };
+const A = { addresses: ["172.27.0.2/24"] };
+const PAIR: Shape = { bridge: B, veth: {} };
+const ATTACHED: Shape = { ...PAIR, att: A };
+
+/**
+ * One operation: the shape before, the shape wanted. An attachment comes and
+ * goes with its pair, as Topology declares them (deleting an attachment
+ * deletes the interface it moved in, which is the pair's container end).
+ */
+const OPERATIONS: [string, Shape, Shape, Shape[]?][] = [
+  ["Bridge create", {}, { bridge: B }],
+  ["Bridge update (MTU, a second address)", { bridge: { ...B, mtu: 1500 } }, { bridge: { addresses: ["172.27.0.1/24", "172.28.0.1/24"], mtu: 1400 } }],
+  ["Bridge delete", { bridge: B }, {}],
+  ["VethPair create", { bridge: B }, PAIR],
+  ["VethPair update (MTU)", { ...PAIR, veth: { mtu: 1500 } }, { ...PAIR, veth: { mtu: 1400 } }],
+  ["VethPair delete", PAIR, { bridge: B }],
+  // Two resources: the pair made and its attachment not is each resource as before or as desired.
+  ["VethPair and ContainerAttachment create", { bridge: B }, ATTACHED, [PAIR]],
+  ["ContainerAttachment update (address)", ATTACHED, { ...PAIR, att: { addresses: ["172.27.0.3/24"] } }],
+  ["VethPair and ContainerAttachment delete", ATTACHED, { bridge: B }],
+  ["NatRule create (published port)", ATTACHED, { ...ATTACHED, dnat: true }],
+  ["NatRule delete", { ...ATTACHED, dnat: true }, ATTACHED],
+];
+
+/** Tallies for the note. */
+const tally = { injected: 0, asBefore: 0, asDesired: 0, perResource: 0, other: 0, converged: 0, foreignTouched: 0 };
+
+/**
+ * Issue 9's fault-injection suite: for each resource kind and each of its
+ * create, update and delete, the k-th command that changes the host fails
+ * (HOSTNET_TEST_FAULTS, k = 1, 2, … until the operation completes without
+ * meeting it), on a test host as hard as a Docker/ufw server. After each
+ * failed `up` the host (its links and addresses, the container's interfaces
+ * and routes, iptables-save of both flavours and the nft ruleset) must be
+ * exactly as before the operation or exactly as desired; the error names the
+ * host and the injected step; a second `up` converges; the host's own
+ * (foreign) firewall rules are never touched.
+ */
+describe("integration: fault injection at every mutating step of every resource's create, update and delete", function () {
+  let host: TestHost;
+  let t: TestStack;
+  let container = "";
+  let shape: Shape = {};
+
+  /** The host as the comparisons see it: everything but counters, ifindexes and random veth MACs. */
+  async function state(): Promise<string> {
+    type Link = { ifname: string; mtu: number; flags: string[]; master?: string; ifalias?: string; linkinfo?: { info_kind?: string }; addr_info?: { local: string; prefixlen: number; scope: string }[] };
+    const norm = (links: Link[]) =>
+      links
+        .map((l) => ({
+          name: l.ifname, kind: l.linkinfo?.info_kind ?? "", mtu: l.mtu, up: l.flags.includes("UP"), master: l.master ?? "", alias: l.ifalias ?? "",
+          addrs: (l.addr_info ?? []).filter((a) => a.scope === "global").map((a) => `${a.local}/${a.prefixlen}`).sort(),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    const hostLinks = norm(JSON.parse(await host.exec(["ip", "-j", "-d", "addr", "show"])) as Link[]);
+    const inside = norm(JSON.parse((await dockerExec(container, ["ip", "-j", "-d", "addr", "show"])).stdout || "[]") as Link[]);
+    const routes = (await dockerExec(container, ["ip", "route"])).stdout;
+    return JSON.stringify({ hostLinks, inside, routes }, null, 1) + "\n" + (await firewallSnapshot(host));
+  }
+
+  async function up(to: Shape): Promise<{ ok: boolean; out: string }> {
+    shape = to;
+    try {
+      const r = await t.stack.up({ color: "never" });
+      return { ok: true, out: r.stdout };
+    } catch (e) {
+      return { ok: false, out: String((e as Error).message) };
+    }
+  }
+  async function mustUp(to: Shape, what: string): Promise<void> {
+    const r = await up(to);
+    assert.ok(r.ok, `${what}: up failed:\n${r.out}`);
+  }
+
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("faults", { hard: true });
+    container = await runContainer("faults");
+    const conn = host.connection();
+    t = await newStack("faults", async () => {
+      const s = shape;
+      const br = s.bridge ? new Bridge("br", { connection: conn, name: "hnbr-f", addresses: s.bridge.addresses, ...(s.bridge.mtu ? { mtu: s.bridge.mtu } : {}) }) : undefined;
+      const v = s.veth ? new VethPair("v", { connection: conn, name: "hnv-f", peerName: "hnv-fc", ...(br ? { bridge: br.name } : {}), ...(s.veth.mtu ? { mtu: s.veth.mtu } : {}) }) : undefined;
+      const a = s.att && v ? new ContainerAttachment("a", { connection: conn, container: { docker: container }, interface: v.peerName, addresses: s.att.addresses, gateway: "172.27.0.1" }) : undefined;
+      if (s.dnat) new NatRule("web", { connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: `${(s.att?.addresses[0] ?? "172.27.0.2/24").split("/")[0]}:80` }, { dependsOn: a ? [a] : [] });
+    });
+  });
+  after(async () => {
+    delete process.env.HOSTNET_TEST_FAULTS;
+    console.log(`      fault-injection figures: ${JSON.stringify(tally)}`);
+    await t?.cleanup().catch(() => undefined);
+    await removeContainers(container ? [container] : []);
+    await host?.destroy();
+  });
+
+  for (const [name, from, to, between = []] of OPERATIONS) {
+    it(`${name}: every step failing leaves the host as before or as desired, names host and step, and the next up converges`, async () => {
+      await mustUp(from, "setup");
+      const before = await state();
+      const foreignBefore = await foreignFirewall(host);
+      const middles: string[] = [];
+      for (const b of between) {
+        await mustUp(b, "a state between");
+        middles.push(await state());
+      }
+      await mustUp(to, "without faults");
+      const desired = await state();
+      assert.notEqual(desired, before, "the operation changes the host");
+      await mustUp(from, "reset");
+      assert.equal(await state(), before, "reset to before");
+      const outcomes: string[] = [];
+      for (let k = 1; k <= 60; k++) {
+        process.env.HOSTNET_TEST_FAULTS = JSON.stringify([{ host: `${host.address}:22`, mutating: true, nth: k }]);
+        let r;
+        try {
+          r = await up(to);
+        } finally {
+          delete process.env.HOSTNET_TEST_FAULTS;
+        }
+        const now = await state();
+        if (r.ok) {
+          // The operation has fewer than k mutating commands: it completed.
+          assert.equal(now, desired, `${name}: completed without meeting fault ${k}`);
+          await mustUp(from, "reset");
+          break;
+        }
+        tally.injected++;
+        const outcome = now === before ? "as-before" : now === desired ? "as-desired" : middles.includes(now) ? "per-resource" : "other";
+        outcomes.push(outcome);
+        if (outcome === "as-before") tally.asBefore++;
+        else if (outcome === "as-desired") tally.asDesired++;
+        else if (outcome === "per-resource") tally.perResource++;
+        else tally.other++;
+        if ((await foreignFirewall(host)) !== foreignBefore) tally.foreignTouched++;
+        assert.match(r.out, /injected fault \(HOSTNET_TEST_FAULTS\)/, `${name}, fault ${k}: the error shows the failed command`);
+        assert.ok(r.out.includes(`${host.address}:22`), `${name}, fault ${k}: the error names the host`);
+        assert.notEqual(outcome, "other", `${name}, fault ${k}: the host is neither as before nor as desired:\n${r.out}\n--- now:\n${now}\n--- before:\n${before}\n--- desired:\n${desired}`);
+        await mustUp(to, `${name}, fault ${k}: converge`);
+        assert.equal(await state(), desired, `${name}, fault ${k}: the next up converges`);
+        tally.converged++;
+        await mustUp(from, "reset");
+        assert.equal(await state(), before, "reset to before");
+      }
+      assert.ok(outcomes.length > 0, `${name}: at least one step was failed`);
+      console.log(`      ${name}: ${outcomes.length} fault(s): ${outcomes.join(", ")}`);
+    });
+  }
+
+  it("no fault touched a foreign object, and every one converged", () => {
+    assert.equal(tally.foreignTouched, 0);
+    assert.equal(tally.other, 0);
+    assert.equal(tally.converged, tally.injected);
+  });
+});
