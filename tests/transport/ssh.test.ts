@@ -129,7 +129,7 @@ describe("transport: SSH runner against a real sshd", function () {
     await host.cutSsh();
     await assert.rejects(running, (e: Error) => {
       assert.ok(e instanceof ConnectionLostError, `${e.name}: ${e.message}`);
-      assert.match(e.message, new RegExp(`^lost the connection to ${host.address.replace(/\./g, "\\.")}:22 while \`sleep 30\` was running \(.+\): that command may or may not have taken effect; the next \`up\` reads the host again and converges$`));
+      assert.match(e.message, new RegExp(`^lost the connection to ${host.address.replace(/\./g, "\\.")}:22 while \`sleep 30\` was running [(].+[)]: that command may or may not have taken effect; the next \`up\` reads the host again and converges$`));
       return true;
     });
     await host.restartSshd();

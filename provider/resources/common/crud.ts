@@ -65,8 +65,7 @@ function blockedBy(news: Record<string, unknown>): string | undefined {
 
 /** `news` without {@link BLOCKED_BY}. */
 function unblocked(news: Record<string, unknown>): Record<string, unknown> {
-  const { [BLOCKED_BY]: _, ...rest } = news;
-  return rest;
+  return Object.fromEntries(Object.entries(news).filter(([k]) => k !== BLOCKED_BY));
 }
 
 /** The module-level entry points that the serialised dynamic provider calls (`del` for `delete`). */
