@@ -1,13 +1,10 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
 import { firewallSnapshot, foreignFirewall } from "../helpers/firewall";
 import { linkAndAddrSnapshot } from "../helpers/kernel";
 import { eventually, sh, sleep } from "../helpers/procs";
-import { REPO_ROOT } from "../helpers/paths";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 
@@ -102,20 +99,6 @@ describe("integration: operational faults — SSH cut mid-up, container restarte
     console.log(`      SSH cut: ${figures.join("; ")}`);
   });
 
-  it("a container restarted between ups: refresh shows it, the next up re-plumbs it; the others still work", async () => {
-    active = containers.slice(0, 3);
-    await t.stack.up({ color: "never" });
-    await allPing();
-    await sh(["docker", "restart", "-t", "0", active[0]]);
-    assert.equal(await pingsGateway(active[0]), false, "the restarted container lost its interface");
-    // The kernel tears the old namespace (and with it the veth) down asynchronously; refresh sees the pair gone once it is.
-    await eventually("the old veth is gone with the old namespace", async () => !/^hnv-fo0(@\S*)? /m.test(await host.exec(["ip", "-br", "link"])), 50);
-    await t.stack.refresh({ color: "never" });
-    await t.stack.up({ color: "never" });
-    await allPing();
-    assert.equal(await foreign(), foreignBefore);
-  });
-
   it("a container removed in the middle of an apply: that attachment fails, naming it; the next up (without it) converges", async () => {
     active = containers.slice(0, 8);
     const run = t.stack.up({ color: "never" }).then(() => "", (e: Error) => e.message);
@@ -149,26 +132,4 @@ describe("integration: operational faults — SSH cut mid-up, container restarte
     assert.equal(await foreign(), foreignBefore);
   });
 
-  // Last: it stops every container of this suite.
-  it("dockerd restarted between ups: its containers stop, preview refuses them as not running; started again, refresh and up re-plumb them", async () => {
-    active = containers.slice(0, 2);
-    await t.stack.up({ color: "never" });
-    await allPing();
-    // Only the dockerd that scripts/start-dockerd.sh started (and recorded) is ours to restart.
-    const pidFile = "/run/hostnet-dockerd.pid";
-    assert.ok(fs.existsSync(pidFile), `${pidFile} is missing: this test restarts only a dockerd started by scripts/start-dockerd.sh (run scripts/setup.sh)`);
-    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim(), "dockerd", `pid ${pid} from ${pidFile} is not dockerd`);
-    process.kill(pid, "SIGTERM");
-    await eventually("dockerd has stopped", async () => !fs.existsSync(`/proc/${pid}`), 300);
-    await sh(["bash", path.join(REPO_ROOT, "scripts", "start-dockerd.sh")]);
-    const refused = await t.stack.preview({ color: "never" }).then(() => "", (e: Error) => e.message);
-    assert.match(refused, new RegExp(`container ${active[0]} on \\S+ is not running`), "preview names the stopped container");
-    await sh(["docker", "start", ...active]);
-    await eventually("the old veths are gone with the old namespaces", async () => !/^hnv-fo[01](@\S*)? /m.test(await host.exec(["ip", "-br", "link"])), 50);
-    await t.stack.refresh({ color: "never" });
-    await t.stack.up({ color: "never" });
-    await allPing();
-    assert.equal(await foreign(), foreignBefore);
-  });
 });

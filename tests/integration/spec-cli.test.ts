@@ -146,11 +146,14 @@ nat:
 
   it("a failure on one host does not leave the other half-done: up carries on with the independent host", async () => {
     const partial = path.join(dir, "partial.yaml");
-    fs.writeFileSync(partial, fs.readFileSync(spec, "utf8").replace(`{ host: h1, name: ${names.cli1},`, "{ host: h1, name: hnt-no-such-container,").replace(`{ host: h1, container: ${names.web1}, hostPort: 8080, port: 80 }`, `{ host: h1, container: ${names.web1}, hostPort: 8081, port: 80 }`));
-    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, "up", partial, "--yes", "--stack", "partial"], { timeoutMs: 600_000 });
+    fs.writeFileSync(partial, fs.readFileSync(spec, "utf8").replace(`{ host: h1, container: ${names.web1}, hostPort: 8080, port: 80 }`, `{ host: h1, container: ${names.web1}, hostPort: 8081, port: 80 }`));
+    // A failure that preview cannot know (what preview can know, such as a missing container, is refused there, before any host changes):
+    // every address added inside a container on h1 fails.
+    const faults = JSON.stringify([{ host: `${hosts[0].address}:22`, match: "^nsenter --net=\\S+ -- ip addr add" }]);
+    const r = await spawnCollect(["sh", "-c", 'cd "$1" && f="$2" && shift 2 && exec env HOSTNET_TEST_FAULTS="$f" node "$@"', "sh", dir, faults, CLI, "up", partial, "--yes", "--stack", "partial"], { timeoutMs: 600_000 });
     try {
       assert.notEqual(r.exitCode, 0, "up reports the failure");
-      assert.match(r.stdout + r.stderr, /container hnt-no-such-container does not exist on/);
+      assert.match(r.stdout + r.stderr, /injected fault \(HOSTNET_TEST_FAULTS\)/);
       assert.deepEqual(globalAddrs((await containerLinks(names.web2)).find((l) => l.ifname === "eth0")), ["172.22.0.5/16"], "h2 is complete");
       assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0, "h2 works");
       assert.equal(await hosts[1].exec(["timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${hosts[1].address}:8080/`]), "hello from hostnet\n", "h2's published port works");
