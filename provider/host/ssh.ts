@@ -4,7 +4,7 @@
  * where argv becomes a string (see {@link shellJoin}).
  */
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
-import { ConnectionError, ConnectionLostError, redact } from "./errors";
+import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
@@ -121,7 +121,9 @@ async function dial(c: ConnectionSpec): Promise<Client> {
       await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
     }
   }
-  throw lastErr instanceof Error ? lastErr : new ConnectionError(hostIdOf(c), String(lastErr));
+  // Name the host whatever failed (ssh2's own errors, such as "Timed out while waiting for handshake", do not).
+  if (lastErr instanceof HostnetError) throw lastErr;
+  throw new ConnectionError(hostIdOf(c), lastErr instanceof Error ? lastErr.message : String(lastErr), { cause: lastErr });
 }
 
 interface PoolEntry {
@@ -194,9 +196,10 @@ export class SshRunner implements Runner {
         try {
           return await execOn(client, command, opts);
         } catch (e) {
+          if (e instanceof HostnetError) throw e;
           if (e instanceof LostDuringExec) throw new ConnectionLostError(this.hostId, e.message, argv);
-          if (/No response from server|Not connected|ECONNRESET|socket hang up|Connection lost/i.test((e as Error).message)) throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
-          if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw e;
+          // Anything else from the SSH layer (closed channel, lost or dead connection, no channel to be had): name host and command.
+          if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
           await sleep(Math.min(200, 5 * attempt));
         }
       }

@@ -83,7 +83,7 @@ describe("integration: operational faults — SSH cut mid-up, container restarte
       await sleep(2000);
       await host.restartSshd();
       const err = await run;
-      if (err) assert.match(err, new RegExp(`${host.address.replace(/\./g, "\\.")}:22`), `seed ${seed}: the error names the host`);
+      if (err) assert.match(err, new RegExp(`${host.address.replace(/\./g, "\\.")}:22`), `seed ${seed}: the error names the host:\n${err}`);
       const rerun = await t.stack.up({ color: "never" }).then(() => "", (e: Error) => e.message);
       // A cut can leave a step that may or may not have applied; refresh reads the host again (what the error advises), then up converges.
       if (rerun) {
