@@ -84,8 +84,12 @@ describe("integration: fault injection at every mutating step of every resource'
       return { ok: false, out: String((e as Error).message) };
     }
   }
+  /** Engine output of the last `up`s, for the message when a comparison fails. */
+  const outputs: string[] = [];
   async function mustUp(to: Shape, what: string): Promise<void> {
     const r = await up(to);
+    outputs.push(`--- ${what} (${JSON.stringify(to)}):\n${r.out}`);
+    if (outputs.length > 3) outputs.shift();
     assert.ok(r.ok, `${what}: up failed:\n${r.out}`);
   }
 
@@ -124,7 +128,7 @@ describe("integration: fault injection at every mutating step of every resource'
       const desired = await state();
       assert.notEqual(desired, before, "the operation changes the host");
       await mustUp(from, "reset");
-      assert.equal(await state(), before, "reset to before");
+      assert.equal(await state(), before, `reset to before; the last ups said:\n${outputs.join("\n")}`);
       const outcomes: string[] = [];
       for (let k = 1; k <= 60; k++) {
         process.env.HOSTNET_TEST_FAULTS = JSON.stringify([{ host: `${host.address}:22`, mutating: true, nth: k }]);
