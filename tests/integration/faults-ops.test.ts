@@ -28,7 +28,7 @@ function random(seed: number): number {
  * hand. Each must converge on the next run, touch no foreign rule, and leave
  * the host as before after `destroy`.
  */
-describe("integration: operational faults — SSH cut mid-up, container restarted or removed, state wiped", function () {
+describe("integration: operational faults — SSH cut mid-up, container removed mid-apply, state wiped", function () {
   let host: TestHost;
   let t: TestStack;
   const containers: string[] = [];
