@@ -12,6 +12,11 @@ export class TargetGoneError extends HostnetError {}
 /** The target's network namespace is the host's own: attaching would rewire the host. */
 export class HostNamespaceError extends HostnetError {}
 
+/** The refusal of a target whose network namespace is the host's own. */
+export function hostNamespaceError(label: string, hostId: string): HostNamespaceError {
+  return new HostNamespaceError(`${label} on ${hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
+}
+
 /** The container exists but is not running: it has no network namespace to attach to. */
 export class TargetStoppedError extends HostnetError {}
 
@@ -69,7 +74,7 @@ export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<
   }
   const [inode, self] = st.stdout.trim().split(/\s+/);
   if (inode === self) {
-    throw new HostNamespaceError(`${label} on ${runner.hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
+    throw hostNamespaceError(label, runner.hostId);
   }
   return { nsPath, inode, pid, containerId, label };
 }

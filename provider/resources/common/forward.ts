@@ -68,11 +68,11 @@ export function parseForwardState(save: string): ForwardState {
  * table (`-t filter`, `-C`) makes the kernel create it, and reading must not
  * change the host.
  */
-async function readForward(runner: Runner, bins: ipt.IptablesBins): Promise<ForwardState> {
+async function readSave(runner: Runner, bins: ipt.IptablesBins): Promise<string> {
   const argv = [bins.save];
   const res = await runner.run(argv);
   if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
-  return parseForwardState(res.stdout);
+  return res.stdout;
 }
 
 /** Where forward accepts go on a host: an iptables flavour, or `none` on a host without a working iptables (nothing to open there). */
@@ -101,7 +101,7 @@ const tagOf = (r: ipt.IptRule) => r.spec[r.spec.indexOf("--comment") + 1];
 export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
   if (flavor === "none") return [];
   const bins = ipt.binsOf(flavor);
-  const state = await readForward(runner, bins);
+  const state = parseForwardState(await readSave(runner, bins));
   if (rules.length === 0 || (!state.guarded && !state.chain)) return [];
   const steps: Step[] = [];
   if (!state.chain) steps.push({ description: `create chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN])] });
@@ -137,12 +137,10 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: For
 export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
   if (flavor === "none") return [];
   const bins = ipt.binsOf(flavor);
-  const argv = [bins.save];
-  const res = await runner.run(argv);
-  if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
-  const state = parseForwardState(res.stdout);
+  const save = await readSave(runner, bins);
+  const state = parseForwardState(save);
   if (!state.chain) return [];
-  const table = ipt.parseSave(res.stdout, "filter");
+  const table = ipt.parseSave(save, "filter");
   const tags = new Set(rules.map(tagOf));
   const mine = state.rules.filter((l) => tags.has(ipt.commentOf(l) ?? ""));
   const steps: Step[] = [];

@@ -19,7 +19,7 @@ import { ContainerInfo, containerNamed, dockerInspectAll, parseDockerInspectAll 
 import { SELF_NETNS, netnsPathOfPid } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
 import { ContainerRef } from "../attachment/args";
-import { TargetGoneError, refuseContainer, HostNamespaceError } from "../attachment/target";
+import { TargetGoneError, hostNamespaceError, refuseContainer } from "../attachment/target";
 import { RunnerFactory, checkWith, withSecretsRedacted } from "./crud";
 import { readLinks } from "./links";
 import { containsUnknown } from "./unknown";
@@ -100,7 +100,7 @@ export async function checkContainer(runner: Runner, ref: ContainerRef): Promise
   refuseContainer(info, name, runner.hostId);
   const inode = inodes.get(netnsPathOfPid(info.pid));
   if (inode !== undefined && inode === inodes.get(SELF_NETNS)) {
-    throw new HostNamespaceError(`container ${name} on ${runner.hostId} shares the host's network namespace (host network mode); attaching to it would rewire the host; refusing`);
+    throw hostNamespaceError(`container ${name}`, runner.hostId);
   }
 }
 
