@@ -18,6 +18,7 @@ import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, pulumiCommand } from "../provider/automation/engine";
+import { guardedProgram } from "../provider/automation/engine-link";
 import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
@@ -99,10 +100,10 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
     {
       stackName: o.stack,
       projectName,
-      program: async () => {
+      program: guardedProgram(async () => {
         const t = new Topology("topology", { spec: loaded });
         return { inventory: t.inventory };
-      },
+      }),
     },
     { workDir, pulumiCommand: await pulumiCommand(), envVars: env, projectSettings: { name: projectName, runtime: "nodejs" } },
   );

@@ -17,3 +17,4 @@ export { loadSpec, parseSpec } from "./spec/load";
 export { SpecError, SpecProblem, formatProblem } from "./spec/errors";
 export { Spec, LoadedSpec } from "./spec/types";
 export { toMermaid, toDot } from "./topology/graph";
+export { guardedProgram, isolateEngineLinks, ENGINE_LINK_LOST } from "./automation/engine-link";

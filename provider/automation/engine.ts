@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { isolateEngineLinks } from "./engine-link";
 
 /** The Pulumi CLI version the project builds and tests against. */
 export const PULUMI_VERSION = "v3.274.1";
@@ -16,8 +17,12 @@ export function enginePrefix(): string {
   return process.env.HOSTNET_PULUMI_PREFIX ?? path.join(os.homedir(), ".cache", "pulumi-hostnet", `pulumi-${PULUMI_VERSION}`);
 }
 
-/** The built CLI; fails with a clear message naming the missing piece. */
+/**
+ * The built CLI; fails with a clear message naming the missing piece. Also
+ * isolates this process's gRPC links to the engines it will start (engine-link.ts).
+ */
 export async function pulumiCommand(): Promise<PulumiCommand> {
+  isolateEngineLinks();
   const prefix = enginePrefix();
   const bin = path.join(prefix, "bin", "pulumi");
   if (!fs.existsSync(bin)) throw new Error(`the Pulumi CLI is not built at ${bin}: run scripts/setup.sh first`);

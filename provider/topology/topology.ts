@@ -1,6 +1,7 @@
 /** The `Topology` component: a spec turned into resources across hosts. */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { trackRegistration } from "../automation/engine-link";
 import { Connection } from "../host/connection";
 import { Bridge } from "../resources/bridge";
 import { ContainerAttachment } from "../resources/attachment";
@@ -90,6 +91,7 @@ export class Topology extends pulumi.ComponentResource {
 
   constructor(name: string, args: TopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hostnet:index:Topology", name, {}, opts);
+    trackRegistration(this);
     const spec = isLoaded(args.spec) ? args.spec.spec : args.spec;
     const specDir = isLoaded(args.spec) ? path.dirname(path.resolve(args.spec.file)) : process.cwd();
     const plans = planTopology(spec);

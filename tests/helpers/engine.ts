@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, pulumiCommand } from "../../provider/automation/engine";
+import { ENGINE_LINK_LOST, guardedProgram } from "../../provider/automation/engine-link";
 import { REPO_ROOT } from "./paths";
 
 /** A stack of an inline program, with its own backend directory. */
@@ -19,17 +20,22 @@ export interface TestStack {
 
 let seq = 0;
 
-/** Creates a stack for an inline program in a work dir under the repo (so the provider shim resolves this package's node_modules). */
-export async function newStack(projectName: string, program: PulumiFn): Promise<TestStack> {
+/**
+ * Creates a stack for an inline program in a work dir under the repo (so the
+ * provider shim resolves this package's node_modules). The program runs under
+ * `guardedProgram` and transient engine-link failures are retried unless
+ * `guard: false` / `retry: false` (the engine-link suite turns both off).
+ */
+export async function newStack(projectName: string, program: PulumiFn, opts: { guard?: boolean; retry?: boolean } = {}): Promise<TestStack> {
   const root = path.join(REPO_ROOT, ".test-work");
   fs.mkdirSync(root, { recursive: true });
   const dir = fs.mkdtempSync(path.join(root, `${projectName}-${++seq}-`));
   const pulumiCmd = await pulumiCommand();
   const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: "test", projectName, program },
+    { stackName: "test", projectName, program: opts.guard === false ? program : guardedProgram(program) },
     { workDir: dir, pulumiCommand: pulumiCmd, envVars: engineEnv(dir, "hostnet-tests"), projectSettings: { name: projectName, runtime: "nodejs" } },
   );
-  retryTransient(stack);
+  if (opts.retry !== false) retryTransient(stack);
   let cleaned = false;
   return {
     stack,
@@ -49,7 +55,8 @@ export async function newStack(projectName: string, program: PulumiFn): Promise<
 
 /** The gRPC link between the inline program (this process) and the engine failed before anything ran. */
 function isTransientEngineLink(e: unknown): boolean {
-  return /14 UNAVAILABLE: No connection established/.test(String((e as Error)?.message ?? e));
+  const m = String((e as Error)?.message ?? e);
+  return /14 UNAVAILABLE: No connection established/.test(m) || m.includes(ENGINE_LINK_LOST);
 }
 
 /**

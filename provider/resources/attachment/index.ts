@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
 import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { trackRegistration } from "../../automation/engine-link";
 import { ContainerAttachmentArgs, ContainerRef, RouteInput } from "./args";
 
 export { ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./args";
@@ -43,5 +44,6 @@ export class ContainerAttachment extends pulumi.dynamic.Resource {
       interfaceAlias: undefined,
     };
     super(forwardingProvider("attachment"), name, props, withSecretConnection(opts), "hostnet", "ContainerAttachment");
+    trackRegistration(this);
   }
 }

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
 import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { trackRegistration } from "../../automation/engine-link";
 import { BridgeArgs } from "./args";
 
 export { BridgeArgs } from "./args";
@@ -44,5 +45,6 @@ export class Bridge extends pulumi.dynamic.Resource {
       given: undefined,
     };
     super(forwardingProvider("bridge"), name, props, withSecretConnection(opts), "hostnet", "Bridge");
+    trackRegistration(this);
   }
 }

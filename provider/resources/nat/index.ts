@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, hostIdOf, secretConnection } from "../../host/connection";
 import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { trackRegistration } from "../../automation/engine-link";
 import { containsUnknown } from "../common/unknown";
 import { NatRuleArgs } from "./args";
 import { normalizeNat } from "./plan";
@@ -72,5 +73,6 @@ export class NatRule extends pulumi.dynamic.Resource {
     });
     const props = { ...args, owner: ownerLabel(), connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, forwardFlavor: undefined, intact: undefined };
     super(forwardingProvider("nat"), name, props, withSecretConnection(opts), "hostnet", "NatRule");
+    trackRegistration(this);
   }
 }

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
 import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { trackRegistration } from "../../automation/engine-link";
 import { VethPairArgs } from "./args";
 
 export { VethPairArgs } from "./args";
@@ -29,5 +30,6 @@ export class VethPair extends pulumi.dynamic.Resource {
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
     const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined, given: undefined };
     super(forwardingProvider("veth"), name, props, withSecretConnection(opts), "hostnet", "VethPair");
+    trackRegistration(this);
   }
 }
