@@ -1,22 +1,36 @@
 /**
  * The SSH runner: one ssh2 connection per host per process, shared by every
- * resource, with host key verification on by default. This is the only place
- * where argv becomes a string (see {@link shellJoin}).
+ * resource, with host key verification on by default. Commands run in a few
+ * long-lived remote shells on that connection (session.ts), so the login
+ * shell and `~/.bashrc` run once per session, not once per command. This is
+ * the only place where argv becomes a string (see {@link shellJoin}).
  */
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
+import { RemoteSession, SESSION_COMMAND, SessionTimeout } from "./session";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
 import { DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, firstLine } from "./runner";
 
-/** sshd allows 10 sessions per connection by default; stay below it. */
-const MAX_CHANNELS = 8;
+/**
+ * Remote shells per connection: commands of independent resources run in
+ * parallel up to this many. sshd allows 10 sessions per connection by
+ * default; the rest is left for lock holders (one channel each).
+ */
+const MAX_SESSIONS = 6;
+/** How long the login shell may take to start a session. */
+const SESSION_START_MS = 30_000;
 
 let dials = 0;
+let channels = 0;
 /** How many SSH connections this process has opened (successful dials). */
 export function sshConnectionCount(): number {
   return dials;
+}
+/** How many SSH channels (remote sessions and lock holders) this process has opened. */
+export function sshChannelCount(): number {
+  return channels;
 }
 
 class Semaphore {
@@ -128,7 +142,8 @@ async function dial(c: ConnectionSpec): Promise<Client> {
 
 interface PoolEntry {
   client: Promise<Client>;
-  channels: Semaphore;
+  sessions: Semaphore;
+  idle: RemoteSession[];
 }
 const pool = new Map<string, PoolEntry>();
 
@@ -141,7 +156,7 @@ function entryFor(c: ConnectionSpec): PoolEntry {
   let entry = pool.get(key);
   if (!entry) {
     const client = dial(c);
-    entry = { client, channels: new Semaphore(MAX_CHANNELS) };
+    entry = { client, sessions: new Semaphore(MAX_SESSIONS), idle: [] };
     pool.set(key, entry);
     client.then(
       (cl) => {
@@ -162,15 +177,16 @@ function pooledClient(c: ConnectionSpec): Promise<Client> {
 export function closeAllSsh(): void {
   for (const [key, entry] of pool) {
     pool.delete(key);
+    for (const sess of entry.idle.splice(0)) sess.end();
     entry.client.then((cl) => cl.end(), () => undefined);
   }
 }
 process.once("exit", closeAllSsh);
 
 /**
- * Every command runs under `env PATH=…` with the system directories first:
- * a non-root SSH session's PATH usually lacks /usr/sbin (iptables, nft,
- * sysctl), and `env` works whatever the user's login shell is.
+ * Every command runs with the system directories first on PATH (the session's
+ * PATH; a lock holder's channel runs under `env PATH=…`): a non-root SSH
+ * session's PATH usually lacks /usr/sbin (iptables, nft, sysctl).
  */
 export const REMOTE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -186,25 +202,43 @@ export class SshRunner implements Runner {
   }
 
   async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    const command = remoteCommand(argv);
+    const command = shellJoin(argv);
     const entry = entryFor(this.conn);
     const client = await entry.client;
-    await entry.channels.take();
+    await entry.sessions.take();
+    let session: RemoteSession | undefined;
     try {
-      // sshd frees a session slot a moment after the channel closes; a refused open is transient.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await execOn(client, command, opts);
-        } catch (e) {
-          if (e instanceof HostnetError) throw e;
-          if (e instanceof LostDuringExec) throw new ConnectionLostError(this.hostId, e.message, argv);
-          // Anything else from the SSH layer (closed channel, lost or dead connection, no channel to be had): name host and command.
-          if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
-          await sleep(Math.min(200, 5 * attempt));
-        }
+      session = await this.session(entry, client, argv);
+      const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      try {
+        const r = await session.run(command, opts?.stdin, timeout);
+        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+      } catch (e) {
+        if (e instanceof SessionTimeout) return { stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 };
+        throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
       }
     } finally {
-      entry.channels.give();
+      if (session?.alive) entry.idle.push(session);
+      entry.sessions.give();
+    }
+  }
+
+  /** An idle session of this connection, or a new one (the caller holds a session slot). */
+  private async session(entry: PoolEntry, client: Client, argv: readonly string[]): Promise<RemoteSession> {
+    for (let s = entry.idle.pop(); s; s = entry.idle.pop()) if (s.alive) return s;
+    // sshd frees a session slot a moment after a channel closes; a refused open is transient.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(SESSION_COMMAND, (err, ch) => (err ? reject(err) : resolve(ch))));
+        channels++;
+        const session = new RemoteSession(channel, REMOTE_PATH);
+        await session.ready(SESSION_START_MS);
+        return session;
+      } catch (e) {
+        if (e instanceof HostnetError) throw e;
+        if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
+        await sleep(Math.min(200, 5 * attempt));
+      }
     }
   }
 
@@ -217,6 +251,7 @@ export class SshRunner implements Runner {
 /** Runs a command on its own channel (outside the channel limit: it holds one for as long as it runs) until its first line. */
 async function holdOn(client: Client, command: string, timeoutMs: number, onNote?: NoteListener): Promise<Held> {
   const stream = await new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+  channels++;
   let stderr = "";
   stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const ended = new Promise<string>((r) => stream.on("close", (code: number | null) => r(`exited with ${code}: ${stderr.trim()}`)));
@@ -234,34 +269,3 @@ async function holdOn(client: Client, command: string, timeoutMs: number, onNote
     },
   };
 }
-
-/** The channel closed with neither an exit status nor a signal, and not by our timeout: the connection went away. */
-class LostDuringExec extends Error {}
-
-function execOn(client: Client, command: string, opts?: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) return reject(err);
-      const out: Buffer[] = [];
-      const errs: Buffer[] = [];
-      const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      let timedOut = false;
-      let exited = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        errs.push(Buffer.from(`\n(timed out after ${timeout} ms)`));
-        stream.close();
-      }, timeout);
-      stream.on("exit", () => (exited = true));
-      stream.on("data", (d: Buffer) => out.push(d));
-      stream.stderr.on("data", (d: Buffer) => errs.push(d));
-      stream.on("close", (code: number | null) => {
-        clearTimeout(timer);
-        if (!exited && !timedOut) return reject(new LostDuringExec("the channel closed before the command reported an exit status"));
-        resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errs).toString("utf8"), exitCode: typeof code === "number" ? code : -1 });
-      });
-      stream.end(opts?.stdin ?? "");
-    });
-  });
-}
-

@@ -250,8 +250,6 @@ export class TestHost {
       "StrictModes no",
       "LogLevel VERBOSE",
       "MaxStartups 100",
-      // Keep the session shell from sourcing a heavy ~/.bashrc (bash does when run by sshd with SHLVL < 2): ~125 ms per command on this machine.
-      "SetEnv SHLVL=1",
       `PidFile ${path.join(this.dir, "sshd.pid")}`,
       "",
     ].join("\n");

@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { TestHost } from "../helpers/testhost";
 import { sh } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
-import { SshRunner, closeAllSsh, sshConnectionCount } from "../../provider/host/ssh";
+import { SshRunner, closeAllSsh, sshChannelCount, sshConnectionCount } from "../../provider/host/ssh";
+import { HARD_HOST_USERS } from "../helpers/testhost";
 import { runnerFor } from "../../provider/host";
 import { ConnectionLostError } from "../../provider/host/errors";
 
@@ -139,5 +140,56 @@ describe("transport: SSH runner against a real sshd", function () {
   it("gives up after dialErrorLimit failed dials with a connection error", async () => {
     const runner = new SshRunner({ host: host.rootAddress, port: 2, user: "root", insecureIgnoreHostKey: true, dialErrorLimit: 2, perDialTimeout: 2 });
     await assert.rejects(runner.run(["true"]), /cannot connect to .*:2: .*(ECONNREFUSED|Timed out)/);
+  });
+});
+
+describe("transport: one remote session per channel, the login shell once per session (a real sshd, a sudo user with a chatty, slow ~/.bashrc)", function () {
+  let host: TestHost;
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("sess", { hard: true });
+    // What a version manager's init does to every login shell: prints, warns, takes its time.
+    fs.writeFileSync(`${host.dir}/home-${HARD_HOST_USERS.sudo}/.bashrc`, 'echo "welcome from .bashrc"\necho "bashrc warns" >&2\necho run >> ~/.bashrc-runs\nsleep 0.1\n');
+  });
+  after(async () => {
+    closeAllSsh();
+    await host?.destroy();
+  });
+
+  it("runs 60 commands through at most 6 sessions: .bashrc runs once per session and none of its output reaches a command's", async () => {
+    closeAllSsh();
+    const channelsBefore = sshChannelCount();
+    const runner = runnerFor(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }));
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => runner.run(i % 2 ? ["id", "-u"] : ["printf", "%s", String(i)])));
+    results.forEach((r, i) => assert.deepEqual(r, { stdout: i % 2 ? "0\n" : String(i), stderr: "", exitCode: 0 }));
+    const runs = fs.readFileSync(`${host.dir}/home-${HARD_HOST_USERS.sudo}/.bashrc-runs`, "utf8").split("\n").filter(Boolean).length;
+    const opened = sshChannelCount() - channelsBefore;
+    assert.ok(opened >= 1 && opened <= 6, `${opened} channels`);
+    assert.equal(runs, opened, "the login shell ran once per session");
+  });
+
+  it("round-trips awkward strings, stdin and exit codes through sudo in a session, byte for byte", async () => {
+    const runner = runnerFor(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }));
+    for (const s of awkwardStrings(80)) assert.equal((await runner.run(["printf", "%s", s])).stdout, s);
+    assert.deepEqual(await runner.run(["sh", "-c", "cat; echo oops >&2; exit 3"], { stdin: "a'b\n\\x" }), { stdout: "a'b\n\\x", stderr: "oops\n", exitCode: 3 });
+  });
+
+  it("a command that outlives its timeout is reported as timed out (its session is closed), and the next command gets a fresh session", async () => {
+    const runner = new SshRunner(host.connection());
+    const r = await runner.run(["sleep", "30"], { timeoutMs: 500 });
+    assert.equal(r.exitCode, -1);
+    assert.match(r.stderr, /timed out after 500 ms/);
+    assert.equal((await runner.run(["echo", "next"])).stdout, "next\n");
+  });
+
+  it("a command cannot end or change the session: builtins are not run, the program on PATH is", async () => {
+    const runner = new SshRunner(host.connection());
+    const cwd = (await runner.run(["pwd"])).stdout;
+    const exit = await runner.run(["exit", "7"]);
+    assert.equal(exit.exitCode, 127, "no program named exit");
+    const cd = await runner.run(["cd", "/tmp"]);
+    assert.equal(cd.exitCode, 127, "no program named cd");
+    assert.equal((await runner.run(["pwd"])).stdout, cwd, "the session's directory did not change");
+    assert.equal((await runner.run(["echo", "still here"])).stdout, "still here\n");
   });
 });
