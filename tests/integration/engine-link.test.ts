@@ -69,7 +69,12 @@ async function listen(port = 0): Promise<{ port: number; stop(): void }> {
 
 describe("integration: gRPC links to a new engine on a port an earlier engine of this process used (loopback only)", function () {
   /** The options the SDK gives every client, minus its tracing interceptor, with or without our isolation. */
-  const options = (isolated: boolean) => ({ ...(sdkClientOptions as Record<string, unknown>), interceptors: [], ...(isolated ? { "grpc.use_local_subchannel_pool": 1 } : {}) });
+  const options = (isolated: boolean) => {
+    // The SDK's options as they are before isolateEngineLinks() (which earlier suites of this process have run).
+    const sdk: Record<string, unknown> = { ...(sdkClientOptions as Record<string, unknown>) };
+    delete sdk["grpc.use_local_subchannel_pool"];
+    return { ...sdk, interceptors: [], ...(isolated ? { "grpc.use_local_subchannel_pool": 1 } : {}) };
+  };
 
   for (const isolated of [false, true]) {
     it(isolated ? "with our isolation, the new client connects" : "with grpc-js's shared pool, the new client fails at once as in CI: 'No connection established. Last error: null'", async () => {
