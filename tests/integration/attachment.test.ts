@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Bridge, ContainerAttachment, VethPair } from "../../provider";
 import { ConnectionSpec } from "../../provider/host/connection";
 import { containerLinkNames, containerLinks, containerRoutes } from "../helpers/container-ns";
@@ -82,7 +84,7 @@ describe("integration: VethPair and ContainerAttachment on real Docker container
     assert.deepEqual(await containerLinkNames(c2), ["lo"]);
   });
 
-  it("S5: point-to-point — one VethPair with no bridge joins two --net=none containers with /32 addresses and host routes; they ping both ways", async () => {
+  it("S5: point-to-point — one VethPair with no bridge joins two --net=none containers with /32 addresses and host routes; they ping both ways; refresh and destroy never look into another container", async () => {
     const c1 = await container("s5a");
     const c2 = await container("s5b");
     const conn = host.connection();
@@ -96,11 +98,30 @@ describe("integration: VethPair and ContainerAttachment on real Docker container
     assert.ok(await pings(c1, "10.0.0.1"), "test1 pings test2");
     assert.ok(await pings(c2, "10.0.0.2"), "test2 pings test1");
     assert.deepEqual(await containerRoutes(c2), ["10.0.0.2 dev vethA"]);
-    const up2 = await t.stack.up({ color: "never", refresh: true });
-    assert.deepEqual(up2.summary.resourceChanges, { same: 4 }, "both ends moved away is not drift");
-    await t.stack.destroy({ color: "never" });
+    // Someone else's container on the same host: refresh and destroy must not look into it (issue 10 item 4).
+    const other = await container("s5other");
+    const otherPid = await containerPid(other);
+    const trace = path.join(host.dir, "s5-trace");
+    fs.writeFileSync(trace, "");
+    process.env.HOSTNET_TEST_TRACE = trace;
+    try {
+      const up2 = await t.stack.up({ color: "never", refresh: true });
+      assert.deepEqual(up2.summary.resourceChanges, { same: 4 }, "both ends moved away is not drift (found where the attachments recorded them)");
+      await t.stack.destroy({ color: "never" });
+    } finally {
+      delete process.env.HOSTNET_TEST_TRACE;
+    }
+    const sent = fs.readFileSync(trace, "utf8").split("\n").filter(Boolean).map((l) => l.split("\t")[1]);
+    assert.ok(sent.length > 0, "the refresh and the destroy were traced");
+    const [pid1, pid2] = [await containerPid(c1), await containerPid(c2)];
+    for (const line of sent) {
+      assert.ok(!line.includes(other) && !line.includes(`/proc/${otherPid}/`), `a command touched the foreign container: ${line}`);
+      assert.ok(!/"docker","ps"/.test(line), `a command listed the host's containers: ${line}`);
+      for (const m of line.matchAll(/\/proc\/(\d+)\/ns\/net/g)) assert.ok([pid1, pid2].includes(Number(m[1])), `a command entered a namespace that holds nothing of ours: ${line}`);
+    }
     assert.deepEqual(await containerLinkNames(c1), ["lo"]);
     assert.deepEqual(await containerLinkNames(c2), ["lo"]);
+    assert.equal((await host.exec(["sh", "-c", "ls -A /run/hostnet/moved 2>/dev/null | wc -l"])).trim(), "0", "no record of moved links is left");
   });
 
   it("attaches by pid and by named netns too", async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { AttachmentProvider } from "../../provider/resources/attachment/provider";
 import { RecordingRunner } from "../helpers/recording";
+import { movedRecordPath } from "../../provider/resources/common/moved";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
 const NS = "/proc/4242/ns/net";
@@ -24,12 +25,13 @@ function scriptedHost(failOn?: string): RecordingRunner {
 }
 
 describe("provider: ContainerAttachment CRUD against a recording runner", () => {
-  it("a failed step inside the container undoes the rest in reverse: down, rename back, move back, up", async () => {
+  it("a failed step inside the container undoes the rest in reverse: forget the record, down, rename back, move back, up", async () => {
     const r = scriptedHost(`nsenter --net=${NS} -- ip addr add 172.16.0.2/16 dev eth0`);
-    await assert.rejects(new AttachmentProvider(() => r).create({ connection: conn, container: { docker: "base" }, interface: "vethB", addresses: ["172.16.0.2/16"], gateway: "172.16.0.1" }), /step 3\/\d+ \(nsenter --net=\/proc\/4242\/ns\/net -- ip addr add 172.16.0.2\/16 dev eth0\) failed on n1:22 with exit code 2: RTNETLINK answers: Permission denied; undid 2 completed step/);
+    await assert.rejects(new AttachmentProvider(() => r).create({ connection: conn, container: { docker: "base" }, interface: "vethB", addresses: ["172.16.0.2/16"], gateway: "172.16.0.1" }), /step 4\/\d+ \(nsenter --net=\/proc\/4242\/ns\/net -- ip addr add 172.16.0.2\/16 dev eth0\) failed on n1:22 with exit code 2: RTNETLINK answers: Permission denied; undid 3 completed step/);
     const lines = r.lines();
     const at = lines.indexOf(`nsenter --net=${NS} -- ip addr add 172.16.0.2/16 dev eth0`);
     assert.deepEqual(lines.slice(at + 1), [
+      `sh -c rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true /run/hostnet/moved ${movedRecordPath("hostnet:n/veth/vethA/peer")}`,
       `nsenter --net=${NS} -- ip link set dev eth0 down`,
       `nsenter --net=${NS} -- ip link set dev eth0 name vethB`,
       `sh -c nsenter --net="$1" -- ip link set dev "$2" netns "$$"; exit $? sh ${NS} vethB`,
@@ -62,9 +64,9 @@ describe("provider: ContainerAttachment CRUD against a recording runner", () => 
     assert.deepEqual(r.lines(), ["stat -L -c %i /proc/77/ns/net /proc/self/ns/net"]);
   });
 
-  it("a container that is gone counts as deleted", async () => {
+  it("a container that is gone counts as deleted (only the record of where its interface went is removed)", async () => {
     const r = new RecordingRunner("n1:22").on(() => ({ stdout: "[]", stderr: "Error response from daemon: No such container: base", exitCode: 1 }));
     await new AttachmentProvider(() => r).delete("id", { connection: conn, container: { docker: "base" }, interface: "vethB", ifname: "eth0", addresses: [], routes: [], hostId: "n1:22", netnsInode: "1", pid: 1, containerId: "c", present: true, interfaceAlias: "x" });
-    assert.deepEqual(r.lines(), ["docker inspect --type container base"]);
+    assert.deepEqual(r.lines(), ["docker inspect --type container base", `sh -c rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true /run/hostnet/moved ${movedRecordPath("x")}`]);
   });
 });

@@ -9,6 +9,7 @@ import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } f
 import { readLink, readLinks, readRoutes } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
+import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
@@ -88,7 +89,10 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const halfway = !inside && !hostIface ? links.find((l) => l.name === d.interface && l.kind === "veth" && oursToMove(l.alias, owner)) : undefined;
     if (halfway) {
       alias = halfway.alias;
-      await tx.run([{ description: `rename ${halfway.name} to ${d.ifname} (moved in by an earlier run that was cut off)`, argv: inNetns(target.nsPath, ip.ipLinkRename(halfway.name, d.ifname)), undo: [inNetns(target.nsPath, ip.ipLinkRename(d.ifname, halfway.name))] }]);
+      await tx.run([
+        { description: `rename ${halfway.name} to ${d.ifname} (moved in by an earlier run that was cut off)`, argv: inNetns(target.nsPath, ip.ipLinkRename(halfway.name, d.ifname)), undo: [inNetns(target.nsPath, ip.ipLinkRename(d.ifname, halfway.name))] },
+        recordMoveStep({ alias, nsPath: target.nsPath, inode: target.inode }),
+      ]);
       inside = await readLink(runner, d.ifname, target.nsPath);
     }
     if (!inside) {
@@ -101,7 +105,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         throw new HostnetError(`${subject}: ${d.interface} is not a veth created by pulumi-hostnet (kind ${hostIface.kind || "plain"}, alias ${JSON.stringify(hostIface.alias)}); refusing to move it`);
       }
       alias = hostIface.alias;
-      await tx.run(planMoveIn(target.nsPath, hostIface, d));
+      await tx.run([...planMoveIn(target.nsPath, hostIface, d), recordMoveStep({ alias, nsPath: target.nsPath, inode: target.inode })]);
       inside = await readLink(runner, d.ifname, target.nsPath);
       if (!inside) {
         await tx.rollback();
@@ -114,6 +118,9 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         throw new HostnetError(`${subject}: ${d.ifname} in the namespace of ${target.label} is already taken by another attachment (alias ${inside.alias}); two attachments cannot claim one ifname in one namespace`);
       }
       alias = inside.alias;
+      // Moved in before records were kept (or the record was lost): record it, so the pair finds its end without scanning.
+      const recorded = await readRecords(runner, [alias]);
+      if (!recorded.some((r) => r.nsPath === target.nsPath && r.inode === target.inode)) await tx.run([recordMoveStep({ alias, nsPath: target.nsPath, inode: target.inode })]);
     }
     await tx.run(planInside(target.nsPath, inside, lo, d, await readRoutes(runner, target.nsPath)));
     await tx.run(planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d));
@@ -183,15 +190,18 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       await withHostLock(runner, async (locked) => {
+        const forget = async () => {
+          if (props.interfaceAlias) await locked.run(removeRecordsArgv([props.interfaceAlias]));
+        };
         let target;
         try {
           target = await resolveTarget(locked, props.container);
         } catch (e) {
-          if (e instanceof TargetGoneError || (e instanceof HostnetError && /is not running/.test(e.message))) return;
+          if (e instanceof TargetGoneError || (e instanceof HostnetError && /is not running/.test(e.message))) return forget();
           throw e;
         }
         const inside = await readLink(locked, props.ifname, target.nsPath);
-        if (!inside) return;
+        if (!inside) return forget();
         if (inside.alias !== props.interfaceAlias) {
           console.error(`warning: ${props.ifname} in ${target.label} is not the interface this attachment moved in (alias ${JSON.stringify(inside.alias)}); leaving it in place`);
           return;
@@ -199,6 +209,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         const argv = inNetns(target.nsPath, ip.ipLinkDel(props.ifname));
         const res = await locked.run(argv);
         if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) throw new CommandError({ host: locked.hostId, argv, ...res, context: `delete ${props.ifname} in ${target.label}` });
+        await forget();
       }, lockHolder(props.owner));
     });
   }

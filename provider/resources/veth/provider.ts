@@ -9,7 +9,7 @@ import { LinkState } from "../../linux/parse";
 import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
-import { findLinkElsewhere } from "../common/namespaces";
+import { findMovedLink, removeRecordsArgv } from "../common/moved";
 import { OWNER_PREFIX, linkId, otherOwner, ownerFromInput } from "../common/owner";
 import { checkOnHost, hostLinksOnce } from "../common/preflight";
 import { runSteps } from "../common/transaction";
@@ -129,7 +129,8 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       const given = props.given ?? [...VETH_OPTIONAL];
       if (a) outs = outputs(props, runner.hostId, a, { location: "host", peerLocation: a.peerNetnsId === undefined ? "host" : "moved" }, undefined, given);
       else if (p) outs = { ...props, location: "moved", peerLocation: "host" };
-      else if (await findLinkElsewhere(runner, allMarks(marks))) outs = { ...props, location: "moved", peerLocation: "moved" };
+      // Neither end on the host: look only where our attachments recorded moving them (moved.ts).
+      else if (await findMovedLink(runner, allMarks(marks))) outs = { ...props, location: "moved", peerLocation: "moved" };
       else return { id: "" };
       const inputs: VethInputs = { connection: props.connection, name: props.name, peerName: props.peerName, adopt: props.adopt, ...(props.owner ? { owner: props.owner } : {}) };
       if (outs.bridge) inputs.bridge = outs.bridge;
@@ -149,10 +150,13 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
         const here = links.find((l) => isName(marks, l.alias)) ?? links.find((l) => isPeer(marks, l.alias));
         if (here) {
           await this.del(locked, ip.ipLinkDel(here.name), `delete veth ${here.name}`);
+          await locked.run(removeRecordsArgv(allMarks(marks)));
           return;
         }
-        const away = await findLinkElsewhere(locked, allMarks(marks));
+        const away = await findMovedLink(locked, allMarks(marks));
         if (away) await this.del(locked, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
+        // The pair is gone (or went with its namespace): its records of where the ends went go too.
+        await locked.run(removeRecordsArgv(allMarks(marks)));
       }, lockHolder(props.owner));
     });
   }

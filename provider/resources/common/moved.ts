@@ -1,0 +1,88 @@
+/**
+ * Where our links went when they left the host's namespace. A
+ * ContainerAttachment that moves a veth end into a namespace records it on
+ * the host (`/run/hostnet/moved/<hash of the link's mark>`: mark, namespace
+ * path, namespace inode); a VethPair whose ends are not on the host looks
+ * only there — never in namespaces that hold nothing of ours, never by
+ * listing the host's containers. `/run` is emptied at boot, when every such
+ * namespace is gone too.
+ */
+import { createHash } from "node:crypto";
+import { Runner } from "../../host/runner";
+import { LinkState } from "../../linux/parse";
+import { readLinks } from "./links";
+import { Step } from "./steps";
+
+/** The directory of the records. */
+export const MOVED_DIR = "/run/hostnet/moved";
+
+/** The record file of the link carrying `alias`. */
+export function movedRecordPath(alias: string): string {
+  return `${MOVED_DIR}/${createHash("sha256").update(alias).digest("hex").slice(0, 32)}`;
+}
+
+/** One record: a link's mark, the namespace it was moved into, and that namespace's inode. */
+export interface MovedRecord {
+  readonly alias: string;
+  readonly nsPath: string;
+  readonly inode: string;
+}
+
+/** The record's text (one tab-separated line; none of the three can hold a tab or newline: marks and paths are validated, inodes are digits). */
+export function recordText(r: MovedRecord): string {
+  for (const v of [r.alias, r.nsPath, r.inode]) if (/[\t\n]/.test(v)) throw new Error(`a moved-link record cannot hold ${JSON.stringify(v)}`);
+  if (!/^[0-9]+$/.test(r.inode)) throw new Error(`not a namespace inode: ${JSON.stringify(r.inode)}`);
+  return `${r.alias}\t${r.nsPath}\t${r.inode}\n`;
+}
+
+/** Parses the concatenated records (`cat` of several files); malformed lines are skipped. */
+export function parseRecords(text: string): MovedRecord[] {
+  const out: MovedRecord[] = [];
+  for (const line of text.split("\n")) {
+    const [alias, nsPath, inode, extra] = line.split("\t");
+    if (extra === undefined && alias && nsPath?.startsWith("/") && /^[0-9]+$/.test(inode ?? "")) out.push({ alias, nsPath, inode });
+  }
+  return out;
+}
+
+/** argv that writes a record (its text on stdin). */
+export function writeRecordArgv(alias: string): string[] {
+  return ["sh", "-c", 'mkdir -p -m 0700 "$1" && cat > "$2"', "sh", MOVED_DIR, movedRecordPath(alias)];
+}
+
+/** argv that removes the records of `aliases` (and the directories once empty). */
+export function removeRecordsArgv(aliases: readonly string[]): string[] {
+  return ["sh", "-c", 'rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true', MOVED_DIR, ...aliases.map(movedRecordPath)];
+}
+
+/** The transaction step that records a move (undo: remove the record). */
+export function recordMoveStep(r: MovedRecord): Step {
+  return { description: `record that ${r.alias.split(" ")[0]} is in ${r.nsPath}`, argv: writeRecordArgv(r.alias), stdin: recordText(r), undo: [removeRecordsArgv([r.alias])] };
+}
+
+/** The records of `aliases` present on the host (one `cat`). */
+export async function readRecords(runner: Runner, aliases: readonly string[]): Promise<MovedRecord[]> {
+  if (aliases.length === 0) return [];
+  const res = await runner.run(["cat", ...aliases.map(movedRecordPath)]);
+  return parseRecords(res.stdout).filter((r) => aliases.includes(r.alias));
+}
+
+/** The inode of the namespace at `nsPath`, or undefined when it is gone. */
+async function inodeOf(runner: Runner, nsPath: string): Promise<string | undefined> {
+  const res = await runner.run(["stat", "-L", "-c", "%i", nsPath]);
+  return res.exitCode === 0 ? res.stdout.trim() : undefined;
+}
+
+/**
+ * A link carrying one of `aliases` in a namespace our records name, entered
+ * only when that path is still the recorded namespace (same inode: a reused
+ * pid of someone else's container is not entered).
+ */
+export async function findMovedLink(runner: Runner, aliases: readonly string[]): Promise<{ nsPath: string; link: LinkState } | undefined> {
+  for (const r of await readRecords(runner, aliases)) {
+    if ((await inodeOf(runner, r.nsPath)) !== r.inode) continue;
+    const link = (await readLinks(runner, r.nsPath).catch(() => [] as LinkState[])).find((l) => aliases.includes(l.alias));
+    if (link) return { nsPath: r.nsPath, link };
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+import { strict as assert } from "node:assert";
+import { MOVED_DIR, movedRecordPath, parseRecords, recordMoveStep, recordText, removeRecordsArgv } from "../../provider/resources/common/moved";
+
+describe("unit: records of where our links were moved", () => {
+  const r = { alias: "hostnet:0123abcd:veth/hnv-a/peer web/prod", nsPath: "/proc/4242/ns/net", inode: "4026532999" };
+
+  it("a record is one tab-separated line, read back whatever else the files hold", () => {
+    assert.equal(recordText(r), "hostnet:0123abcd:veth/hnv-a/peer web/prod\t/proc/4242/ns/net\t4026532999\n");
+    assert.deepEqual(parseRecords(recordText(r) + "garbage\nx\t/y\tnot-a-number\n" + recordText({ ...r, nsPath: "/run/netns/n1" })), [r, { ...r, nsPath: "/run/netns/n1" }]);
+  });
+  it("refuses values that would break the line", () => {
+    assert.throws(() => recordText({ ...r, nsPath: "/a\tb" }), /cannot hold/);
+    assert.throws(() => recordText({ ...r, inode: "12; rm" }), /not a namespace inode/);
+  });
+  it("one file per mark under /run/hostnet/moved; writing and removing are argv with the paths as arguments", () => {
+    assert.match(movedRecordPath(r.alias), new RegExp(`^${MOVED_DIR}/[0-9a-f]{32}$`));
+    assert.notEqual(movedRecordPath(r.alias), movedRecordPath(`${r.alias}x`));
+    const step = recordMoveStep(r);
+    assert.deepEqual(step.argv, ["sh", "-c", 'mkdir -p -m 0700 "$1" && cat > "$2"', "sh", MOVED_DIR, movedRecordPath(r.alias)]);
+    assert.equal(step.stdin, recordText(r));
+    assert.deepEqual(step.undo, [removeRecordsArgv([r.alias])]);
+    assert.deepEqual(removeRecordsArgv([r.alias]), ["sh", "-c", 'rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true', MOVED_DIR, movedRecordPath(r.alias)]);
+  });
+});
