@@ -2,7 +2,11 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawn } from "node:child_process";
 import { spawnHeld } from "../../provider/host/local";
+import { shellJoin } from "../../provider/host/quote";
+import { RemoteSession } from "../../provider/host/session";
+import { MOVED_DIR, parseRecords, recordMoveStep, removeRecordsArgv } from "../../provider/resources/common/moved";
 import { moveLinkBack } from "../../provider/linux/netns";
 import { holdLockArgv } from "../../provider/resources/common/lock";
 import { sh, tryRun } from "../helpers/procs";
@@ -64,6 +68,40 @@ for (const [name, shell] of Object.entries(SHELLS)) {
       assert.match(fs.readFileSync(file, "utf8"), /^stack p\/two since /, "the waiter took over (on a fresh file: the first one removed its own)");
       await s.release();
       assert.equal(fs.existsSync(file), false, "the last holder leaves no lock file behind");
+    });
+
+    it("the remote session protocol: byte-exact output and stdin, exit codes, no output without a newline lost, and a builtin name runs no builtin", async () => {
+      const p = spawn(shell[0], [...shell.slice(1), "-s"], { stdio: ["pipe", "pipe", "pipe"] });
+      const channel = { write: (d: string) => p.stdin.write(d), end: () => p.stdin.end(), close: () => p.kill(), on: (ev: "data" | "close", cb: (d: Buffer) => void) => (ev === "data" ? p.stdout.on("data", cb) : p.on("close", () => cb(Buffer.alloc(0)))), stderr: p.stderr };
+      const session = new RemoteSession(channel, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+      try {
+        await session.ready(10_000);
+        const odd = "a'b\"c\\n$(id)`id`\n\t日本 %s -n\r";
+        assert.deepEqual(await session.run(shellJoin(["printf", "%s", odd]), undefined, 10_000), { seq: 1, exitCode: 0, stdout: odd, stderr: "" });
+        assert.deepEqual(await session.run(shellJoin(["sh", "-c", "cat; printf err >&2; exit 5"]), odd, 10_000), { seq: 2, exitCode: 5, stdout: odd, stderr: "err" });
+        assert.equal((await session.run(shellJoin(["cat"]), undefined, 10_000)).stdout, "", "a command without stdin reads /dev/null, not the session's script");
+        assert.equal((await session.run(shellJoin(["exit", "3"]), undefined, 10_000)).exitCode, 127, "no program named exit: the session goes on");
+        assert.equal((await session.run(shellJoin(["echo", "alive"]), undefined, 10_000)).stdout, "alive\n");
+      } finally {
+        session.end();
+      }
+    });
+
+    it("the moved-link record is written and removed by its argv", async () => {
+      const rec = { alias: "hostnet:0123abcd:veth/hnsx/peer shells/test", nsPath: `/run/netns/${box}`, inode: "42" };
+      const step = recordMoveStep(rec);
+      const dirArg = step.argv[4];
+      const fileArg = step.argv[5];
+      // Run against a scratch directory instead of /run/hostnet/moved: the script takes both paths as arguments.
+      const scratch = path.join(dir, "moved");
+      const w = await tryRun([...as(shell, [...step.argv.slice(0, 4), scratch, path.join(scratch, path.basename(fileArg))])], step.stdin);
+      assert.equal(w.exitCode, 0, w.stderr);
+      assert.equal(dirArg, MOVED_DIR);
+      assert.deepEqual(parseRecords(fs.readFileSync(path.join(scratch, path.basename(fileArg)), "utf8")), [rec]);
+      const rm = removeRecordsArgv([rec.alias]);
+      const r = await tryRun(as(shell, [rm[0], rm[1], rm[2], scratch, path.join(scratch, path.basename(fileArg))]));
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(fs.existsSync(scratch), false, "the empty directory goes too");
     });
   });
 }
