@@ -56,20 +56,37 @@ function urnOf(r: pulumi.Resource): Promise<unknown> {
   return (r.urn as unknown as { promise(): Promise<unknown> }).promise();
 }
 
-/** The run's store in the SDK (runtime/state.js, not in its typings); `terminated` is set when a call was lost to the link. */
+/** The SDK's stores (runtime/state.js, not in its typings); `terminated` is set when a call was lost to the link. */
 interface SdkStore {
   terminated?: unknown;
 }
+interface SdkState {
+  getLocalStore?: () => SdkStore | undefined;
+}
 
 /**
- * Whether the SDK stopped this run's calls to the engine, read from the
- * SDK's per-run store; `undefined` when the SDK does not expose it (a unit
- * test pins the shape, so an SDK upgrade that moves it fails there first).
+ * The SDK's "calls to the engine were stopped" flags as seen from this run:
+ * its own store's, and the process-wide fallback store's (where the flag
+ * lands when the SDK sets it from a gRPC callback that lost the run's async
+ * context). `undefined` when the SDK does not expose them (a unit test pins
+ * the shape, so an SDK upgrade that moves them fails there first).
  */
-export function sdkTerminated(): boolean | undefined {
-  const state = require("@pulumi/pulumi/runtime/state") as { getStore?: () => SdkStore | undefined };
-  const store = state.getStore?.();
-  return typeof store?.terminated === "boolean" ? store.terminated : undefined;
+export function sdkTerminated(): { local: boolean; global: boolean } | undefined {
+  const state = require("@pulumi/pulumi/runtime/state") as SdkState;
+  const local = state.getLocalStore?.();
+  const global = (globalThis as { globalStore?: SdkStore }).globalStore;
+  if (typeof local?.terminated !== "boolean" && typeof global?.terminated !== "boolean") return undefined;
+  return { local: local?.terminated === true, global: global?.terminated === true };
+}
+
+/** A check that this run's calls were stopped: a flag that was already set when the run began (by an earlier run) does not count. */
+function terminationWatch(): (() => boolean) | undefined {
+  const start = sdkTerminated();
+  if (!start) return undefined;
+  return () => {
+    const now = sdkTerminated();
+    return Boolean(now && ((now.local && !start.local) || (now.global && !start.global)));
+  };
 }
 
 /**
@@ -77,7 +94,7 @@ export function sdkTerminated(): boolean | undefined {
  * stopped the run's calls, the first one still unsettled is reported lost
  * (the SDK leaves the URN of a registration lost to the link unresolved for ever).
  */
-async function registrations(made: pulumi.Resource[]): Promise<{ name: string; result: PromiseSettledResult<unknown> }[]> {
+async function registrations(made: pulumi.Resource[], stopped: () => boolean): Promise<{ name: string; result: PromiseSettledResult<unknown> }[]> {
   const settled: { name: string; result: PromiseSettledResult<unknown> }[] = [];
   while (settled.length < made.length) {
     const batch = made.slice(settled.length);
@@ -91,10 +108,10 @@ async function registrations(made: pulumi.Resource[]): Promise<{ name: string; r
       ),
     );
     let timer: NodeJS.Timeout | undefined;
-    const stopped = new Promise<"stopped">((resolve) => {
-      timer = setInterval(() => sdkTerminated() && resolve("stopped"), 50);
+    const halted = new Promise<"stopped">((resolve) => {
+      timer = setInterval(() => stopped() && resolve("stopped"), 50);
     });
-    const first = await Promise.race([all, stopped]).finally(() => clearInterval(timer));
+    const first = await Promise.race([all, halted]).finally(() => clearInterval(timer));
     if (first === "stopped") {
       // Let registrations already answered settle, then name the first that never will.
       await new Promise((r) => setTimeout(r, 200));
@@ -118,10 +135,11 @@ export function guardedProgram<T>(program: () => Promise<T>): () => Promise<T> {
   return () => {
     const made: pulumi.Resource[] = [];
     return declared.run(made, async () => {
+      const watch = terminationWatch();
       const out = await program();
       // Without the SDK's flag the URN of a lost registration would be awaited for ever: nothing to guard with.
-      if (sdkTerminated() === undefined) return out;
-      const lost = lostRegistration(await registrations(made));
+      if (!watch) return out;
+      const lost = lostRegistration(await registrations(made, watch));
       if (lost) {
         throw new Error(
           `${ENGINE_LINK_LOST} while registering ${lost.name} (${lost.message}); ` +

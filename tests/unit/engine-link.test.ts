@@ -23,8 +23,9 @@ describe("unit: lostRegistration (which declared resource the engine link lost)"
 });
 
 describe("unit: the SDK internals the guard reads", () => {
-  it("the SDK's run store has a boolean `terminated` (an SDK upgrade that moves it must fail here, not hang a run)", () => {
-    assert.equal(sdkTerminated(), false);
+  it("the SDK's stores have a boolean `terminated` (an SDK upgrade that moves it must fail here, not hang a run)", () => {
+    require("@pulumi/pulumi/runtime/state").getStore(); // creates the process-wide store, as any SDK call outside a run does
+    assert.deepEqual(sdkTerminated(), { local: false, global: false });
   });
   it("the SDK's gRPC client options are reachable, so each run's links are isolated", () => {
     assert.equal(isolateEngineLinks(), true);
