@@ -67,10 +67,11 @@ export async function readRecords(runner: Runner, aliases: readonly string[]): P
   return parseRecords(res.stdout).filter((r) => aliases.includes(r.alias));
 }
 
-/** The inode of the namespace at `nsPath`, or undefined when it is gone. */
-async function inodeOf(runner: Runner, nsPath: string): Promise<string | undefined> {
-  const res = await runner.run(["stat", "-L", "-c", "%i", nsPath]);
-  return res.exitCode === 0 ? res.stdout.trim() : undefined;
+/** The inodes of the namespaces at `paths` that still exist (one `stat`; paths hold no spaces or newlines). */
+async function inodesOf(runner: Runner, paths: readonly string[]): Promise<Map<string, string>> {
+  if (paths.length === 0) return new Map();
+  const res = await runner.run(["stat", "-L", "-c", "%i %n", ...paths]);
+  return new Map(res.stdout.split("\n").filter(Boolean).map((l) => [l.slice(l.indexOf(" ") + 1), l.slice(0, l.indexOf(" "))]));
 }
 
 /**
@@ -79,8 +80,10 @@ async function inodeOf(runner: Runner, nsPath: string): Promise<string | undefin
  * pid of someone else's container is not entered).
  */
 export async function findMovedLink(runner: Runner, aliases: readonly string[]): Promise<{ nsPath: string; link: LinkState } | undefined> {
-  for (const r of await readRecords(runner, aliases)) {
-    if ((await inodeOf(runner, r.nsPath)) !== r.inode) continue;
+  const records = await readRecords(runner, aliases);
+  const inodes = await inodesOf(runner, records.map((r) => r.nsPath));
+  for (const r of records) {
+    if (inodes.get(r.nsPath) !== r.inode) continue;
     const link = (await readLinks(runner, r.nsPath).catch(() => [] as LinkState[])).find((l) => aliases.includes(l.alias));
     if (link) return { nsPath: r.nsPath, link };
   }

@@ -148,13 +148,9 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       await withHostLock(runner, async (locked) => {
         const links = await readLinks(locked);
         const here = links.find((l) => isName(marks, l.alias)) ?? links.find((l) => isPeer(marks, l.alias));
-        if (here) {
-          await this.del(locked, ip.ipLinkDel(here.name), `delete veth ${here.name}`);
-          await locked.run(removeRecordsArgv(allMarks(marks)));
-          return;
-        }
-        const away = await findMovedLink(locked, allMarks(marks));
-        if (away) await this.del(locked, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
+        const away = here ? undefined : await findMovedLink(locked, allMarks(marks));
+        if (here) await this.del(locked, ip.ipLinkDel(here.name), `delete veth ${here.name}`);
+        else if (away) await this.del(locked, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
         // The pair is gone (or went with its namespace): its records of where the ends went go too.
         await locked.run(removeRecordsArgv(allMarks(marks)));
       }, lockHolder(props.owner));
