@@ -9,7 +9,7 @@ fi
 command -v dockerd >/dev/null || { echo "start-dockerd: dockerd not installed (Debian package docker.io)" >&2; exit 1; }
 log=/var/log/hostnet-dockerd.log
 echo "==> starting dockerd --iptables=false --ip6tables=false --bridge=none (log: $log)"
-nohup dockerd --iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false >"$log" 2>&1 &
+setsid nohup dockerd --iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false >"$log" 2>&1 &
 echo $! > /run/hostnet-dockerd.pid
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && { echo "==> dockerd ready (pid $(cat /run/hostnet-dockerd.pid))"; exit 0; }

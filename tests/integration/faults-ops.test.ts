@@ -1,10 +1,13 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
 import { firewallSnapshot, foreignFirewall } from "../helpers/firewall";
 import { linkAndAddrSnapshot } from "../helpers/kernel";
 import { eventually, sh, sleep } from "../helpers/procs";
+import { REPO_ROOT } from "../helpers/paths";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 
@@ -28,7 +31,7 @@ function random(seed: number): number {
  * hand. Each must converge on the next run, touch no foreign rule, and leave
  * the host as before after `destroy`.
  */
-describe("integration: operational faults — SSH cut mid-up, container removed mid-apply, state wiped", function () {
+describe("integration: operational faults — SSH cut mid-up, container restarted, container removed mid-apply, state wiped, dockerd restarted", function () {
   let host: TestHost;
   let t: TestStack;
   const containers: string[] = [];
@@ -99,6 +102,21 @@ describe("integration: operational faults — SSH cut mid-up, container removed 
     console.log(`      SSH cut: ${figures.join("; ")}`);
   });
 
+  it("a container restarted between ups: refresh shows its attachment and pair gone, the next up re-plumbs it; the others still work", async () => {
+    active = containers.slice(0, 3);
+    await t.stack.up({ color: "never" });
+    await allPing();
+    await sh(["docker", "restart", "-t", "0", active[0]]);
+    assert.equal(await pingsGateway(active[0]), false, "the restarted container lost its interface");
+    // No waiting for the kernel to tear the old namespace down: the host end of the old pair may still be there, and must count as gone.
+    await t.stack.refresh({ color: "never" });
+    await t.stack.up({ color: "never" });
+    await allPing();
+    assert.equal(await foreign(), foreignBefore);
+    const again = await t.stack.preview({ color: "never", diff: true });
+    assert.deepEqual(Object.keys(again.changeSummary).filter((k) => k !== "same"), [], "converged: the next preview changes nothing");
+  });
+
   it("a container removed in the middle of an apply: that attachment fails, naming it; the next up (without it) converges", async () => {
     active = containers.slice(0, 8);
     const run = t.stack.up({ color: "never" }).then(() => "", (e: Error) => e.message);
@@ -132,4 +150,27 @@ describe("integration: operational faults — SSH cut mid-up, container removed 
     assert.equal(await foreign(), foreignBefore);
   });
 
+  // Last: it stops every container of this suite.
+  it("dockerd restarted between ups: its containers stop, preview refuses them as not running; started again, refresh and up re-plumb them", async () => {
+    active = containers.slice(0, 2);
+    await t.stack.up({ color: "never" });
+    await allPing();
+    // Only the dockerd that scripts/start-dockerd.sh started (and recorded) is ours to restart.
+    const pidFile = "/run/hostnet-dockerd.pid";
+    assert.ok(fs.existsSync(pidFile), `${pidFile} is missing: this test restarts only a dockerd started by scripts/start-dockerd.sh (run scripts/setup.sh)`);
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim(), "dockerd", `pid ${pid} from ${pidFile} is not dockerd`);
+    process.kill(pid, "SIGTERM");
+    await eventually("dockerd has stopped", async () => !fs.existsSync(`/proc/${pid}`), 300);
+    await sh(["bash", path.join(REPO_ROOT, "scripts", "start-dockerd.sh")]);
+    const refused = await t.stack.preview({ color: "never" }).then(() => "", (e: Error) => e.message);
+    assert.match(refused, new RegExp(`container ${active[0]} on \\S+ is not running`), "preview names the stopped container");
+    await sh(["docker", "start", ...active]);
+    await t.stack.refresh({ color: "never" });
+    await t.stack.up({ color: "never" });
+    await allPing();
+    assert.equal(await foreign(), foreignBefore);
+    await t.stack.destroy({ color: "never" });
+    assert.equal(await snapshot(), baseline, "destroy leaves the host as before");
+  });
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { MOVED_DIR, movedRecordPath, parseRecords, recordMoveStep, recordText, removeRecordsArgv } from "../../provider/resources/common/moved";
+import { MOVED_DIR, allRecordedGone, movedRecordPath, parseRecords, recordMoveStep, recordText, removeRecordsArgv } from "../../provider/resources/common/moved";
 
 describe("unit: records of where our links were moved", () => {
   const r = { alias: "hostnet:0123abcd:veth/hnv-a/peer web/prod", nsPath: "/proc/4242/ns/net", inode: "4026532999" };
@@ -20,5 +20,13 @@ describe("unit: records of where our links were moved", () => {
     assert.equal(step.stdin, recordText(r));
     assert.deepEqual(step.undo, [removeRecordsArgv([r.alias])]);
     assert.deepEqual(removeRecordsArgv([r.alias]), ["sh", "-c", 'rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true', MOVED_DIR, movedRecordPath(r.alias)]);
+  });
+  it("a link counts as gone with its namespace only when every recorded namespace is gone or is now another one", () => {
+    const other = { ...r, nsPath: "/run/netns/n1", inode: "4026533000" };
+    assert.equal(allRecordedGone([], new Map()), false, "no record: nothing is known");
+    assert.equal(allRecordedGone([r], new Map([[r.nsPath, r.inode]])), false, "still there");
+    assert.equal(allRecordedGone([r], new Map()), true, "the path is gone (the container's process ended)");
+    assert.equal(allRecordedGone([r], new Map([[r.nsPath, "4026530001"]])), true, "the pid was reused by another namespace");
+    assert.equal(allRecordedGone([r, other], new Map([[other.nsPath, other.inode]])), false, "one recorded namespace is still there");
   });
 });

@@ -74,6 +74,23 @@ async function inodesOf(runner: Runner, paths: readonly string[]): Promise<Map<s
   return new Map(res.stdout.split("\n").filter(Boolean).map((l) => [l.slice(l.indexOf(" ") + 1), l.slice(0, l.indexOf(" "))]));
 }
 
+/** Whether every recorded namespace is gone (its path missing or now another namespace); false when there is no record. Pure. */
+export function allRecordedGone(records: readonly MovedRecord[], inodes: ReadonlyMap<string, string>): boolean {
+  return records.length > 0 && records.every((r) => inodes.get(r.nsPath) !== r.inode);
+}
+
+/**
+ * Whether the link carrying one of `aliases` was moved (by our records) only
+ * into namespaces that no longer exist — a restarted or removed container's:
+ * the link went, or is going, with that namespace (the kernel tears a dead
+ * namespace down asynchronously, so its veth's host end can outlive it for
+ * seconds). One `cat` and one `stat`; no namespace is entered.
+ */
+export async function movedIntoGoneNamespace(runner: Runner, aliases: readonly string[]): Promise<boolean> {
+  const records = await readRecords(runner, aliases);
+  return allRecordedGone(records, await inodesOf(runner, records.map((r) => r.nsPath)));
+}
+
 /**
  * A link carrying one of `aliases` in a namespace our records name, entered
  * only when that path is still the recorded namespace (same inode: a reused

@@ -9,7 +9,7 @@ import { LinkState } from "../../linux/parse";
 import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
-import { findMovedLink, removeRecordsArgv } from "../common/moved";
+import { findMovedLink, movedIntoGoneNamespace, removeRecordsArgv } from "../common/moved";
 import { OWNER_PREFIX, linkId, otherOwner, ownerFromInput } from "../common/owner";
 import { checkOnHost, hostLinksOnce } from "../common/preflight";
 import { runSteps } from "../common/transaction";
@@ -20,6 +20,18 @@ import { VethMarks, diffVeth, normalizeVeth, planVethCreate, planVethUpdate, vet
 const isName = (m: VethMarks, alias: string) => alias === m.name || alias === m.legacyName;
 const isPeer = (m: VethMarks, alias: string) => alias === m.peer || alias === m.legacyPeer;
 const allMarks = (m: VethMarks) => [m.name, m.peer, m.legacyName, m.legacyPeer];
+
+/**
+ * Whether the host end `a` has lost its peer with the namespace our
+ * attachment moved it into (a restarted or removed container): the kernel
+ * reports no namespace id for a dying namespace, and our record's namespace
+ * is no longer there. Such a pair is going away and counts as gone.
+ */
+async function peerDied(runner: Runner, a: LinkState, marks: VethMarks): Promise<boolean> {
+  if (a.peerNetnsId === undefined) return false;
+  if (a.peerNetnsId < 0) return true;
+  return movedIntoGoneNamespace(runner, [marks.peer, marks.legacyPeer]);
+}
 
 /** The optional fields of `name` the kernel reports whether given or not. */
 const VETH_OPTIONAL = ["mtu", "mac"] as const;
@@ -85,7 +97,13 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     const owner = ownerFromInput(d.owner);
     const marks = vethMarks(id, owner);
     const subject = `veth ${d.name} on ${runner.hostId}`;
-    const links = await readLinks(runner);
+    let links = await readLinks(runner);
+    const stale = links.find((l) => l.name === d.name && isName(marks, l.alias));
+    if (stale && (await peerDied(runner, stale, marks))) {
+      // Our pair whose container end went with a restarted container's namespace: remove what is left, then make it anew.
+      await this.del(runner, ip.ipLinkDel(d.name), `delete veth ${d.name}, whose peer went with a namespace that is gone`);
+      links = await readLinks(runner);
+    }
     const a = links.find((l) => l.name === d.name);
     const p = links.find((l) => l.name === d.peerName);
     if (d.bridge) {
@@ -124,6 +142,8 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       const links = await readLinks(runner);
       const a = links.find((l) => l.name === props.name && isName(marks, l.alias));
       const p = links.find((l) => isPeer(marks, l.alias));
+      // Its container end went with a restarted container's namespace: the pair is gone (the next up makes it anew).
+      if (a && (await peerDied(runner, a, marks))) return { id: "" };
       let outs: VethOutputs;
       // State of 0.1 has no record of the given fields: then both count as given, as they did.
       const given = props.given ?? [...VETH_OPTIONAL];
