@@ -245,6 +245,8 @@ describe("integration: a host with no nat table is left exactly as found (iptabl
     await t.stack.destroy({ color: "never" });
     assert.equal(await firewallSnapshot(host), before, "iptables-save (both flavours) and nft list ruleset as before");
     assert.equal(await host.exec(["nft", "list", "ruleset"]), "");
+    // The host lock is let go when the provider's connection closes with the run (or half a second after its last mutation): moments after destroy returns.
+    await eventually("the host lock's file is removed", async () => (await ours()).every((f) => !f.startsWith("lock/")), 50);
     assert.deepEqual(await ours(), [], "no lock or ip_forward file of ours left in /run");
   });
 

@@ -94,15 +94,22 @@ describe("transport: SSH runner against a real sshd", function () {
     assert.equal((await runner.run(["echo", "ok"])).stdout, "ok\n");
   });
 
-  it("withHostLock holds a flock on the host for the duration of a mutation, so another process waits", async () => {
+  it("withHostLock holds a flock on the host while mutations follow each other (one holder for them), so another process waits; let go shortly after the last", async () => {
     const { lockFilePath, withHostLock } = await import("../../provider/resources/common/lock");
     const runner = new SshRunner(host.connection());
     const inode = await host.netnsInode();
     const file = lockFilePath(inode);
     const other = () => host.exec(["flock", "-n", file, "true"]).then(() => "free", () => "locked");
+    const holder = () => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
     const during = await withHostLock(runner, async () => other());
     assert.equal(during, "locked", "another process cannot take the lock while a mutation runs");
-    assert.equal(fs.existsSync(file), false, "released, the holder leaves no lock file behind");
+    const first = holder();
+    assert.match(first, / pid \d+\n$/, "the holder says who holds it");
+    // A mutation that follows at once runs under the same hold: no second holder (and no second login shell).
+    assert.equal(await withHostLock(runner, async () => holder()), first);
+    const started = Date.now();
+    while (fs.existsSync(file) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fs.existsSync(file), false, "let go shortly after the last mutation, the holder leaves no lock file behind");
     assert.equal(await other(), "free", "released afterwards");
   });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { MOVED_DIR, allRecordedGone, movedRecordPath, parseRecords, recordMoveStep, recordText, removeRecordsArgv } from "../../provider/resources/common/moved";
+import { MOVED_DIR, WRITE_RECORD_SCRIPT, allRecordedGone, movedRecordPath, parseRecords, recordMoveStep, recordText, removeRecordsArgv } from "../../provider/resources/common/moved";
 
 describe("unit: records of where our links were moved", () => {
   const r = { alias: "hostnet:0123abcd:veth/hnv-a/peer web/prod", nsPath: "/proc/4242/ns/net", inode: "4026532999" };
@@ -16,7 +16,7 @@ describe("unit: records of where our links were moved", () => {
     assert.match(movedRecordPath(r.alias), new RegExp(`^${MOVED_DIR}/[0-9a-f]{32}$`));
     assert.notEqual(movedRecordPath(r.alias), movedRecordPath(`${r.alias}x`));
     const step = recordMoveStep(r);
-    assert.deepEqual(step.argv, ["sh", "-c", 'mkdir -p -m 0700 "$1" && cat > "$2"', "sh", MOVED_DIR, movedRecordPath(r.alias)]);
+    assert.deepEqual(step.argv, ["sh", "-c", WRITE_RECORD_SCRIPT, "sh", MOVED_DIR, movedRecordPath(r.alias)]);
     assert.equal(step.stdin, recordText(r));
     assert.deepEqual(step.undo, [removeRecordsArgv([r.alias])]);
     assert.deepEqual(removeRecordsArgv([r.alias]), ["sh", "-c", 'rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true', MOVED_DIR, movedRecordPath(r.alias)]);

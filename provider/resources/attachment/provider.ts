@@ -62,7 +62,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = `${runner.hostId}/attachment/${containerLabel(d.container)}/${d.ifname}`;
-      return { id, outs: defined(await withHostLock(runner, (r) => this.apply(r, d, undefined), lockHolder(d.owner))) };
+      return { id, outs: defined(await withHostLock(runner, (r) => this.apply(r, d, undefined), lockHolder(d.owner), `netns:${containerLabel(d.container)}`)) };
     });
   }
 
@@ -70,7 +70,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeAttachment(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, d, olds), lockHolder(d.owner))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, d, olds), lockHolder(d.owner), `netns:${containerLabel(d.container)}`)) };
     });
   }
 
@@ -210,7 +210,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         const res = await locked.run(argv);
         if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) throw new CommandError({ host: locked.hostId, argv, ...res, context: `delete ${props.ifname} in ${target.label}` });
         await forget();
-      }, lockHolder(props.owner));
+      }, lockHolder(props.owner), `netns:${containerLabel(props.container)}`);
     });
   }
 }

@@ -1,8 +1,13 @@
 /**
- * Mutations on one host are serialised twice: within this process (the
- * dynamic provider serves every resource of an engine run) by a promise
- * chain per host, and across processes (two stacks, two CI jobs) by a
- * `flock` held on the host for the duration of the mutation. The lock file is
+ * Mutations on one host are kept apart twice: within this process (the
+ * dynamic provider serves every resource of an engine run) by scope — two
+ * mutations of one scope (the host's tables, one namespace, one link) run
+ * one after the other, others side by side, a bounded number at once — and
+ * across processes (two stacks, two CI jobs) by a `flock` on the host. The
+ * flock is taken on the first mutation and held while mutations follow each
+ * other (one holder per host per engine run, not one per mutation: taking
+ * it costs an SSH channel and a login shell), then let go shortly after the
+ * last, or when the process and its connection end. The lock file is
  * named for the host's network namespace, so test hosts sharing one /run keep
  * apart; it holds the current holder's description (stack, since when, PID).
  *
@@ -14,8 +19,6 @@
 import { HostnetError } from "../../host/errors";
 import { Held, RunOptions, RunResult, Runner } from "../../host/runner";
 import { hostNetnsInode } from "./netns-id";
-
-const tails = new Map<string, Promise<void>>();
 
 /** How long to wait for another process's lock on the host (`HOSTNET_LOCK_TIMEOUT_S` overrides). */
 export const HOST_LOCK_TIMEOUT_S = 300;
@@ -65,17 +68,28 @@ export function holdLockArgv(file: string, who: string, timeoutS = HOST_LOCK_TIM
   return ["sh", "-c", script, "sh", file, String(timeoutS), who];
 }
 
+/** One hold of the host lock, shared by the mutations of this process on that host while they come in close succession. */
+interface Lease {
+  readonly file: string;
+  readonly held: Held;
+  /** Why the holder ended, once it has. */
+  lost?: string;
+  /** Mutations running under it. */
+  active: number;
+  released: boolean;
+  linger?: NodeJS.Timeout;
+}
+
 /** A runner that refuses to run anything once the lock holder has ended (undo commands excepted: see {@link Runner}). */
 class LockedRunner implements Runner {
-  lost?: string;
-  constructor(private readonly inner: Runner, private readonly file: string) {}
+  constructor(private readonly inner: Runner, private readonly lease: Lease) {}
   get hostId(): string {
     return this.inner.hostId;
   }
   async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    if (this.lost !== undefined) {
+    if (this.lease.lost !== undefined) {
       throw new LockLostError(
-        `lost the host lock ${this.file} on ${this.hostId} (its holder ended: ${this.lost}); stopped before \`${argv.join(" ")}\`: another run may be changing this host, run again to converge`,
+        `lost the host lock ${this.lease.file} on ${this.hostId} (its holder ended: ${this.lease.lost}); stopped before \`${argv.join(" ")}\`: another run may be changing this host, run again to converge`,
       );
     }
     return this.inner.run(argv, opts);
@@ -86,45 +100,167 @@ class LockedRunner implements Runner {
   }
 }
 
-/**
- * Runs `fn` after every earlier call for the same host in this process has
- * finished, holding the host-side lock; `fn` must run its commands through the
- * runner it is given, which stops once the lock is lost.
- */
-export async function withHostLock<T>(runner: Runner, fn: (locked: Runner) => Promise<T>, who = "pulumi-hostnet"): Promise<T> {
+/** How long a lease outlives its last mutation, waiting for the next (`HOSTNET_LOCK_LINGER_MS` overrides). */
+export const LOCK_LINGER_MS = 500;
+
+/** How many mutations run at once on one host (`HOSTNET_PARALLEL` overrides; below sshd's default MaxSessions of 10). */
+export const HOST_PARALLELISM = 8;
+
+function envInt(name: string, dflt: number, min: number): number {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v >= min ? v : dflt;
+}
+
+const leases = new Map<string, Promise<Lease>>();
+
+/** The host's live lease, or a new hold of its lock (one at a time per host). */
+async function acquire(runner: Runner, who: string): Promise<Lease> {
   const hostId = runner.hostId;
-  const prev = tails.get(hostId) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const tail = prev.then(() => mine);
-  tails.set(hostId, tail);
-  await prev;
-  try {
-    if (!runner.hold) return await fn(runner);
+  for (;;) {
+    const existing = leases.get(hostId);
+    if (!existing) break;
+    const lease = await existing.catch(() => undefined);
+    if (lease && !lease.released && lease.lost === undefined) {
+      clearTimeout(lease.linger);
+      lease.active++;
+      return lease;
+    }
+    if (leases.get(hostId) === existing) leases.delete(hostId);
+  }
+  const hold = (async (): Promise<Lease> => {
+    const hold = runner.hold;
+    if (!hold) throw new Error("the runner cannot hold a command");
     const file = lockFilePath(await hostNetnsInode(runner));
     const timeout = lockTimeoutS();
     let held: Held;
     try {
-      held = await runner.hold(holdLockArgv(file, who, timeout), (timeout + 10) * 1000, (note) => console.error(`${hostId}: ${note}`));
+      held = await hold.call(runner, holdLockArgv(file, who, timeout), (timeout + 10) * 1000, (note) => console.error(`${hostId}: ${note}`));
     } catch (e) {
       const msg = (e as Error).message;
       const holder = /exited with 3: (.*)$/s.exec(msg);
       if (holder) throw new HostnetError(`gave up after ${timeout} s waiting for the host lock ${file} on ${hostId}, ${holder[1].trim()}; try again when that run is done`);
       throw new HostnetError(`cannot take the host lock ${file} on ${hostId}: ${msg}`);
     }
-    const locked = new LockedRunner(runner, file);
-    let released = false;
+    const lease: Lease = { file, held, active: 1, released: false };
     void held.ended.then((why) => {
-      if (!released) locked.lost = why;
+      if (!lease.released) lease.lost = why;
     });
-    try {
-      return await fn(locked);
-    } finally {
-      released = true;
-      await held.release();
-    }
-  } finally {
-    release();
-    if (tails.get(hostId) === tail) tails.delete(hostId);
+    return lease;
+  })();
+  leases.set(hostId, hold);
+  try {
+    return await hold;
+  } catch (e) {
+    if (leases.get(hostId) === hold) leases.delete(hostId);
+    throw e;
   }
+}
+
+/** Ends one mutation's use of the lease; the last one lets it go after {@link LOCK_LINGER_MS} unless another starts. */
+function letGo(hostId: string, lease: Lease): Promise<void> {
+  lease.active--;
+  if (lease.active > 0 || lease.released) return Promise.resolve();
+  const release = async () => {
+    if (lease.active > 0 || lease.released) return;
+    lease.released = true;
+    if (leases.get(hostId) !== undefined) {
+      const cur = await leases.get(hostId)?.catch(() => undefined);
+      if (cur === lease) leases.delete(hostId);
+    }
+    await lease.held.release();
+  };
+  const linger = envInt("HOSTNET_LOCK_LINGER_MS", LOCK_LINGER_MS, 0);
+  if (linger === 0) return release();
+  lease.linger = setTimeout(() => void release().catch(() => undefined), linger);
+  lease.linger.unref();
+  return Promise.resolve();
+}
+
+/** Lets every lingering lease go now (tests, and a CLI about to exit). */
+export async function releaseHostLocks(): Promise<void> {
+  const all = await Promise.all([...leases.values()].map((p) => p.catch(() => undefined)));
+  leases.clear();
+  await Promise.all(
+    all.map(async (lease) => {
+      if (!lease || lease.released || lease.active > 0) return;
+      clearTimeout(lease.linger);
+      lease.released = true;
+      await lease.held.release();
+    }),
+  );
+}
+
+/** A FIFO gate letting at most `limit` holders through at once. */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: () => number) {}
+  async enter(): Promise<void> {
+    if (this.running < this.limit()) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+}
+
+const gates = new Map<string, Gate>();
+const scopes = new Map<string, Promise<void>>();
+
+/** Runs `fn` after every earlier holder of `key` in this process has finished. */
+async function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = scopes.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((r) => (done = r));
+  const tail = prev.then(() => mine);
+  scopes.set(key, tail);
+  await prev;
+  try {
+    return await fn();
+  } finally {
+    done();
+    if (scopes.get(key) === tail) scopes.delete(key);
+  }
+}
+
+/**
+ * What a mutation changes on its host, for running mutations side by side:
+ * two with the same scope on one host run one after the other; others run
+ * at once (up to {@link HOST_PARALLELISM}). `firewall` is for everything that
+ * reads and writes host-wide tables (iptables/nft, the forward chain,
+ * ip_forward, the subnets of bridges).
+ */
+export type LockScope = "firewall" | `netns:${string}` | `link:${string}`;
+
+/**
+ * Runs `fn` holding the host-side lock; `fn` must run its commands through
+ * the runner it is given, which stops once the lock is lost. The lock is held
+ * once for the mutations that follow each other on a host in this process (an
+ * engine run), and let go {@link LOCK_LINGER_MS} after the last; mutations
+ * of different scopes run side by side under it, up to
+ * {@link HOST_PARALLELISM} at once.
+ */
+export async function withHostLock<T>(runner: Runner, fn: (locked: Runner) => Promise<T>, who = "pulumi-hostnet", scope: LockScope = "firewall"): Promise<T> {
+  const hostId = runner.hostId;
+  let gate = gates.get(hostId);
+  if (!gate) gates.set(hostId, (gate = new Gate(() => envInt("HOSTNET_PARALLEL", HOST_PARALLELISM, 1))));
+  return serially(`${hostId}\n${scope}`, async () => {
+    await gate.enter();
+    try {
+      if (!runner.hold) return await fn(runner);
+      const lease = await acquire(runner, who);
+      try {
+        return await fn(new LockedRunner(runner, lease));
+      } finally {
+        await letGo(hostId, lease);
+      }
+    } finally {
+      gate.leave();
+    }
+  });
 }

@@ -45,9 +45,17 @@ export function parseRecords(text: string): MovedRecord[] {
   return out;
 }
 
+/**
+ * The script that writes a record from stdin: a pair's delete running at the
+ * same time may remove the directory once it is empty, between our `mkdir`
+ * and the file's creation, so it tries again (a failed redirection reads
+ * nothing of stdin).
+ */
+export const WRITE_RECORD_SCRIPT = 'for _ in 1 2 3 4 5; do mkdir -p -m 0700 "$1" && cat > "$2" 2>/dev/null && exit 0; done; mkdir -p -m 0700 "$1" && cat > "$2"';
+
 /** argv that writes a record (its text on stdin). */
 export function writeRecordArgv(alias: string): string[] {
-  return ["sh", "-c", 'mkdir -p -m 0700 "$1" && cat > "$2"', "sh", MOVED_DIR, movedRecordPath(alias)];
+  return ["sh", "-c", WRITE_RECORD_SCRIPT, "sh", MOVED_DIR, movedRecordPath(alias)];
 }
 
 /** argv that removes the records of `aliases` (and the directories once empty). */

@@ -81,7 +81,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
       const id = linkId(runner.hostId, "veth", d.name);
-      return { id, outs: defined(await withHostLock(runner, (r) => this.apply(r, id, d, undefined), lockHolder(d.owner))) };
+      return { id, outs: defined(await withHostLock(runner, (r) => this.apply(r, id, d, undefined), lockHolder(d.owner), `link:${d.name}`)) };
     });
   }
 
@@ -89,7 +89,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeVeth(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, id, d, olds), lockHolder(d.owner))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, id, d, olds), lockHolder(d.owner), `link:${d.name}`)) };
     });
   }
 
@@ -173,7 +173,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
         else if (away) await this.del(locked, inNetns(away.nsPath, ip.ipLinkDel(away.link.name)), `delete veth ${away.link.name} in ${away.nsPath}`);
         // The pair is gone (or went with its namespace): its records of where the ends went go too.
         await locked.run(removeRecordsArgv(allMarks(marks)));
-      }, lockHolder(props.owner));
+      }, lockHolder(props.owner), `link:${props.name}`);
     });
   }
 
