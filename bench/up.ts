@@ -3,7 +3,7 @@
  *  - exec: round trip of one command over the pooled SSH connection (median of 200);
  *  - up-N: wall time of `up` creating N bridges, of a no-op `up`, and of `destroy`.
  *
- *   node dist/bench/up.js [N…]      (default 1 20 100; root, after scripts/setup.sh)
+ *   npm run bench -- up [N…]      (default 1 20 100; root, after scripts/setup.sh)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Bridge } from "../provider";
@@ -19,8 +19,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [Number(process.hrtime.bigint() - t) / 1e6, r];
 }
 
-async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+/** Runs the exec and up-N benchmarks; prints a Markdown table. */
+export async function upBench(sizes: number[]): Promise<void> {
   const host = await TestHost.create("bench");
   const rows: string[] = [];
   try {
@@ -54,11 +54,3 @@ async function main(): Promise<void> {
   }
   console.log(["| benchmark | result |", "|---|---|", ...rows].join("\n"));
 }
-
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);

@@ -18,7 +18,7 @@
 import * as fs from "node:fs";
 import { ConnectionLostError, HostnetError } from "./errors";
 import { isReadOnlyCommand } from "./readonly";
-import { Held, NoteListener, RunOptions, RunResult, Runner } from "./runner";
+import { Command, Held, NoteListener, RunOptions, RunResult, Runner, SequenceResult, runInOrder } from "./runner";
 
 /** One fault. */
 export interface Fault {
@@ -75,6 +75,13 @@ export class FaultRunner implements Runner {
   hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     if (!this.inner.hold) throw new Error("the underlying runner cannot hold a command");
     return this.inner.hold(argv, timeoutMs, onNote);
+  }
+  /** With faults, one command at a time (each counted and maybe failed as above); with a trace only, the inner runner's sequence, each command traced. */
+  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+    const inner = this.inner;
+    if (this.faults.length > 0 || !inner.runSequence) return runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands);
+    if (this.trace) for (const c of commands) fs.appendFileSync(this.trace, `${this.hostId}\t${JSON.stringify(c.argv)}\t${process.pid}\n`);
+    return inner.runSequence(commands, opts);
   }
 }
 

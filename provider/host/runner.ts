@@ -26,11 +26,35 @@ export interface Held {
 /** Called with each `note:` line a held command prints before it is ready (e.g. who holds a lock it waits for). */
 export type NoteListener = (note: string) => void;
 
+/** One command of a sequence. */
+export interface Command {
+  readonly argv: readonly string[];
+  /** Bytes written to the command's standard input, then closed. */
+  readonly stdin?: string;
+}
+
+/**
+ * What a sequence did: the results of the commands that ran, in order. It
+ * stops after the first command that fails, so only the last result can be
+ * a failure. `error` is set when it could not go on (the connection was
+ * lost): then the command after the last result may or may not have run.
+ */
+export interface SequenceResult {
+  readonly results: RunResult[];
+  readonly error?: Error;
+}
+
 /** Runs argv arrays on one host. Implementations never pass argv through a shell except the SSH one, which quotes once. */
 export interface Runner {
   /** Stable identity of the host, used in resource IDs, ownership marks and errors. */
   readonly hostId: string;
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Runs commands in order in one round trip, stopping after the first that
+   * fails (see {@link SequenceResult}). Optional: {@link runInOrder} runs
+   * them one by one on runners without it.
+   */
+  runSequence?(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult>;
   /**
    * Starts a command that prints one line when ready and then runs until its
    * stdin closes (used to hold a `flock` on the host). Optional: runners
@@ -74,6 +98,23 @@ export function firstLine(stdout: NodeJS.ReadableStream, ended: Promise<string>,
   });
 }
 
+/** Runs `commands` in order, stopping after the first that fails: in one round trip where the runner can, else one by one. */
+export async function runInOrder(runner: Runner, commands: readonly Command[]): Promise<SequenceResult> {
+  if (commands.length === 0) return { results: [] };
+  if (runner.runSequence && commands.length > 1) return runner.runSequence(commands);
+  const results: RunResult[] = [];
+  for (const c of commands) {
+    try {
+      const r = await runner.run(c.argv, c.stdin !== undefined ? { stdin: c.stdin } : undefined);
+      results.push(r);
+      if (r.exitCode !== 0) break;
+    } catch (e) {
+      return { results, error: e as Error };
+    }
+  }
+  return { results };
+}
+
 /** Default timeout of one command. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -99,16 +140,28 @@ export class SudoRunner implements Runner {
   }
   async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     const res = await this.inner.run(["sudo", "-n", "--", ...argv], opts);
-    if (res.exitCode !== 0) {
-      const m = SUDO_REFUSED.exec(res.stderr);
-      if (m) {
-        throw new SudoError(
-          `sudo on ${this.hostId} refused to run \`${argv.join(" ")}\` for ${this.user} (${m[0].trim()}): hostnet runs every command with "sudo -n", which needs passwordless sudo; ` +
-            `allow it with a sudoers rule such as "${this.user} ALL=(root) NOPASSWD: ALL" (visudo -f /etc/sudoers.d/hostnet), or connect as root`,
-        );
-      }
-    }
+    this.refused(argv, res);
     return res;
+  }
+  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+    const wrapped = commands.map((c) => ({ ...c, argv: ["sudo", "-n", "--", ...c.argv] }));
+    const inner = this.inner;
+    const batch = inner.runSequence?.bind(inner);
+    const seq = batch && wrapped.length > 1 ? await batch(wrapped, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => inner.run(a, o) }, wrapped);
+    const last = seq.results.length - 1;
+    if (last >= 0) this.refused(commands[last].argv, seq.results[last]);
+    return seq;
+  }
+  /** Throws one clear {@link SudoError} when sudo itself refused. */
+  private refused(argv: readonly string[], res: RunResult): void {
+    if (res.exitCode === 0) return;
+    const m = SUDO_REFUSED.exec(res.stderr);
+    if (m) {
+      throw new SudoError(
+        `sudo on ${this.hostId} refused to run \`${argv.join(" ")}\` for ${this.user} (${m[0].trim()}): hostnet runs every command with "sudo -n", which needs passwordless sudo; ` +
+          `allow it with a sudoers rule such as "${this.user} ALL=(root) NOPASSWD: ALL" (visudo -f /etc/sudoers.d/hostnet), or connect as root`,
+      );
+    }
   }
   hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     if (!this.inner.hold) throw new Error("the underlying runner cannot hold a command");

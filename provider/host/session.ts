@@ -10,6 +10,10 @@
  *   stdout: <bytes>\n@@hostnet-end <nonce> <seq> <exit status>\n
  *   stderr: <bytes>\n@@hostnet-end <nonce> <seq>\n
  *
+ * Several requests can be written at once (a sequence, one round trip): each
+ * but the first runs only if every earlier one of the sequence exited 0;
+ * a request that did not run says `skipped` instead of a status.
+ *
  * The leading newline of the end line is part of it, so the bytes before it
  * are exactly what the command wrote. Only shell builtins (`printf`) frame a
  * reply: the command is the only process a request starts. A command's stdin
@@ -44,17 +48,25 @@ export function sessionPrelude(nonce: string, path: string): string {
  * `exec` in a subshell — always the program on PATH, never a shell builtin
  * that could change the session — with its stdin, then the end lines.
  */
-export function sessionRequest(nonce: string, seq: number, argv: string, stdin?: string): string {
+export function sessionRequest(nonce: string, seq: number, argv: string, stdin?: string, guarded = false): string {
   const command = `(exec ${argv})`;
   const input = stdin === undefined || stdin === "" ? `${command} </dev/null` : `printf %s ${shellQuote(stdin)} | ${command}`;
   const n = shellQuote(nonce);
-  return `${input}; s=$?; printf '\\n@@hostnet-end %s %s\\n' ${n} ${seq} >&2; printf '\\n@@hostnet-end %s %s %s\\n' ${n} ${seq} "$s"\n`;
+  const run = guarded ? `if [ "$hn_ok" = 1 ]; then ${input}; s=$?; [ "$s" = 0 ] || hn_ok=0; else s=skipped; fi` : `${input}; s=$?`;
+  return `${run}; printf '\\n@@hostnet-end %s %s\\n' ${n} ${seq} >&2; printf '\\n@@hostnet-end %s %s %s\\n' ${n} ${seq} "$s"\n`;
+}
+
+/** The shell text of a sequence: each request after the first runs only while every earlier one exited 0. */
+export function sessionSequence(nonce: string, firstSeq: number, requests: readonly { argv: string; stdin?: string }[]): string {
+  return `hn_ok=1\n${requests.map((r, i) => sessionRequest(nonce, firstSeq + i, r.argv, r.stdin, true)).join("")}`;
 }
 
 /** One command's output on one stream, with the exit status when it came on stdout. */
 export interface StreamPart {
   readonly seq: number;
   readonly exitCode?: number;
+  /** The request did not run (an earlier one of its sequence failed). */
+  readonly skipped?: boolean;
   readonly bytes: Buffer;
 }
 
@@ -96,9 +108,10 @@ export class StreamSplitter {
       if (at < 0) return out;
       const nl = this.buf.indexOf(0x0a, at + this.endLine.length);
       if (nl < 0) return out;
-      const m = /^(\d+)(?: (\d+))?$/.exec(this.buf.subarray(at + this.endLine.length, nl).toString("latin1"));
+      const m = /^(\d+)(?: (\d+|skipped))?$/.exec(this.buf.subarray(at + this.endLine.length, nl).toString("latin1"));
       if (!m) throw new Error("a malformed end line from the remote session");
-      out.push({ seq: Number(m[1]), exitCode: m[2] === undefined ? undefined : Number(m[2]), bytes: Buffer.from(this.buf.subarray(0, at)) });
+      const bytes = Buffer.from(this.buf.subarray(0, at));
+      out.push(m[2] === "skipped" ? { seq: Number(m[1]), skipped: true, bytes } : { seq: Number(m[1]), exitCode: m[2] === undefined ? undefined : Number(m[2]), bytes });
       this.buf = this.buf.subarray(nl + 1);
     }
   }
@@ -110,6 +123,20 @@ export interface SessionReply {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** It did not run: an earlier request of its sequence failed. */
+  readonly skipped?: boolean;
+}
+
+/** The replies of a sequence that came back, in order, and why the rest did not (the session was lost or timed out). */
+export interface SequenceReplies {
+  readonly replies: SessionReply[];
+  readonly error?: SessionLost;
+}
+
+interface Pending {
+  readonly seq: number;
+  out?: StreamPart;
+  err?: StreamPart;
 }
 
 /** The session channel closed while a command was running (or before the shell started). */
@@ -118,13 +145,15 @@ export class SessionLost extends Error {}
 /** A command ran past its timeout: the session was closed to stop it. */
 export class SessionTimeout extends SessionLost {}
 
-/** A remote shell on one channel; runs one command at a time. */
+/** A remote shell on one channel; runs one command, or one sequence, at a time. */
 export class RemoteSession {
   private readonly nonce = randomBytes(12).toString("hex");
   private readonly out = new StreamSplitter(this.nonce);
   private readonly err = new StreamSplitter(this.nonce);
   private seq = 0;
-  private pending: { seq: number; out?: StreamPart; err?: StreamPart; resolve(r: SessionReply): void; reject(e: Error): void } | undefined;
+  /** The requests in flight, oldest first, and who waits for all of them. */
+  private pending: Pending[] = [];
+  private waiter: { replies: SessionReply[]; resolve(r: SequenceReplies): void } | undefined;
   private readyWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   private stderrBeforeReady = "";
   private closedWhy: string | undefined;
@@ -164,18 +193,31 @@ export class RemoteSession {
   }
 
   /** Runs one command (`argv` joined and quoted); a timeout closes the session (which ends what runs in it). */
-  run(argv: string, stdin: string | undefined, timeoutMs: number): Promise<SessionReply> {
-    if (!this.alive) return Promise.reject(new SessionLost(this.closedWhy));
-    if (this.pending) return Promise.reject(new Error("the session is busy"));
-    const seq = ++this.seq;
-    return new Promise<SessionReply>((resolve, reject) => {
+  async run(argv: string, stdin: string | undefined, timeoutMs: number): Promise<SessionReply> {
+    const r = await this.send([{ argv, stdin }], timeoutMs, false);
+    if (r.error) throw r.error;
+    return r.replies[0];
+  }
+
+  /**
+   * Runs commands in order in one round trip; those after a failed one are
+   * not run (their replies say `skipped`). Resolves with the replies that came
+   * back; when the session is lost or times out, with those before and the error.
+   */
+  runSequence(requests: readonly { argv: string; stdin?: string }[], timeoutMs: number): Promise<SequenceReplies> {
+    return this.send(requests, timeoutMs, true);
+  }
+
+  private send(requests: readonly { argv: string; stdin?: string }[], timeoutMs: number, sequence: boolean): Promise<SequenceReplies> {
+    if (!this.alive) return Promise.resolve({ replies: [], error: new SessionLost(this.closedWhy) });
+    if (this.waiter) return Promise.reject(new Error("the session is busy"));
+    const first = this.seq + 1;
+    this.seq += requests.length;
+    this.pending = requests.map((_, i) => ({ seq: first + i }));
+    return new Promise<SequenceReplies>((resolve) => {
       const timer = setTimeout(() => this.close(`timed out after ${timeoutMs} ms`, true), timeoutMs);
-      this.pending = {
-        seq,
-        resolve: (r) => (clearTimeout(timer), resolve(r)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      };
-      this.channel.write(sessionRequest(this.nonce, seq, argv, stdin));
+      this.waiter = { replies: [], resolve: (r) => (clearTimeout(timer), resolve(r)) };
+      this.channel.write(sequence ? sessionSequence(this.nonce, first, requests) : sessionRequest(this.nonce, first, requests[0].argv, requests[0].stdin));
     });
   }
 
@@ -207,16 +249,22 @@ export class RemoteSession {
       w.resolve();
     }
     for (const part of parts) {
-      const p = this.pending;
-      if (!p || p.seq !== part.seq || (isErr ? p.err : p.out)) {
+      // Each stream's parts come in request order: this one belongs to the oldest request still missing it.
+      const p = this.pending.find((x) => !(isErr ? x.err : x.out));
+      if (!p || p.seq !== part.seq) {
         this.close(`output for request ${part.seq} arrived while ${p ? `request ${p.seq}` : "nothing"} was waiting`);
         return;
       }
       if (isErr) p.err = part;
       else p.out = part;
-      if (p.out && p.err) {
-        this.pending = undefined;
-        p.resolve({ seq: p.seq, exitCode: p.out.exitCode ?? -1, stdout: p.out.bytes.toString("utf8"), stderr: p.err.bytes.toString("utf8") });
+      while (this.pending.length > 0 && this.pending[0].out && this.pending[0].err) {
+        const done = this.pending.shift() as Pending & { out: StreamPart; err: StreamPart };
+        this.waiter?.replies.push({ seq: done.seq, exitCode: done.out.exitCode ?? -1, stdout: done.out.bytes.toString("utf8"), stderr: done.err.bytes.toString("utf8"), ...(done.out.skipped ? { skipped: true } : {}) });
+      }
+      if (this.pending.length === 0 && this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w.resolve({ replies: w.replies });
       }
     }
   }
@@ -231,10 +279,11 @@ export class RemoteSession {
       this.readyWaiter = undefined;
       w.reject(e);
     }
-    if (this.pending) {
-      const p = this.pending;
-      this.pending = undefined;
-      p.reject(e);
+    this.pending = [];
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve({ replies: w.replies, error: e });
     }
   }
 }

@@ -11,7 +11,7 @@ import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts"
 import { shellJoin } from "./quote";
 import { RemoteSession, SESSION_COMMAND, SessionTimeout } from "./session";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
-import { DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, firstLine } from "./runner";
+import { Command, DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, SequenceResult, firstLine } from "./runner";
 
 /**
  * Remote shells per connection: commands of independent resources run in
@@ -217,6 +217,37 @@ export class SshRunner implements Runner {
         if (e instanceof SessionTimeout) return { stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 };
         throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
       }
+    } finally {
+      if (session?.alive) entry.idle.push(session);
+      entry.sessions.give();
+    }
+  }
+
+  /** Runs the commands in order in one round trip over one session, stopping after the first that fails. */
+  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+    if (commands.length === 0) return { results: [] };
+    const entry = entryFor(this.conn);
+    const client = await entry.client;
+    await entry.sessions.take();
+    let session: RemoteSession | undefined;
+    try {
+      try {
+        session = await this.session(entry, client, commands[0].argv);
+      } catch (e) {
+        return { results: [], error: e as Error };
+      }
+      const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout);
+      const results: RunResult[] = [];
+      for (const reply of r.replies) {
+        if (reply.skipped) break;
+        results.push({ stdout: reply.stdout, stderr: reply.stderr, exitCode: reply.exitCode });
+        if (reply.exitCode !== 0) return { results };
+      }
+      if (!r.error) return { results };
+      const cut = commands[results.length]?.argv ?? [];
+      if (r.error instanceof SessionTimeout) return { results: [...results, { stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 }] };
+      return { results, error: new ConnectionLostError(this.hostId, r.error.message, cut) };
     } finally {
       if (session?.alive) entry.idle.push(session);
       entry.sessions.give();

@@ -9,7 +9,7 @@ import { linkAndAddrSnapshot } from "../helpers/kernel";
 import { eventually, sh, sleep } from "../helpers/procs";
 import { REPO_ROOT } from "../helpers/paths";
 import { requireRoot } from "../helpers/root";
-import { TestHost } from "../helpers/testhost";
+import { HARD_HOST_USERS, TestHost } from "../helpers/testhost";
 
 /** Seeds of the SSH-cut runs (10 for the figures in the note; fewer keep CI short). */
 const SEEDS = Number(process.env.HOSTNET_FAULT_SEEDS ?? 3);
@@ -49,9 +49,14 @@ describe("integration: operational faults — SSH cut mid-up, container restarte
   before(async () => {
     requireRoot();
     host = await TestHost.create("fops", { hard: true });
+    // The SSH cuts kill whatever sshd runs, login shells included. As root they would run (and kill) this machine's
+    // own /root/.bashrc: a version manager's init killed mid-way (pyenv rehash) leaves its lock behind in the real
+    // home, and every later login there waits 60 s for it. So these runs log in as the host's sudo user, whose home
+    // is the test host's own, with a .bashrc that takes its time like a real one.
+    fs.writeFileSync(path.join(host.dir, `home-${HARD_HOST_USERS.sudo}`, ".bashrc"), 'echo "welcome"\nsleep 0.05\n');
     for (let i = 0; i < ATTACHMENTS; i++) containers.push(await runContainer(`fops${i}`));
     active = [...containers];
-    const conn = host.connection();
+    const conn = host.connection({ user: HARD_HOST_USERS.sudo, sudo: true });
     t = await newStack("faults-ops", async () => {
       const br = new Bridge("br", { connection: conn, name: "hnbr-fo", addresses: ["172.29.0.1/24"] });
       containers.forEach((c, i) => {

@@ -70,7 +70,7 @@ for (const [name, shell] of Object.entries(SHELLS)) {
       assert.equal(fs.existsSync(file), false, "the last holder leaves no lock file behind");
     });
 
-    it("the remote session protocol: byte-exact output and stdin, exit codes, no output without a newline lost, and a builtin name runs no builtin", async () => {
+    it("the remote session protocol: byte-exact output and stdin, exit codes, no output without a newline lost, a builtin name runs no builtin; a sequence in one write stops at its first failure", async () => {
       const p = spawn(shell[0], [...shell.slice(1), "-s"], { stdio: ["pipe", "pipe", "pipe"] });
       const channel = { write: (d: string) => p.stdin.write(d), end: () => p.stdin.end(), close: () => p.kill(), on: (ev: "data" | "close", cb: (d: Buffer) => void) => (ev === "data" ? p.stdout.on("data", cb) : p.on("close", () => cb(Buffer.alloc(0)))), stderr: p.stderr };
       const session = new RemoteSession(channel, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -82,6 +82,27 @@ for (const [name, shell] of Object.entries(SHELLS)) {
         assert.equal((await session.run(shellJoin(["cat"]), undefined, 10_000)).stdout, "", "a command without stdin reads /dev/null, not the session's script");
         assert.equal((await session.run(shellJoin(["exit", "3"]), undefined, 10_000)).exitCode, 127, "no program named exit: the session goes on");
         assert.equal((await session.run(shellJoin(["echo", "alive"]), undefined, 10_000)).stdout, "alive\n");
+        // A sequence: one write, replies in order; after the failing command the rest are skipped, not run.
+        const marker = path.join(dir, `seq-${process.pid}`);
+        const seq = await session.runSequence(
+          [
+            { argv: shellJoin(["printf", "%s", odd]) },
+            { argv: shellJoin(["sh", "-c", "cat; printf e1 >&2"]), stdin: odd },
+            { argv: shellJoin(["sh", "-c", "printf no >&2; exit 4"]) },
+            { argv: shellJoin(["touch", marker]) },
+          ],
+          10_000,
+        );
+        assert.equal(seq.error, undefined);
+        assert.deepEqual(seq.replies, [
+          { seq: 6, exitCode: 0, stdout: odd, stderr: "" },
+          { seq: 7, exitCode: 0, stdout: odd, stderr: "e1" },
+          { seq: 8, exitCode: 4, stdout: "", stderr: "no" },
+          { seq: 9, exitCode: -1, stdout: "", stderr: "", skipped: true },
+        ]);
+        assert.equal(fs.existsSync(marker), false, "the command after the failure did not run");
+        const next = await session.runSequence([{ argv: shellJoin(["true"]) }, { argv: shellJoin(["echo", "again"]) }], 10_000);
+        assert.deepEqual(next.replies.map((r) => r.stdout), ["", "again\n"], "the next sequence starts afresh");
       } finally {
         session.end();
       }

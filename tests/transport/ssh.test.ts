@@ -8,6 +8,9 @@ import { SshRunner, closeAllSsh, sshChannelCount, sshConnectionCount } from "../
 import { HARD_HOST_USERS } from "../helpers/testhost";
 import { runnerFor } from "../../provider/host";
 import { ConnectionLostError } from "../../provider/host/errors";
+import { runInOrder } from "../../provider/host/runner";
+import { Step } from "../../provider/resources/common/steps";
+import { Transaction } from "../../provider/resources/common/transaction";
 
 /** Random strings rich in shell metacharacters, newlines and non-ASCII. */
 function awkwardStrings(n: number): string[] {
@@ -187,6 +190,28 @@ describe("transport: one remote session per channel, the login shell once per se
     assert.equal(r.exitCode, -1);
     assert.match(r.stderr, /timed out after 500 ms/);
     assert.equal((await runner.run(["echo", "next"])).stdout, "next\n");
+  });
+
+  it("a transaction's steps go to the host in one round trip through sudo; a failing step stops the rest, the earlier ones are undone, the error names the step", async () => {
+    const runner = runnerFor(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }));
+    const dir = `/tmp/hostnet-seq-${process.pid}`;
+    const mk = (n: number): Step => ({ description: `make ${n}`, argv: ["mkdir", `${dir}/${n}`], undo: [["rmdir", `${dir}/${n}`]] });
+    await runner.run(["rm", "-rf", dir]);
+    await runner.run(["mkdir", dir]);
+    try {
+      const seq = await runInOrder(runner, [mk(1), mk(2)].map((x) => ({ argv: x.argv })));
+      assert.deepEqual(seq.results.map((r) => r.exitCode), [0, 0]);
+      const fail: Step = { description: "fail on purpose", argv: ["sh", "-c", "echo nope >&2; exit 9"], undo: [] };
+      const tx = new Transaction(runner, "seq test");
+      await assert.rejects(tx.run([mk(3), mk(4), fail, mk(5)]), /seq test: step 3\/4 \(sh -c echo nope >&2; exit 9\) failed on .* with exit code 9: nope; undid 2 completed step/);
+      assert.equal((await runner.run(["ls", dir])).stdout, "1\n2\n", "3 and 4 undone, 5 never made");
+      // As root (no sudo), the same through the plain SSH runner.
+      const root = new SshRunner(host.connection());
+      const again = await root.runSequence([{ argv: ["printf", "%s", "a'b"] }, { argv: ["cat"], stdin: "in\n" }]);
+      assert.deepEqual(again, { results: [{ stdout: "a'b", stderr: "", exitCode: 0 }, { stdout: "in\n", stderr: "", exitCode: 0 }] });
+    } finally {
+      await runner.run(["rm", "-rf", dir]);
+    }
   });
 
   it("a command cannot end or change the session: builtins are not run, the program on PATH is", async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { StreamSplitter, sessionPrelude, sessionRequest } from "../../provider/host/session";
+import { StreamSplitter, sessionPrelude, sessionRequest, sessionSequence } from "../../provider/host/session";
 
 describe("unit: the remote session's framing", () => {
   const end = (seq: number, code?: number) => Buffer.from(`\n@@hostnet-end k ${seq}${code === undefined ? "" : ` ${code}`}\n`);
@@ -34,5 +34,18 @@ describe("unit: the remote session's framing", () => {
     );
     assert.match(sessionRequest("k", 8, "'cat'", "a'b\n"), /^printf %s 'a'\\''b\n' \| \(exec 'cat'\); s=\$\?;/);
     assert.equal(sessionPrelude("k", "/usr/sbin:/usr/bin"), `PATH=/usr/sbin:/usr/bin; export PATH; printf '@@hostnet-ready %s\\n' k; printf '@@hostnet-ready %s\\n' k >&2\n`);
+  });
+
+  it("a sequence resets its guard, then runs each request only while every earlier one exited 0; a skipped one says so on its end line", () => {
+    const text = sessionSequence("k", 3, [{ argv: "'true'" }, { argv: "'cat'", stdin: "x" }]);
+    assert.equal(text.split("\n")[0], "hn_ok=1");
+    assert.equal(text.split("\n").length, 4);
+    assert.match(text.split("\n")[1], /^if \[ "\$hn_ok" = 1 \]; then \(exec 'true'\) <\/dev\/null; s=\$\?; \[ "\$s" = 0 \] \|\| hn_ok=0; else s=skipped; fi; printf .* k 3 >&2; printf .* k 3 "\$s"$/);
+    assert.match(text.split("\n")[2], /^if \[ "\$hn_ok" = 1 \]; then printf %s x \| \(exec 'cat'\);/);
+    const p = new StreamSplitter("k");
+    assert.deepEqual(p.push(Buffer.from("@@hostnet-ready k\nout\n@@hostnet-end k 3 0\n\n@@hostnet-end k 4 skipped\n")), [
+      { seq: 3, exitCode: 0, bytes: Buffer.from("out") },
+      { seq: 4, skipped: true, bytes: Buffer.alloc(0) },
+    ]);
   });
 });

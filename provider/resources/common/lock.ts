@@ -17,7 +17,7 @@
  * waiter says who holds the lock, and gives up after a timeout naming them.
  */
 import { HostnetError } from "../../host/errors";
-import { Held, RunOptions, RunResult, Runner } from "../../host/runner";
+import { Command, Held, RunOptions, RunResult, Runner, SequenceResult, runInOrder } from "../../host/runner";
 import { hostNetnsInode } from "./netns-id";
 
 /** How long to wait for another process's lock on the host (`HOSTNET_LOCK_TIMEOUT_S` overrides). */
@@ -86,13 +86,22 @@ class LockedRunner implements Runner {
   get hostId(): string {
     return this.inner.hostId;
   }
-  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  private check(argv: readonly string[]): void {
     if (this.lease.lost !== undefined) {
       throw new LockLostError(
         `lost the host lock ${this.lease.file} on ${this.hostId} (its holder ended: ${this.lease.lost}); stopped before \`${argv.join(" ")}\`: another run may be changing this host, run again to converge`,
       );
     }
+  }
+  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    this.check(argv);
     return this.inner.run(argv, opts);
+  }
+  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+    if (commands.length > 0) this.check(commands[0].argv);
+    const inner = this.inner;
+    const seq = inner.runSequence && commands.length > 1 ? await inner.runSequence(commands, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands);
+    return seq;
   }
   /** The runner for undoing what this mutation did, which goes on even after the lock is lost. */
   forUndo(): Runner {

@@ -1,6 +1,6 @@
 /** A transaction across several planned phases: a failure in any phase undoes every step done so far, newest first. */
 import { CommandError, ConnectionLostError, HostnetError } from "../../host/errors";
-import { Runner } from "../../host/runner";
+import { Runner, runInOrder } from "../../host/runner";
 import { Step, StepError, asCommand } from "./steps";
 
 /** Runs phases of steps; keeps what was done so a later failure can undo it all. */
@@ -9,34 +9,43 @@ export class Transaction {
   private count = 0;
   constructor(private readonly runner: Runner, private readonly subject: string) {}
 
-  /** Runs the steps in order; on failure undoes everything this transaction did and throws {@link StepError}. */
+  /**
+   * Runs the steps in order, in one round trip where the runner can (a
+   * sequence stops at the first failure); on failure undoes everything this
+   * transaction did and throws {@link StepError}.
+   */
   async run(steps: readonly Step[]): Promise<void> {
     const base = this.count;
     this.count += steps.length;
-    for (const [i, step] of steps.entries()) {
-      let res;
-      try {
-        res = await this.runner.run(step.argv, step.stdin !== undefined ? { stdin: step.stdin } : undefined);
-      } catch (e) {
-        // Not a failed command but a failure to run one (lost lock, lost connection): take back what was done, then report it.
-        const undone = this.done.length;
-        const undoErrors = await this.rollback();
-        if (e instanceof HostnetError) {
-          // Name the resource and the step, and say what became of the steps before it.
-          const undo = undone === 0 ? "no earlier step to undo" : undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
-          const how = e instanceof ConnectionLostError ? "was cut off" : "did not run";
-          throw new HostnetError(`${this.subject}: step ${base + i + 1} of ${base + steps.length} (${step.description}) ${how}: ${e.message}; ${undo}`, { cause: e });
-        }
-        throw e;
-      }
+    let seq;
+    try {
+      seq = await runInOrder(this.runner, steps.map((st) => (st.stdin !== undefined ? { argv: st.argv, stdin: st.stdin } : { argv: st.argv })));
+    } catch (e) {
+      seq = { results: [], error: e as Error };
+    }
+    for (const [i, res] of seq.results.entries()) {
       if (res.exitCode === 0) {
-        this.done.push(step);
+        this.done.push(steps[i]);
         continue;
       }
-      const cause = new CommandError({ host: this.runner.hostId, argv: step.argv, exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr });
+      const cause = new CommandError({ host: this.runner.hostId, argv: steps[i].argv, exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr });
       const undone = this.done.length;
       const undoErrors = await this.rollback();
       throw new StepError(this.subject, base + i + 1, base + steps.length, cause, undone, undoErrors);
+    }
+    if (seq.error) {
+      // Not a failed command but a failure to run one (lost lock, lost connection): take back what was done, then report it.
+      const e = seq.error;
+      const i = seq.results.length;
+      const undone = this.done.length;
+      const undoErrors = await this.rollback();
+      if (e instanceof HostnetError) {
+        // Name the resource and the step, and say what became of the steps before it.
+        const undo = undone === 0 ? "no earlier step to undo" : undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
+        const how = e instanceof ConnectionLostError ? "was cut off" : "did not run";
+        throw new HostnetError(`${this.subject}: step ${base + i + 1} of ${base + steps.length} (${steps[i]?.description ?? "?"}) ${how}: ${e.message}; ${undo}`, { cause: e });
+      }
+      throw e;
     }
   }
 

@@ -1,0 +1,169 @@
+/**
+ * The attach benchmark (issue 10): a bridge, N `--net=none` containers each
+ * attached by a VethPair and a ContainerAttachment, a masquerade and 5
+ * published ports, on a hard SSH test host through the real engine, as the
+ * sudo user `deploy` — once with an empty `~/.bashrc`, once with one that
+ * sleeps 100 ms. For each N: wall time, SSH exec channels (sshd's
+ * `Starting session` lines) and commands (= remote round trips, from the
+ * provider's trace) of `up`, a no-op `up`, `preview`, `refresh` and
+ * `destroy`; and the same end state made by plain iproute2/iptables on the
+ * same test host in the same run, one process per step and batched.
+ *
+ *   npm run bench -- attach 10 50 200      (root, after scripts/setup.sh)
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Bridge, ContainerAttachment, NatRule, VethPair } from "../provider";
+import { closeAllSsh } from "../provider/host/ssh";
+import { containerPid, removeContainers, runContainer } from "../tests/helpers/docker";
+import { newStack } from "../tests/helpers/engine";
+import { sh } from "../tests/helpers/procs";
+import { HARD_HOST_USERS, TestHost } from "../tests/helpers/testhost";
+
+const PORTS = 5;
+const BRIDGE = "hnbr-bn";
+const addr = (i: number) => `10.88.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}`;
+
+/** Elapsed milliseconds of `fn`. */
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** One measured operation. */
+interface Figure {
+  readonly ms: number;
+  readonly channels: number;
+  readonly commands: number;
+}
+
+/** Counts of what the host saw: exec channels in sshd's log, commands in the provider's trace. */
+function counters(host: TestHost, trace: string): () => { channels: number; commands: number } {
+  return () => ({
+    channels: fs.existsSync(host.sshdLog) ? fs.readFileSync(host.sshdLog, "utf8").split("\n").filter((l) => l.includes("Starting session: command")).length : 0,
+    commands: fs.existsSync(trace) ? fs.readFileSync(trace, "utf8").split("\n").filter(Boolean).length : 0,
+  });
+}
+
+async function measure(count: () => { channels: number; commands: number }, fn: () => Promise<unknown>): Promise<Figure> {
+  const before = count();
+  const ms = await timed(fn);
+  const after = count();
+  return { ms, channels: after.channels - before.channels, commands: after.commands - before.commands };
+}
+
+/** The plain-tools script making the same end state, one process per step. */
+function perStepScript(pids: number[]): string {
+  const lines = [`ip link add ${BRIDGE} type bridge`, `ip addr add 10.88.0.1/16 dev ${BRIDGE}`, `ip link set ${BRIDGE} up`];
+  pids.forEach((pid, i) => {
+    lines.push(
+      `ip link add hnv-bn${i} type veth peer name hnv-bn${i}c`,
+      `ip link set hnv-bn${i} master ${BRIDGE}`,
+      `ip link set hnv-bn${i} up`,
+      `ip link set hnv-bn${i}c netns ${pid}`,
+      `nsenter -t ${pid} -n ip link set hnv-bn${i}c name eth0`,
+      `nsenter -t ${pid} -n ip addr add ${addr(i)}/16 dev eth0`,
+      `nsenter -t ${pid} -n ip link set eth0 up`,
+      `nsenter -t ${pid} -n ip route add default via 10.88.0.1`,
+    );
+  });
+  lines.push(...firewall("-A"));
+  return lines.join("\n") + "\n";
+}
+
+/** The batched floor: every host-side link in one `ip -batch` (container end made inside its namespace), one `ip -batch` per namespace. */
+function batchedScript(pids: number[]): string {
+  const host = [`link add ${BRIDGE} type bridge`, `addr add 10.88.0.1/16 dev ${BRIDGE}`, `link set ${BRIDGE} up`];
+  pids.forEach((pid, i) => host.push(`link add hnv-bn${i} master ${BRIDGE} up type veth peer name eth0 netns ${pid}`));
+  const lines = [`ip -batch - <<'EOF'\n${host.join("\n")}\nEOF`];
+  pids.forEach((pid, i) => lines.push(`nsenter -t ${pid} -n ip -batch - <<'EOF'\naddr add ${addr(i)}/16 dev eth0\nlink set eth0 up\nroute add default via 10.88.0.1\nEOF`));
+  lines.push(...firewall("-A"));
+  return lines.join("\n") + "\n";
+}
+
+/** The masquerade, the published ports and the forward accepts (the hard host's FORWARD policy is DROP). */
+function firewall(op: "-A" | "-D"): string[] {
+  const out = [`iptables -t nat ${op} POSTROUTING -s 10.88.0.0/16 ! -o ${BRIDGE} -j MASQUERADE`, `iptables ${op} FORWARD -i ${BRIDGE} -j ACCEPT`, `iptables ${op} FORWARD -o ${BRIDGE} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`];
+  for (let k = 0; k < PORTS; k++) out.push(`iptables -t nat ${op} PREROUTING -p tcp --dport ${8080 + k} -j DNAT --to-destination ${addr(k)}:80`);
+  return out;
+}
+
+/** Runs a script inside the test host's namespace; returns its wall time, then takes its end state down (untimed). */
+async function plainRun(host: TestHost, script: string): Promise<number> {
+  const file = path.join(os.tmpdir(), `hostnet-bench-${process.pid}.sh`);
+  fs.writeFileSync(file, `set -e\n${script}`);
+  try {
+    const ms = await timed(() => sh(["ip", "netns", "exec", host.netns, "sh", file]));
+    fs.writeFileSync(file, `${firewall("-D").join("\n")}\nip link del ${BRIDGE}\nfor l in $(ip -o link show type veth | awk -F'[:@]' '/hnv-bn/ {print $2}'); do ip link del $l; done\n`);
+    await sh(["ip", "netns", "exec", host.netns, "sh", file]);
+    return ms;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const cell = (f: Figure) => `${s(f.ms)} · ${f.channels} ch · ${f.commands} cmd`;
+
+/** Runs the benchmark for the sizes given; prints a Markdown table. */
+export async function attachBench(sizes: number[]): Promise<void> {
+  const max = Math.max(...sizes);
+  const containers: string[] = [];
+  const rows: string[] = [];
+  const trace = path.join(os.tmpdir(), `hostnet-bench-trace-${process.pid}`);
+  process.env.HOSTNET_TEST_TRACE = trace;
+  try {
+    for (let i = 0; i < max; i++) containers.push(await runContainer(`bn${i}`));
+    const pids = await Promise.all(containers.map((c) => containerPid(c)));
+    for (const [shell, bashrc] of [["empty .bashrc", ""], [".bashrc sleeping 100 ms", "sleep 0.1\n"]] as const) {
+      const host = await TestHost.create("bench", { hard: true });
+      try {
+        fs.writeFileSync(path.join(host.dir, `home-${HARD_HOST_USERS.sudo}`, ".bashrc"), bashrc);
+        const count = counters(host, trace);
+        for (const n of sizes) {
+          const conn = host.connection({ user: HARD_HOST_USERS.sudo, sudo: true });
+          const t = await newStack(`bench-attach-${n}`, async () => {
+            const br = new Bridge("br", { connection: conn, name: BRIDGE, addresses: ["10.88.0.1/16"] });
+            for (let i = 0; i < n; i++) {
+              const v = new VethPair(`v${i}`, { connection: conn, name: `hnv-bn${i}`, peerName: `hnv-bn${i}c`, bridge: br.name });
+              new ContainerAttachment(`a${i}`, { connection: conn, container: { docker: containers[i] }, interface: v.peerName, addresses: [`${addr(i)}/16`], gateway: "10.88.0.1" });
+            }
+            new NatRule("out", { connection: conn, kind: "masquerade", source: "10.88.0.0/16", notOutInterface: br.name });
+            for (let k = 0; k < Math.min(PORTS, n); k++) new NatRule(`p${k}`, { connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080 + k, to: `${addr(k)}:80` });
+          });
+          try {
+            const up = await measure(count, () => t.stack.up({ color: "never" }));
+            const noop = await measure(count, () => t.stack.up({ color: "never" }));
+            const preview = await measure(count, () => t.stack.preview({ color: "never" }));
+            const refresh = await measure(count, () => t.stack.refresh({ color: "never" }));
+            const destroy = await measure(count, () => t.stack.destroy({ color: "never" }));
+            closeAllSsh();
+            const perStep = await plainRun(host, perStepScript(pids.slice(0, n)));
+            const batched = await plainRun(host, batchedScript(pids.slice(0, n)));
+            rows.push(`| ${shell} | ${n} | ${cell(up)} | ${cell(noop)} | ${cell(preview)} | ${cell(refresh)} | ${cell(destroy)} | ${s(perStep)} | ${s(batched)} | ${(up.ms / perStep).toFixed(1)}× | ${(up.commands / n).toFixed(1)} / ${(destroy.commands / n).toFixed(1)} |`);
+            console.error(rows[rows.length - 1]);
+          } finally {
+            await t.cleanup().catch(() => undefined);
+          }
+        }
+      } finally {
+        closeAllSsh();
+        await host.destroy();
+      }
+    }
+  } finally {
+    await removeContainers(containers);
+    fs.rmSync(trace, { force: true });
+  }
+  console.log(
+    [
+      `attach benchmark: bridge + N containers (VethPair + ContainerAttachment each) + masquerade + ${PORTS} published ports, over SSH as a sudo user on a hard test host; ${os.cpus().length} cores; each cell: wall time · SSH exec channels · commands (remote round trips)`,
+      "",
+      "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | commands per attachment, up / destroy |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
+      ...rows,
+    ].join("\n"),
+  );
+}
