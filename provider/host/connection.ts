@@ -37,7 +37,7 @@ export interface ConnectionSpec {
   proxy?: ConnectionSpec;
   /** Overrides the host identity used in IDs and ownership marks (default `host:port`). */
   hostId?: string;
-  /** Prefix commands with `sudo -n` (for a non-root user). */
+  /** Run commands as root through `sudo -n` (for a non-root user; over SSH, one sudo per remote shell, not per command). */
   sudo?: boolean;
   /** Run commands on this machine instead of over SSH. */
   local?: boolean;

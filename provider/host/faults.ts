@@ -18,7 +18,7 @@
 import * as fs from "node:fs";
 import { ConnectionLostError, HostnetError } from "./errors";
 import { isReadOnlyCommand } from "./readonly";
-import { Command, Held, NoteListener, RunOptions, RunResult, Runner, SequenceResult, runInOrder } from "./runner";
+import { Command, Held, NoteListener, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, runInOrder } from "./runner";
 
 /** One fault. */
 export interface Fault {
@@ -77,9 +77,9 @@ export class FaultRunner implements Runner {
     return this.inner.hold(argv, timeoutMs, onNote);
   }
   /** With faults, one command at a time (each counted and maybe failed as above); with a trace only, the inner runner's sequence, each command traced. */
-  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+  async runSequence(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
     const inner = this.inner;
-    if (this.faults.length > 0 || !inner.runSequence) return runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands);
+    if (this.faults.length > 0 || !inner.runSequence) return runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands, opts);
     if (this.trace) for (const c of commands) fs.appendFileSync(this.trace, `${this.hostId}\t${JSON.stringify(c.argv)}\t${process.pid}\n`);
     return inner.runSequence(commands, opts);
   }

@@ -10,7 +10,8 @@ import { withTestHooks } from "./faults";
 export function runnerFor(connection: ConnectionSpec): Runner {
   const c = checkConnection(connection);
   const base: Runner = c.local ? new LocalRunner() : c.netns ? new NetnsRunner(c.netns) : new SshRunner(c);
-  const runner = c.sudo ? new SudoRunner(base, c.user ?? "root") : base;
+  // Over SSH the session's shell runs under sudo (ssh.ts); local and namespace runners prefix each command.
+  const runner = c.sudo && (c.local || c.netns) ? new SudoRunner(base, c.user ?? "root") : base;
   return withTestHooks(runner);
 }
 

@@ -44,6 +44,13 @@ export interface SequenceResult {
   readonly error?: Error;
 }
 
+/** Options of a sequence. */
+export interface SequenceOptions {
+  readonly timeoutMs?: number;
+  /** Run every command whatever the earlier ones returned (reads); by default a sequence stops after the first failure. */
+  readonly all?: boolean;
+}
+
 /** Runs argv arrays on one host. Implementations never pass argv through a shell except the SSH one, which quotes once. */
 export interface Runner {
   /** Stable identity of the host, used in resource IDs, ownership marks and errors. */
@@ -54,7 +61,7 @@ export interface Runner {
    * fails (see {@link SequenceResult}). Optional: {@link runInOrder} runs
    * them one by one on runners without it.
    */
-  runSequence?(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult>;
+  runSequence?(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult>;
   /**
    * Starts a command that prints one line when ready and then runs until its
    * stdin closes (used to hold a `flock` on the host). Optional: runners
@@ -99,15 +106,15 @@ export function firstLine(stdout: NodeJS.ReadableStream, ended: Promise<string>,
 }
 
 /** Runs `commands` in order, stopping after the first that fails: in one round trip where the runner can, else one by one. */
-export async function runInOrder(runner: Runner, commands: readonly Command[]): Promise<SequenceResult> {
+export async function runInOrder(runner: Runner, commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
   if (commands.length === 0) return { results: [] };
-  if (runner.runSequence && commands.length > 1) return runner.runSequence(commands);
+  if (runner.runSequence && commands.length > 1) return runner.runSequence(commands, opts);
   const results: RunResult[] = [];
   for (const c of commands) {
     try {
       const r = await runner.run(c.argv, c.stdin !== undefined ? { stdin: c.stdin } : undefined);
       results.push(r);
-      if (r.exitCode !== 0) break;
+      if (r.exitCode !== 0 && !opts?.all) break;
     } catch (e) {
       return { results, error: e as Error };
     }
@@ -132,7 +139,21 @@ export class SudoError extends HostnetError {}
 
 const SUDO_REFUSED = /^sudo: (a password is required|a terminal is required|sorry, you must have a tty|.* is not in the sudoers file|.* is not allowed to execute)/m;
 
-/** Prefixes every command with `sudo -n` (for a non-root SSH user); a refusal by sudo is one clear {@link SudoError}. */
+/** The {@link SudoError} for sudo's refusal in `stderr` (undefined when sudo did not refuse). */
+export function sudoRefusal(hostId: string, user: string, what: string, stderr: string): SudoError | undefined {
+  const m = SUDO_REFUSED.exec(stderr);
+  if (!m) return undefined;
+  return new SudoError(
+    `sudo on ${hostId} refused to run ${what} for ${user} (${m[0].trim()}): hostnet runs every command with "sudo -n", which needs passwordless sudo; ` +
+      `allow it with a sudoers rule such as "${user} ALL=(root) NOPASSWD: ALL" (visudo -f /etc/sudoers.d/hostnet), or connect as root`,
+  );
+}
+
+/**
+ * Prefixes every command with `sudo -n` (a non-root user of a local or
+ * namespace runner; over SSH the session's shell itself runs under sudo,
+ * once per session); a refusal by sudo is one clear {@link SudoError}.
+ */
 export class SudoRunner implements Runner {
   constructor(private readonly inner: Runner, private readonly user = "the SSH user") {}
   get hostId(): string {
@@ -143,25 +164,19 @@ export class SudoRunner implements Runner {
     this.refused(argv, res);
     return res;
   }
-  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+  async runSequence(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
     const wrapped = commands.map((c) => ({ ...c, argv: ["sudo", "-n", "--", ...c.argv] }));
     const inner = this.inner;
     const batch = inner.runSequence?.bind(inner);
-    const seq = batch && wrapped.length > 1 ? await batch(wrapped, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => inner.run(a, o) }, wrapped);
-    const last = seq.results.length - 1;
-    if (last >= 0) this.refused(commands[last].argv, seq.results[last]);
+    const seq = batch && wrapped.length > 1 ? await batch(wrapped, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => inner.run(a, o) }, wrapped, opts);
+    seq.results.forEach((r, i) => this.refused(commands[i].argv, r));
     return seq;
   }
   /** Throws one clear {@link SudoError} when sudo itself refused. */
   private refused(argv: readonly string[], res: RunResult): void {
     if (res.exitCode === 0) return;
-    const m = SUDO_REFUSED.exec(res.stderr);
-    if (m) {
-      throw new SudoError(
-        `sudo on ${this.hostId} refused to run \`${argv.join(" ")}\` for ${this.user} (${m[0].trim()}): hostnet runs every command with "sudo -n", which needs passwordless sudo; ` +
-          `allow it with a sudoers rule such as "${this.user} ALL=(root) NOPASSWD: ALL" (visudo -f /etc/sudoers.d/hostnet), or connect as root`,
-      );
-    }
+    const e = sudoRefusal(this.hostId, this.user, `\`${argv.join(" ")}\``, res.stderr);
+    if (e) throw e;
   }
   hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     if (!this.inner.hold) throw new Error("the underlying runner cannot hold a command");

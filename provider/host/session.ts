@@ -194,21 +194,21 @@ export class RemoteSession {
 
   /** Runs one command (`argv` joined and quoted); a timeout closes the session (which ends what runs in it). */
   async run(argv: string, stdin: string | undefined, timeoutMs: number): Promise<SessionReply> {
-    const r = await this.send([{ argv, stdin }], timeoutMs, false);
+    const r = await this.send([{ argv, stdin }], timeoutMs, "one");
     if (r.error) throw r.error;
     return r.replies[0];
   }
 
   /**
    * Runs commands in order in one round trip; those after a failed one are
-   * not run (their replies say `skipped`). Resolves with the replies that came
+   * not run (their replies say `skipped`), unless `all`. Resolves with the replies that came
    * back; when the session is lost or times out, with those before and the error.
    */
-  runSequence(requests: readonly { argv: string; stdin?: string }[], timeoutMs: number): Promise<SequenceReplies> {
-    return this.send(requests, timeoutMs, true);
+  runSequence(requests: readonly { argv: string; stdin?: string }[], timeoutMs: number, all = false): Promise<SequenceReplies> {
+    return this.send(requests, timeoutMs, all ? "all" : "sequence");
   }
 
-  private send(requests: readonly { argv: string; stdin?: string }[], timeoutMs: number, sequence: boolean): Promise<SequenceReplies> {
+  private send(requests: readonly { argv: string; stdin?: string }[], timeoutMs: number, mode: "one" | "sequence" | "all"): Promise<SequenceReplies> {
     if (!this.alive) return Promise.resolve({ replies: [], error: new SessionLost(this.closedWhy) });
     if (this.waiter) return Promise.reject(new Error("the session is busy"));
     const first = this.seq + 1;
@@ -217,7 +217,7 @@ export class RemoteSession {
     return new Promise<SequenceReplies>((resolve) => {
       const timer = setTimeout(() => this.close(`timed out after ${timeoutMs} ms`, true), timeoutMs);
       this.waiter = { replies: [], resolve: (r) => (clearTimeout(timer), resolve(r)) };
-      this.channel.write(sequence ? sessionSequence(this.nonce, first, requests) : sessionRequest(this.nonce, first, requests[0].argv, requests[0].stdin));
+      this.channel.write(mode === "sequence" ? sessionSequence(this.nonce, first, requests) : requests.map((r, i) => sessionRequest(this.nonce, first + i, r.argv, r.stdin)).join(""));
     });
   }
 

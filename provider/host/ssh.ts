@@ -3,7 +3,9 @@
  * resource, with host key verification on by default. Commands run in a few
  * long-lived remote shells on that connection (session.ts), so the login
  * shell and `~/.bashrc` run once per session, not once per command. This is
- * the only place where argv becomes a string (see {@link shellJoin}).
+ * the only place where argv becomes a string (see {@link shellJoin}). For a
+ * `sudo` connection the session's shell runs as root through `sudo -n`, once
+ * per session, not once per command.
  */
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
@@ -11,7 +13,7 @@ import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts"
 import { shellJoin } from "./quote";
 import { RemoteSession, SESSION_COMMAND, SessionTimeout } from "./session";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
-import { Command, DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, SequenceResult, firstLine } from "./runner";
+import { Command, DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, firstLine, sudoRefusal } from "./runner";
 
 /**
  * Remote shells per connection: commands of independent resources run in
@@ -148,7 +150,12 @@ interface PoolEntry {
 const pool = new Map<string, PoolEntry>();
 
 function poolKey(c: ConnectionSpec): string {
-  return `${c.user ?? "root"}@${hostIdOf(c)}`;
+  return `${c.user ?? "root"}@${hostIdOf(c)}${c.sudo ? " sudo" : ""}`;
+}
+
+/** What a session's channel runs: the shell, through sudo for a `sudo` connection. */
+export function sessionCommandFor(c: ConnectionSpec): string {
+  return c.sudo ? "exec sudo -n -- /bin/sh -s" : SESSION_COMMAND;
 }
 
 function entryFor(c: ConnectionSpec): PoolEntry {
@@ -224,7 +231,7 @@ export class SshRunner implements Runner {
   }
 
   /** Runs the commands in order in one round trip over one session, stopping after the first that fails. */
-  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+  async runSequence(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
     if (commands.length === 0) return { results: [] };
     const entry = entryFor(this.conn);
     const client = await entry.client;
@@ -237,12 +244,12 @@ export class SshRunner implements Runner {
         return { results: [], error: e as Error };
       }
       const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout);
+      const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout, opts?.all);
       const results: RunResult[] = [];
       for (const reply of r.replies) {
         if (reply.skipped) break;
         results.push({ stdout: reply.stdout, stderr: reply.stderr, exitCode: reply.exitCode });
-        if (reply.exitCode !== 0) return { results };
+        if (reply.exitCode !== 0 && !opts?.all) return { results };
       }
       if (!r.error) return { results };
       const cut = commands[results.length]?.argv ?? [];
@@ -260,13 +267,15 @@ export class SshRunner implements Runner {
     // sshd frees a session slot a moment after a channel closes; a refused open is transient.
     for (let attempt = 1; ; attempt++) {
       try {
-        const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(SESSION_COMMAND, (err, ch) => (err ? reject(err) : resolve(ch))));
+        const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(sessionCommandFor(this.conn), (err, ch) => (err ? reject(err) : resolve(ch))));
         channels++;
         const session = new RemoteSession(channel, REMOTE_PATH);
         await session.ready(SESSION_START_MS);
         return session;
       } catch (e) {
         if (e instanceof HostnetError) throw e;
+        const refused = this.conn.sudo ? sudoRefusal(this.hostId, this.conn.user ?? "root", `\`${argv.join(" ")}\` (a root shell for its commands)`, (e as Error).message.replace(/^.*the remote shell said: /s, "")) : undefined;
+        if (refused) throw refused;
         if (attempt >= 30 || !/Channel open failure/i.test((e as Error).message)) throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
         await sleep(Math.min(200, 5 * attempt));
       }
@@ -275,7 +284,7 @@ export class SshRunner implements Runner {
 
   async hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     const client = await entryFor(this.conn).client;
-    return holdOn(client, remoteCommand(argv), timeoutMs, onNote);
+    return holdOn(client, remoteCommand(this.conn.sudo ? ["sudo", "-n", "--", ...argv] : argv), timeoutMs, onNote);
   }
 }
 

@@ -6,7 +6,7 @@ import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
-import { readLink, readLinks, readRoutes } from "../common/links";
+import { readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved";
@@ -79,12 +79,11 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const owner = ownerFromInput(d.owner);
     const target = await resolveTarget(runner, d.container);
     const subject = `attachment of ${d.interface} as ${d.ifname} to ${target.label} on ${runner.hostId}`;
-    const links = await readLinks(runner, target.nsPath);
+    const { links, hostLink: hostIface } = await readNamespaceAndHostLink(runner, target.nsPath, d.interface);
     let inside = links.find((l) => l.name === d.ifname);
     const lo = links.find((l) => l.name === "lo");
     const tx = new Transaction(runner, subject);
     let alias = olds?.interfaceAlias ?? "";
-    const hostIface = await readLink(runner, d.interface);
     // A move that an earlier run started but did not finish (the connection was cut between the move and the rename): finish it.
     const halfway = !inside && !hostIface ? links.find((l) => l.name === d.interface && l.kind === "veth" && oursToMove(l.alias, owner)) : undefined;
     if (halfway) {
@@ -124,8 +123,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     }
     await tx.run(planInside(target.nsPath, inside, lo, d, await readRoutes(runner, target.nsPath)));
     await tx.run(planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d));
-    const after = await readLink(runner, d.ifname, target.nsPath);
-    const routes = await readRoutes(runner, target.nsPath);
+    const { link: after, routes } = await readLinkAndRoutes(runner, d.ifname, target.nsPath);
     const problems = verifyInside(after, routes, d);
     if (problems.length > 0 || !after) {
       await tx.rollback();
@@ -158,9 +156,9 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         }
         throw e;
       }
-      const inside = await readLink(runner, props.ifname, target.nsPath);
+      const { link: inside, routes: read } = await readLinkAndRoutes(runner, props.ifname, target.nsPath);
       const mine = inside && inside.alias === props.interfaceAlias;
-      const routes = mine ? routesAsInputs(await readRoutes(runner, target.nsPath), props.ifname, props.gateway) : { routes: [] };
+      const routes = mine ? routesAsInputs(read, props.ifname, props.gateway) : { routes: [] };
       const outs: AttachmentOutputs = {
         ...props,
         addresses: mine ? [...inside.addresses] : [],

@@ -1,21 +1,32 @@
 /** Reading links and routes of a host or of a namespace on it (query apart from parse). */
 import { CommandError } from "../../host/errors";
-import { Runner } from "../../host/runner";
+import { RunResult, Runner, runInOrder } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { LinkState, RouteState, parseLinks, parseRoutes } from "../../linux/parse";
 
 const wrap = (nsPath: string | undefined, argv: string[]) => (nsPath ? inNetns(nsPath, argv) : argv);
 
-/** One link by name (in the namespace at `nsPath`, default the host's), or undefined when absent. */
-export async function readLink(runner: Runner, name: string, nsPath?: string): Promise<LinkState | undefined> {
-  const argv = wrap(nsPath, ip.ipAddrShowDev(name));
-  const res = await runner.run(argv);
+/** The link in a `ip -j -d addr show dev` result, undefined when the device does not exist. */
+function linkOf(runner: Runner, argv: readonly string[], res: RunResult, name: string): LinkState | undefined {
   if (res.exitCode !== 0) {
     if (/does not exist|Cannot find device/i.test(res.stderr)) return undefined;
     throw new CommandError({ host: runner.hostId, argv, ...res, context: `read ${name}` });
   }
   return parseLinks(res.stdout)[0];
+}
+
+/** Runs reads in one round trip (each runs whatever the others return); a lost connection throws. */
+async function reads(runner: Runner, argvs: readonly (readonly string[])[]): Promise<RunResult[]> {
+  const seq = await runInOrder(runner, argvs.map((argv) => ({ argv })), { all: true });
+  if (seq.error) throw seq.error;
+  return seq.results;
+}
+
+/** One link by name (in the namespace at `nsPath`, default the host's), or undefined when absent. */
+export async function readLink(runner: Runner, name: string, nsPath?: string): Promise<LinkState | undefined> {
+  const argv = wrap(nsPath, ip.ipAddrShowDev(name));
+  return linkOf(runner, argv, await runner.run(argv), name);
 }
 
 /** Every link of the host (or of the namespace at `nsPath`). */
@@ -26,14 +37,36 @@ export async function readLinks(runner: Runner, nsPath?: string): Promise<LinkSt
   return parseLinks(res.stdout);
 }
 
-/** IPv4 and IPv6 routes of the main table (of the namespace at `nsPath`). */
-export async function readRoutes(runner: Runner, nsPath?: string): Promise<RouteState[]> {
+const routeArgvs = (nsPath: string | undefined) => ([4, 6] as const).map((family) => wrap(nsPath, ip.ipRouteShow(family)));
+
+function routesOf(runner: Runner, argvs: readonly (readonly string[])[], results: readonly RunResult[]): RouteState[] {
   const out: RouteState[] = [];
-  for (const family of [4, 6] as const) {
-    const argv = wrap(nsPath, ip.ipRouteShow(family));
-    const res = await runner.run(argv);
-    if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read routes" });
+  results.forEach((res, i) => {
+    if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: argvs[i], ...res, context: "read routes" });
     out.push(...parseRoutes(res.stdout));
-  }
+  });
   return out;
+}
+
+/** IPv4 and IPv6 routes of the main table (of the namespace at `nsPath`), in one round trip. */
+export async function readRoutes(runner: Runner, nsPath?: string): Promise<RouteState[]> {
+  const argvs = routeArgvs(nsPath);
+  return routesOf(runner, argvs, await reads(runner, argvs));
+}
+
+/** One link by name (undefined when absent) and the routes of the namespace at `nsPath`, in one round trip. */
+export async function readLinkAndRoutes(runner: Runner, name: string, nsPath: string): Promise<{ link: LinkState | undefined; routes: RouteState[] }> {
+  const linkArgv = wrap(nsPath, ip.ipAddrShowDev(name));
+  const argvs = routeArgvs(nsPath);
+  const [l, ...r] = await reads(runner, [linkArgv, ...argvs]);
+  return { link: linkOf(runner, linkArgv, l, name), routes: routesOf(runner, argvs, r) };
+}
+
+/** Every link of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */
+export async function readNamespaceAndHostLink(runner: Runner, nsPath: string, hostLink: string): Promise<{ links: LinkState[]; hostLink: LinkState | undefined }> {
+  const allArgv = wrap(nsPath, ip.ipAddrShowAll());
+  const hostArgv = ip.ipAddrShowDev(hostLink);
+  const [a, h] = await reads(runner, [allArgv, hostArgv]);
+  if (a.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: allArgv, ...a, context: "read links" });
+  return { links: parseLinks(a.stdout), hostLink: linkOf(runner, hostArgv, h, hostLink) };
 }

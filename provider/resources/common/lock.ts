@@ -17,7 +17,7 @@
  * waiter says who holds the lock, and gives up after a timeout naming them.
  */
 import { HostnetError } from "../../host/errors";
-import { Command, Held, RunOptions, RunResult, Runner, SequenceResult, runInOrder } from "../../host/runner";
+import { Command, Held, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, runInOrder } from "../../host/runner";
 import { hostNetnsInode } from "./netns-id";
 
 /** How long to wait for another process's lock on the host (`HOSTNET_LOCK_TIMEOUT_S` overrides). */
@@ -97,10 +97,10 @@ class LockedRunner implements Runner {
     this.check(argv);
     return this.inner.run(argv, opts);
   }
-  async runSequence(commands: readonly Command[], opts?: { timeoutMs?: number }): Promise<SequenceResult> {
+  async runSequence(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
     if (commands.length > 0) this.check(commands[0].argv);
     const inner = this.inner;
-    const seq = inner.runSequence && commands.length > 1 ? await inner.runSequence(commands, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands);
+    const seq = inner.runSequence && commands.length > 1 ? await inner.runSequence(commands, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands, opts);
     return seq;
   }
   /** The runner for undoing what this mutation did, which goes on even after the lock is lost. */
