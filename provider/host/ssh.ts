@@ -26,6 +26,11 @@ const SESSION_START_MS = 30_000;
 
 let dials = 0;
 let channels = 0;
+let trips = 0;
+/** How many times this process has sent commands to a remote session (one command, or several in one round trip). */
+export function sshRoundTrips(): number {
+  return trips;
+}
 /** How many SSH connections this process has opened (successful dials). */
 export function sshConnectionCount(): number {
   return dials;
@@ -45,12 +50,34 @@ class Semaphore {
     }
     await new Promise<void>((r) => this.waiters.push(r));
   }
+  /** Takes a slot if one is free now. */
+  tryTake(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
   give(): void {
     const next = this.waiters.shift();
     if (next) next();
     else this.free++;
   }
 }
+
+/** A command waiting for a remote session. */
+interface Queued {
+  readonly argv: readonly string[];
+  readonly stdin?: string;
+  readonly timeoutMs: number;
+  /** It has a timeout of its own: it goes alone, so that the timeout is its own. */
+  readonly alone: boolean;
+  /** Sent again once already (it had not started when its session was lost). */
+  retried: boolean;
+  resolve(r: RunResult): void;
+  reject(e: Error): void;
+}
+
+/** At most this many waiting commands go to a session in one round trip. */
+const MAX_BATCH = 64;
 
 function expectedKeys(c: ConnectionSpec): PinnedKey[] | "any" {
   if (c.insecureIgnoreHostKey === true && !c.hostKey && !c.knownHostsFile) return "any";
@@ -146,6 +173,8 @@ interface PoolEntry {
   client: Promise<Client>;
   sessions: Semaphore;
   idle: RemoteSession[];
+  /** Commands waiting for a session: when every session is busy they pile up, and go together in one round trip. */
+  queue: Queued[];
 }
 const pool = new Map<string, PoolEntry>();
 
@@ -163,7 +192,7 @@ function entryFor(c: ConnectionSpec): PoolEntry {
   let entry = pool.get(key);
   if (!entry) {
     const client = dial(c);
-    entry = { client, sessions: new Semaphore(MAX_SESSIONS), idle: [] };
+    entry = { client, sessions: new Semaphore(MAX_SESSIONS), idle: [], queue: [] };
     pool.set(key, entry);
     client.then(
       (cl) => {
@@ -208,25 +237,69 @@ export class SshRunner implements Runner {
     this.hostId = hostIdOf(conn);
   }
 
-  async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    const command = shellJoin(argv);
+  /**
+   * Runs one command in a remote session. While a session is free it goes
+   * alone; when all are busy, the commands that pile up (independent ones,
+   * from resources running side by side) go together in one round trip and
+   * run one after another in the next free session, each with its own result.
+   */
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     const entry = entryFor(this.conn);
-    const client = await entry.client;
-    await entry.sessions.take();
+    return new Promise<RunResult>((resolve, reject) => {
+      entry.queue.push({ argv, stdin: opts?.stdin, timeoutMs: opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS, alone: opts?.timeoutMs !== undefined, retried: false, resolve, reject });
+      this.pump(entry);
+    });
+  }
+
+  /** Sends waiting commands to free sessions. */
+  private pump(entry: PoolEntry): void {
+    while (entry.queue.length > 0 && entry.sessions.tryTake()) {
+      let n = 1;
+      while (n < MAX_BATCH && n < entry.queue.length && !entry.queue[0].alone && !entry.queue[n].alone) n++;
+      const batch = entry.queue.splice(0, n);
+      trips++;
+      void this.dispatch(entry, batch).finally(() => {
+        entry.sessions.give();
+        this.pump(entry);
+      });
+    }
+  }
+
+  /** Runs a batch of independent commands in one session (the caller holds a session slot). */
+  private async dispatch(entry: PoolEntry, batch: Queued[]): Promise<void> {
     let session: RemoteSession | undefined;
     try {
-      session = await this.session(entry, client, argv);
-      const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      try {
-        const r = await session.run(command, opts?.stdin, timeout);
-        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
-      } catch (e) {
-        if (e instanceof SessionTimeout) return { stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 };
-        throw new ConnectionLostError(this.hostId, (e as Error).message, argv);
+      session = await this.session(entry, await entry.client, batch[0].argv);
+    } catch (e) {
+      for (const q of batch) q.reject(e instanceof HostnetError ? e : new ConnectionLostError(this.hostId, (e as Error).message, q.argv));
+      return;
+    }
+    try {
+      const timeout = Math.max(...batch.map((q) => q.timeoutMs));
+      const requests = batch.map((q) => ({ argv: shellJoin(q.argv), stdin: q.stdin }));
+      const r =
+        batch.length === 1
+          ? await session.run(requests[0].argv, requests[0].stdin, timeout).then(
+              (reply) => ({ replies: [reply], error: undefined }),
+              (e: Error) => ({ replies: [], error: e }),
+            )
+          : await session.runSequence(requests, timeout, true);
+      r.replies.forEach((reply, i) => batch[i].resolve({ stdout: reply.stdout, stderr: reply.stderr, exitCode: reply.exitCode }));
+      if (!r.error) return;
+      const k = r.replies.length;
+      const cut = batch[k];
+      if (cut) {
+        if (r.error instanceof SessionTimeout) cut.resolve({ stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 });
+        else cut.reject(new ConnectionLostError(this.hostId, r.error.message, cut.argv));
       }
+      // The ones after it had not started (a session runs its commands one after another): they go again, once.
+      const rest = batch.slice(k + 1);
+      for (const q of rest.filter((x) => x.retried)) q.reject(new ConnectionLostError(this.hostId, r.error.message, q.argv));
+      const again = rest.filter((x) => !x.retried);
+      for (const q of again) q.retried = true;
+      entry.queue.unshift(...again);
     } finally {
       if (session?.alive) entry.idle.push(session);
-      entry.sessions.give();
     }
   }
 
@@ -244,6 +317,7 @@ export class SshRunner implements Runner {
         return { results: [], error: e as Error };
       }
       const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      trips++;
       const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout, opts?.all);
       const results: RunResult[] = [];
       for (const reply of r.replies) {
@@ -258,6 +332,7 @@ export class SshRunner implements Runner {
     } finally {
       if (session?.alive) entry.idle.push(session);
       entry.sessions.give();
+      this.pump(entry);
     }
   }
 

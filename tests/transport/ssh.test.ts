@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { TestHost } from "../helpers/testhost";
 import { sh } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
-import { SshRunner, closeAllSsh, sshChannelCount, sshConnectionCount } from "../../provider/host/ssh";
+import { SshRunner, closeAllSsh, sshChannelCount, sshConnectionCount, sshRoundTrips } from "../../provider/host/ssh";
 import { HARD_HOST_USERS } from "../helpers/testhost";
 import { runnerFor } from "../../provider/host";
 import { ConnectionLostError } from "../../provider/host/errors";
@@ -212,6 +212,22 @@ describe("transport: one remote session per channel, the login shell once per se
     } finally {
       await runner.run(["rm", "-rf", dir]);
     }
+  });
+
+  it("commands that pile up while every session is busy go together in one round trip, each with its own result; one with its own timeout goes alone", async () => {
+    const runner = runnerFor(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }));
+    await runner.run(["true"]);
+    const before = sshRoundTrips();
+    const odd = awkwardStrings(300);
+    const jobs = odd.map((x, i) => runner.run(i % 3 === 0 ? ["sh", "-c", 'printf %s "$1"; exit 3', "sh", x] : i % 3 === 1 ? ["cat"] : ["printf", "%s", x], i % 3 === 1 ? { stdin: x } : undefined));
+    const slow = runner.run(["sleep", "5"], { timeoutMs: 300 });
+    const results = await Promise.all(jobs);
+    results.forEach((r, i) => assert.deepEqual(r, { stdout: odd[i], stderr: "", exitCode: i % 3 === 0 ? 3 : 0 }, `command ${i}`));
+    const trips = sshRoundTrips() - before;
+    assert.ok(trips < 100, `300 commands in ${trips} round trips`);
+    const s = await slow;
+    assert.equal(s.exitCode, -1, "its own timeout applied");
+    assert.match(s.stderr, /timed out after 300 ms/);
   });
 
   it("a command cannot end or change the session: builtins are not run, the program on PATH is", async () => {
