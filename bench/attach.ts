@@ -37,21 +37,27 @@ interface Figure {
   readonly ms: number;
   readonly channels: number;
   readonly commands: number;
+  readonly trips: number;
 }
+type Counts = Omit<Figure, "ms">;
 
 /** Counts of what the host saw: exec channels in sshd's log, commands in the provider's trace. */
-function counters(host: TestHost, trace: string): () => { channels: number; commands: number } {
-  return () => ({
-    channels: fs.existsSync(host.sshdLog) ? fs.readFileSync(host.sshdLog, "utf8").split("\n").filter((l) => l.includes("Starting session: command")).length : 0,
-    commands: fs.existsSync(trace) ? fs.readFileSync(trace, "utf8").split("\n").filter(Boolean).length : 0,
-  });
+function counters(host: TestHost, trace: string): () => Counts {
+  return () => {
+    const lines = fs.existsSync(trace) ? fs.readFileSync(trace, "utf8").split("\n").filter(Boolean).map((l) => l.split("\t")[1] ?? "") : [];
+    return {
+      channels: fs.existsSync(host.sshdLog) ? fs.readFileSync(host.sshdLog, "utf8").split("\n").filter((l) => l.includes("Starting session: command")).length : 0,
+      commands: lines.filter((l) => l.startsWith("[")).length,
+      trips: lines.filter((l) => l.startsWith("#round-trip")).length,
+    };
+  };
 }
 
-async function measure(count: () => { channels: number; commands: number }, fn: () => Promise<unknown>): Promise<Figure> {
+async function measure(count: () => Counts, fn: () => Promise<unknown>): Promise<Figure> {
   const before = count();
   const ms = await timed(fn);
   const after = count();
-  return { ms, channels: after.channels - before.channels, commands: after.commands - before.commands };
+  return { ms, channels: after.channels - before.channels, commands: after.commands - before.commands, trips: after.trips - before.trips };
 }
 
 /** The plain-tools script making the same end state, one process per step. */
@@ -105,7 +111,7 @@ async function plainRun(host: TestHost, script: string): Promise<number> {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const cell = (f: Figure) => `${s(f.ms)} · ${f.channels} ch · ${f.commands} cmd`;
+const cell = (f: Figure) => `${s(f.ms)} · ${f.channels} ch · ${f.trips} rt · ${f.commands} cmd`;
 
 /** Runs the benchmark for the sizes given; prints a Markdown table. */
 export async function attachBench(sizes: number[]): Promise<void> {
@@ -142,7 +148,7 @@ export async function attachBench(sizes: number[]): Promise<void> {
             closeAllSsh();
             const perStep = await plainRun(host, perStepScript(pids.slice(0, n)));
             const batched = await plainRun(host, batchedScript(pids.slice(0, n)));
-            rows.push(`| ${shell} | ${n} | ${cell(up)} | ${cell(noop)} | ${cell(preview)} | ${cell(refresh)} | ${cell(destroy)} | ${s(perStep)} | ${s(batched)} | ${(up.ms / perStep).toFixed(1)}× | ${(up.commands / n).toFixed(1)} / ${(destroy.commands / n).toFixed(1)} |`);
+            rows.push(`| ${shell} | ${n} | ${cell(up)} | ${cell(noop)} | ${cell(preview)} | ${cell(refresh)} | ${cell(destroy)} | ${s(perStep)} | ${s(batched)} | ${(up.ms / perStep).toFixed(1)}× | ${(up.trips / n).toFixed(1)} / ${(destroy.trips / n).toFixed(1)} |`);
             console.error(rows[rows.length - 1]);
           } finally {
             await t.cleanup().catch(() => undefined);
@@ -159,9 +165,9 @@ export async function attachBench(sizes: number[]): Promise<void> {
   }
   console.log(
     [
-      `attach benchmark: bridge + N containers (VethPair + ContainerAttachment each) + masquerade + ${PORTS} published ports, over SSH as a sudo user on a hard test host; ${os.cpus().length} cores; each cell: wall time · SSH exec channels · commands (remote round trips)`,
+      `attach benchmark: bridge + N containers (VethPair + ContainerAttachment each) + masquerade + ${PORTS} published ports, over SSH as a sudo user on a hard test host; ${os.cpus().length} cores; each cell: wall time · SSH exec channels (sshd's log) · remote round trips · commands (the provider's trace)`,
       "",
-      "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | commands per attachment, up / destroy |",
+      "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | round trips per attachment, up / destroy |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows,
     ].join("\n"),

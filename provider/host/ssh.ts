@@ -7,6 +7,7 @@
  * `sudo` connection the session's shell runs as root through `sudo -n`, once
  * per session, not once per command.
  */
+import * as fs from "node:fs";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
@@ -30,6 +31,12 @@ let trips = 0;
 /** How many times this process has sent commands to a remote session (one command, or several in one round trip). */
 export function sshRoundTrips(): number {
   return trips;
+}
+/** Counts a round trip of `n` commands (and, for tests and benchmarks, notes it in the HOSTNET_TEST_TRACE file). */
+function trip(hostId: string, n: number): void {
+  trips++;
+  const trace = process.env.HOSTNET_TEST_TRACE;
+  if (trace) fs.appendFileSync(trace, `${hostId}\t#round-trip ${n}\t${process.pid}\n`);
 }
 /** How many SSH connections this process has opened (successful dials). */
 export function sshConnectionCount(): number {
@@ -257,7 +264,7 @@ export class SshRunner implements Runner {
       let n = 1;
       while (n < MAX_BATCH && n < entry.queue.length && !entry.queue[0].alone && !entry.queue[n].alone) n++;
       const batch = entry.queue.splice(0, n);
-      trips++;
+      trip(this.hostId, batch.length);
       void this.dispatch(entry, batch).finally(() => {
         entry.sessions.give();
         this.pump(entry);
@@ -317,7 +324,7 @@ export class SshRunner implements Runner {
         return { results: [], error: e as Error };
       }
       const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      trips++;
+      trip(this.hostId, commands.length);
       const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout, opts?.all);
       const results: RunResult[] = [];
       for (const reply of r.replies) {

@@ -13,7 +13,8 @@ import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved"
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
-import { HostNamespaceError, TargetGoneError, TargetStoppedError, resolveTarget } from "./target";
+import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, resolveTarget } from "./target";
+import { LinkState } from "../../linux/parse";
 import { checkContainer } from "../common/preflight";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
@@ -79,7 +80,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const owner = ownerFromInput(d.owner);
     const target = await resolveTarget(runner, d.container);
     const subject = `attachment of ${d.interface} as ${d.ifname} to ${target.label} on ${runner.hostId}`;
-    const { links, hostLink: hostIface } = await readNamespaceAndHostLink(runner, target.nsPath, d.interface);
+    const { links, hostLink: hostIface, routes: routesBefore } = await readNamespaceAndHostLink(runner, target.nsPath, d.interface);
     let inside = links.find((l) => l.name === d.ifname);
     const lo = links.find((l) => l.name === "lo");
     const tx = new Transaction(runner, subject);
@@ -104,12 +105,11 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         throw new HostnetError(`${subject}: ${d.interface} is not a veth created by pulumi-hostnet (kind ${hostIface.kind || "plain"}, alias ${JSON.stringify(hostIface.alias)}); refusing to move it`);
       }
       alias = hostIface.alias;
-      await tx.run([...planMoveIn(target.nsPath, hostIface, d), recordMoveStep({ alias, nsPath: target.nsPath, inode: target.inode })]);
-      inside = await readLink(runner, d.ifname, target.nsPath);
-      if (!inside) {
-        await tx.rollback();
-        throw new HostnetError(`${subject}: ${d.ifname} is not in the namespace after the move`);
-      }
+      // A fresh attach in one round trip: what the move leaves is known (the same link, renamed, down, without
+      // addresses, no route through it yet), so its addresses and routes are planned from that and sent along.
+      const moved: LinkState = { ...hostIface, name: d.ifname, addresses: [], up: false };
+      await tx.run([...planMoveIn(target.nsPath, hostIface, d), recordMoveStep({ alias, nsPath: target.nsPath, inode: target.inode }), ...planInside(target.nsPath, moved, lo, d, []), ...planRoutes(target.nsPath, [], d)]);
+      return this.verified(runner, tx, subject, target, d, alias);
     } else {
       const ours = inside.kind === "veth" && oursToMove(inside.alias, owner);
       if (!ours) throw new HostnetError(`${subject}: ${d.ifname} already exists in the namespace of ${target.label} and is not managed by pulumi-hostnet (kind ${inside.kind || "plain"}); refusing`);
@@ -121,8 +121,15 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       const recorded = await readRecords(runner, [alias]);
       if (!recorded.some((r) => r.nsPath === target.nsPath && r.inode === target.inode)) await tx.run([recordMoveStep({ alias, nsPath: target.nsPath, inode: target.inode })]);
     }
-    await tx.run(planInside(target.nsPath, inside, lo, d, await readRoutes(runner, target.nsPath)));
-    await tx.run(planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d));
+    const inner = planInside(target.nsPath, inside, lo, d, routesBefore);
+    await tx.run(inner);
+    // Changed addresses take the kernel's routes through them along: plan the routes from what is there now.
+    await tx.run(planRoutes(target.nsPath, inner.length > 0 ? await readRoutes(runner, target.nsPath) : routesBefore, d));
+    return this.verified(runner, tx, subject, target, d, alias);
+  }
+
+  /** Re-reads the interface and routes inside; undoes the transaction when they differ from the inputs, else returns the outputs. */
+  private async verified(runner: Runner, tx: Transaction, subject: string, target: Target, d: AttachmentInputs, alias: string): Promise<AttachmentOutputs> {
     const { link: after, routes } = await readLinkAndRoutes(runner, d.ifname, target.nsPath);
     const problems = verifyInside(after, routes, d);
     if (problems.length > 0 || !after) {

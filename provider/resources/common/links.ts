@@ -62,11 +62,12 @@ export async function readLinkAndRoutes(runner: Runner, name: string, nsPath: st
   return { link: linkOf(runner, linkArgv, l, name), routes: routesOf(runner, argvs, r) };
 }
 
-/** Every link of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */
-export async function readNamespaceAndHostLink(runner: Runner, nsPath: string, hostLink: string): Promise<{ links: LinkState[]; hostLink: LinkState | undefined }> {
+/** Every link and the routes of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */
+export async function readNamespaceAndHostLink(runner: Runner, nsPath: string, hostLink: string): Promise<{ links: LinkState[]; routes: RouteState[]; hostLink: LinkState | undefined }> {
   const allArgv = wrap(nsPath, ip.ipAddrShowAll());
   const hostArgv = ip.ipAddrShowDev(hostLink);
-  const [a, h] = await reads(runner, [allArgv, hostArgv]);
+  const routeCmds = routeArgvs(nsPath);
+  const [a, h, ...r] = await reads(runner, [allArgv, hostArgv, ...routeCmds]);
   if (a.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: allArgv, ...a, context: "read links" });
-  return { links: parseLinks(a.stdout), hostLink: linkOf(runner, hostArgv, h, hostLink) };
+  return { links: parseLinks(a.stdout), routes: routesOf(runner, routeCmds, r), hostLink: linkOf(runner, hostArgv, h, hostLink) };
 }
