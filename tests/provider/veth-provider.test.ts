@@ -16,7 +16,7 @@ const INODE = "4026532999";
 const ok = (stdout = ""): RunResult => ({ stdout, stderr: "", exitCode: 0 });
 
 /** The host end of our pair, its peer moved into another namespace (`link_netnsid`), on bridge br0. */
-function hostEnd(netnsid: number): Record<string, unknown> {
+function hostEnd(netnsid: number | undefined): Record<string, unknown> {
   return { ifindex: 9, link_index: 2, ifname: "hnv-a", flags: ["UP"], mtu: 1500, address: "02:00:00:00:00:09", ifalias: MARKS.name, master: "br0", link_netnsid: netnsid, linkinfo: { info_kind: "veth" }, addr_info: [] };
 }
 const bridge = { ifindex: 5, ifname: "br0", flags: ["UP"], mtu: 1500, address: "02:00:00:00:00:05", linkinfo: { info_kind: "bridge" }, addr_info: [] };
@@ -40,7 +40,7 @@ describe("provider: VethPair whose container end went with a restarted container
   });
 
   it("read: the recorded namespace is gone (or the kernel reports none for it) → the pair counts as gone", async () => {
-    for (const [netnsid, inode] of [[0, undefined], [0, "4026530001"], [-1, INODE]] as const) {
+    for (const [netnsid, inode] of [[0, undefined], [0, "4026530001"], [-1, INODE], [undefined, INODE]] as const) {
       const r = host(() => [bridge, hostEnd(netnsid)], inode);
       const res = await new VethProvider(() => r).read(ID, props);
       assert.equal(res.id, "", `netnsid ${netnsid}, inode ${inode}: ${r.lines().join("\n")}`);

@@ -24,12 +24,14 @@ const allMarks = (m: VethMarks) => [m.name, m.peer, m.legacyName, m.legacyPeer];
 /**
  * Whether the host end `a` has lost its peer with the namespace our
  * attachment moved it into (a restarted or removed container): the kernel
- * reports no namespace id for a dying namespace, and our record's namespace
- * is no longer there. Such a pair is going away and counts as gone.
+ * names a peer in the same namespace (`link`) and gives a live namespace an
+ * id (`link_netnsid`); a peer with neither, or id -1, is in a dying
+ * namespace; and our record's namespace may be no longer there. Such a pair
+ * is going away and counts as gone.
  */
 async function peerDied(runner: Runner, a: LinkState, marks: VethMarks): Promise<boolean> {
-  if (a.peerNetnsId === undefined) return false;
-  if (a.peerNetnsId < 0) return true;
+  if (a.kind !== "veth" || a.peer !== undefined) return false;
+  if (a.peerNetnsId === undefined || a.peerNetnsId < 0) return true;
   return movedIntoGoneNamespace(runner, [marks.peer, marks.legacyPeer]);
 }
 
