@@ -164,14 +164,6 @@ export class SudoRunner implements Runner {
     this.refused(argv, res);
     return res;
   }
-  async runSequence(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
-    const wrapped = commands.map((c) => ({ ...c, argv: ["sudo", "-n", "--", ...c.argv] }));
-    const inner = this.inner;
-    const batch = inner.runSequence?.bind(inner);
-    const seq = batch && wrapped.length > 1 ? await batch(wrapped, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => inner.run(a, o) }, wrapped, opts);
-    seq.results.forEach((r, i) => this.refused(commands[i].argv, r));
-    return seq;
-  }
   /** Throws one clear {@link SudoError} when sudo itself refused. */
   private refused(argv: readonly string[], res: RunResult): void {
     if (res.exitCode === 0) return;

@@ -12,6 +12,7 @@ import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
 import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
+import { Semaphore } from "./semaphore";
 import { RemoteSession, SESSION_COMMAND, SessionTimeout } from "./session";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
 import { Command, DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, firstLine, sudoRefusal } from "./runner";
@@ -45,29 +46,6 @@ export function sshConnectionCount(): number {
 /** How many SSH channels (remote sessions and lock holders) this process has opened. */
 export function sshChannelCount(): number {
   return channels;
-}
-
-class Semaphore {
-  private waiters: (() => void)[] = [];
-  constructor(private free: number) {}
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((r) => this.waiters.push(r));
-  }
-  /** Takes a slot if one is free now. */
-  tryTake(): boolean {
-    if (this.free === 0) return false;
-    this.free--;
-    return true;
-  }
-  give(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
 }
 
 /** A command waiting for a remote session. */
@@ -264,7 +242,6 @@ export class SshRunner implements Runner {
       let n = 1;
       while (n < MAX_BATCH && n < entry.queue.length && !entry.queue[0].alone && !entry.queue[n].alone) n++;
       const batch = entry.queue.splice(0, n);
-      trip(this.hostId, batch.length);
       void this.dispatch(entry, batch).finally(() => {
         entry.sessions.give();
         this.pump(entry);
@@ -282,32 +259,41 @@ export class SshRunner implements Runner {
       return;
     }
     try {
-      const timeout = Math.max(...batch.map((q) => q.timeoutMs));
-      const requests = batch.map((q) => ({ argv: shellJoin(q.argv), stdin: q.stdin }));
-      const r =
-        batch.length === 1
-          ? await session.run(requests[0].argv, requests[0].stdin, timeout).then(
-              (reply) => ({ replies: [reply], error: undefined }),
-              (e: Error) => ({ replies: [], error: e }),
-            )
-          : await session.runSequence(requests, timeout, true);
-      r.replies.forEach((reply, i) => batch[i].resolve({ stdout: reply.stdout, stderr: reply.stderr, exitCode: reply.exitCode }));
-      if (!r.error) return;
-      const k = r.replies.length;
-      const cut = batch[k];
-      if (cut) {
-        if (r.error instanceof SessionTimeout) cut.resolve({ stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 });
-        else cut.reject(new ConnectionLostError(this.hostId, r.error.message, cut.argv));
-      }
+      const r = await this.exchange(session, batch, Math.max(...batch.map((q) => q.timeoutMs)), true);
+      r.results.forEach((res, i) => batch[i].resolve(res));
+      if (r.lost === undefined) return;
+      const k = r.results.length;
+      const lost = r.lost;
+      batch[k]?.reject(new ConnectionLostError(this.hostId, lost, batch[k].argv));
       // The ones after it had not started (a session runs its commands one after another): they go again, once.
       const rest = batch.slice(k + 1);
-      for (const q of rest.filter((x) => x.retried)) q.reject(new ConnectionLostError(this.hostId, r.error.message, q.argv));
+      for (const q of rest.filter((x) => x.retried)) q.reject(new ConnectionLostError(this.hostId, lost, q.argv));
       const again = rest.filter((x) => !x.retried);
       for (const q of again) q.retried = true;
       entry.queue.unshift(...again);
     } finally {
       if (session?.alive) entry.idle.push(session);
     }
+  }
+
+  /**
+   * Sends commands to a session in one round trip: the results that came back
+   * (a command that ran past the timeout gets a timed-out result), and, when
+   * the session was lost, why — the command after the last result may or may
+   * not have run, the rest did not.
+   */
+  private async exchange(session: RemoteSession, commands: readonly Command[], timeout: number, all: boolean): Promise<{ results: RunResult[]; lost?: string }> {
+    trip(this.hostId, commands.length);
+    const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout, all);
+    const results: RunResult[] = [];
+    for (const reply of r.replies) {
+      if (reply.skipped) break;
+      results.push({ stdout: reply.stdout, stderr: reply.stderr, exitCode: reply.exitCode });
+      if (reply.exitCode !== 0 && !all) return { results };
+    }
+    if (!r.error) return { results };
+    if (r.error instanceof SessionTimeout) return { results: [...results, { stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 }] };
+    return { results, lost: r.error.message };
   }
 
   /** Runs the commands in order in one round trip over one session, stopping after the first that fails. */
@@ -323,19 +309,8 @@ export class SshRunner implements Runner {
       } catch (e) {
         return { results: [], error: e as Error };
       }
-      const timeout = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      trip(this.hostId, commands.length);
-      const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout, opts?.all);
-      const results: RunResult[] = [];
-      for (const reply of r.replies) {
-        if (reply.skipped) break;
-        results.push({ stdout: reply.stdout, stderr: reply.stderr, exitCode: reply.exitCode });
-        if (reply.exitCode !== 0 && !opts?.all) return { results };
-      }
-      if (!r.error) return { results };
-      const cut = commands[results.length]?.argv ?? [];
-      if (r.error instanceof SessionTimeout) return { results: [...results, { stdout: "", stderr: `\n(timed out after ${timeout} ms)`, exitCode: -1 }] };
-      return { results, error: new ConnectionLostError(this.hostId, r.error.message, cut) };
+      const r = await this.exchange(session, commands, opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts?.all ?? false);
+      return r.lost === undefined ? { results: r.results } : { results: r.results, error: new ConnectionLostError(this.hostId, r.lost, commands[r.results.length]?.argv ?? []) };
     } finally {
       if (session?.alive) entry.idle.push(session);
       entry.sessions.give();

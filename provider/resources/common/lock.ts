@@ -18,6 +18,7 @@
  */
 import { HostnetError } from "../../host/errors";
 import { Command, Held, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, runInOrder } from "../../host/runner";
+import { Semaphore } from "../../host/semaphore";
 import { hostNetnsInode } from "./netns-id";
 
 /** How long to wait for another process's lock on the host (`HOSTNET_LOCK_TIMEOUT_S` overrides). */
@@ -97,11 +98,11 @@ class LockedRunner implements Runner {
     this.check(argv);
     return this.inner.run(argv, opts);
   }
+  /** One check for a sequence sent in one round trip; one per command where they go one by one. */
   async runSequence(commands: readonly Command[], opts?: SequenceOptions): Promise<SequenceResult> {
+    if (!this.inner.runSequence) return runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands, opts);
     if (commands.length > 0) this.check(commands[0].argv);
-    const inner = this.inner;
-    const seq = inner.runSequence && commands.length > 1 ? await inner.runSequence(commands, opts) : await runInOrder({ hostId: this.hostId, run: (a, o) => this.run(a, o) }, commands, opts);
-    return seq;
+    return this.inner.runSequence(commands, opts);
   }
   /** The runner for undoing what this mutation did, which goes on even after the lock is lost. */
   forUndo(): Runner {
@@ -166,16 +167,13 @@ async function acquire(runner: Runner, who: string): Promise<Lease> {
 }
 
 /** Ends one mutation's use of the lease; the last one lets it go after {@link LOCK_LINGER_MS} unless another starts. */
-function letGo(hostId: string, lease: Lease): Promise<void> {
+function letGo(lease: Lease): Promise<void> {
   lease.active--;
   if (lease.active > 0 || lease.released) return Promise.resolve();
   const release = async () => {
     if (lease.active > 0 || lease.released) return;
+    // Marked released, it is replaced by the next acquire (which drops it from `leases`).
     lease.released = true;
-    if (leases.get(hostId) !== undefined) {
-      const cur = await leases.get(hostId)?.catch(() => undefined);
-      if (cur === lease) leases.delete(hostId);
-    }
     await lease.held.release();
   };
   const linger = envInt("HOSTNET_LOCK_LINGER_MS", LOCK_LINGER_MS, 0);
@@ -185,40 +183,7 @@ function letGo(hostId: string, lease: Lease): Promise<void> {
   return Promise.resolve();
 }
 
-/** Lets every lingering lease go now (tests, and a CLI about to exit). */
-export async function releaseHostLocks(): Promise<void> {
-  const all = await Promise.all([...leases.values()].map((p) => p.catch(() => undefined)));
-  leases.clear();
-  await Promise.all(
-    all.map(async (lease) => {
-      if (!lease || lease.released || lease.active > 0) return;
-      clearTimeout(lease.linger);
-      lease.released = true;
-      await lease.held.release();
-    }),
-  );
-}
-
-/** A FIFO gate letting at most `limit` holders through at once. */
-class Gate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: () => number) {}
-  async enter(): Promise<void> {
-    if (this.running < this.limit()) {
-      this.running++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  leave(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
-  }
-}
-
-const gates = new Map<string, Gate>();
+const gates = new Map<string, Semaphore>();
 const scopes = new Map<string, Promise<void>>();
 
 /** Runs `fn` after every earlier holder of `key` in this process has finished. */
@@ -257,19 +222,19 @@ export type LockScope = "firewall" | `netns:${string}` | `link:${string}`;
 export async function withHostLock<T>(runner: Runner, fn: (locked: Runner) => Promise<T>, who = "pulumi-hostnet", scope: LockScope = "firewall"): Promise<T> {
   const hostId = runner.hostId;
   let gate = gates.get(hostId);
-  if (!gate) gates.set(hostId, (gate = new Gate(() => envInt("HOSTNET_PARALLEL", HOST_PARALLELISM, 1))));
+  if (!gate) gates.set(hostId, (gate = new Semaphore(envInt("HOSTNET_PARALLEL", HOST_PARALLELISM, 1))));
   return serially(`${hostId}\n${scope}`, async () => {
-    await gate.enter();
+    await gate.take();
     try {
       if (!runner.hold) return await fn(runner);
       const lease = await acquire(runner, who);
       try {
         return await fn(new LockedRunner(runner, lease));
       } finally {
-        await letGo(hostId, lease);
+        await letGo(lease);
       }
     } finally {
-      gate.leave();
+      gate.give();
     }
   });
 }

@@ -82,6 +82,12 @@ async function inodesOf(runner: Runner, paths: readonly string[]): Promise<Map<s
   return new Map(res.stdout.split("\n").filter(Boolean).map((l) => [l.slice(l.indexOf(" ") + 1), l.slice(0, l.indexOf(" "))]));
 }
 
+/** The records of `aliases` and the inodes their namespaces have now (one `cat`, one `stat`). */
+async function recordedNamespaces(runner: Runner, aliases: readonly string[]): Promise<{ records: MovedRecord[]; inodes: Map<string, string> }> {
+  const records = await readRecords(runner, aliases);
+  return { records, inodes: await inodesOf(runner, records.map((r) => r.nsPath)) };
+}
+
 /** Whether every recorded namespace is gone (its path missing or now another namespace); false when there is no record. Pure. */
 export function allRecordedGone(records: readonly MovedRecord[], inodes: ReadonlyMap<string, string>): boolean {
   return records.length > 0 && records.every((r) => inodes.get(r.nsPath) !== r.inode);
@@ -95,8 +101,8 @@ export function allRecordedGone(records: readonly MovedRecord[], inodes: Readonl
  * seconds). One `cat` and one `stat`; no namespace is entered.
  */
 export async function movedIntoGoneNamespace(runner: Runner, aliases: readonly string[]): Promise<boolean> {
-  const records = await readRecords(runner, aliases);
-  return allRecordedGone(records, await inodesOf(runner, records.map((r) => r.nsPath)));
+  const { records, inodes } = await recordedNamespaces(runner, aliases);
+  return allRecordedGone(records, inodes);
 }
 
 /**
@@ -105,8 +111,7 @@ export async function movedIntoGoneNamespace(runner: Runner, aliases: readonly s
  * pid of someone else's container is not entered).
  */
 export async function findMovedLink(runner: Runner, aliases: readonly string[]): Promise<{ nsPath: string; link: LinkState } | undefined> {
-  const records = await readRecords(runner, aliases);
-  const inodes = await inodesOf(runner, records.map((r) => r.nsPath));
+  const { records, inodes } = await recordedNamespaces(runner, aliases);
   for (const r of records) {
     if (inodes.get(r.nsPath) !== r.inode) continue;
     const link = (await readLinks(runner, r.nsPath).catch(() => [] as LinkState[])).find((l) => aliases.includes(l.alias));

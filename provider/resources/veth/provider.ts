@@ -104,7 +104,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     if (stale && (await peerDied(runner, stale, marks))) {
       // Our pair whose container end went with a restarted container's namespace: remove what is left, then make it anew.
       await this.del(runner, ip.ipLinkDel(d.name), `delete veth ${d.name}, whose peer went with a namespace that is gone`);
-      links = await readLinks(runner);
+      links = links.filter((l) => l !== stale);
     }
     const a = links.find((l) => l.name === d.name);
     const p = links.find((l) => l.name === d.peerName);
