@@ -1,6 +1,7 @@
 /**
  * The attach benchmark (issue 10): a bridge, N `--net=none` containers each
- * attached by a VethPair and a ContainerAttachment, a masquerade and 5
+ * attached by a ContainerAttachment that makes its own pair (as Topology
+ * declares a container interface), a masquerade and 5
  * published ports, on a hard SSH test host through the real engine, as the
  * sudo user `deploy` — once with an empty `~/.bashrc`, once with one that
  * sleeps 100 ms. For each N: wall time, SSH exec channels (sshd's
@@ -14,7 +15,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Bridge, ContainerAttachment, NatRule, VethPair } from "../provider";
+import { Bridge, ContainerAttachment, NatRule } from "../provider";
 import { closeAllSsh } from "../provider/host/ssh";
 import { containerPid, removeContainers, runContainer } from "../tests/helpers/docker";
 import { newStack } from "../tests/helpers/engine";
@@ -133,8 +134,7 @@ export async function attachBench(sizes: number[]): Promise<void> {
           const t = await newStack(`bench-attach-${n}`, async () => {
             const br = new Bridge("br", { connection: conn, name: BRIDGE, addresses: ["10.88.0.1/16"] });
             for (let i = 0; i < n; i++) {
-              const v = new VethPair(`v${i}`, { connection: conn, name: `hnv-bn${i}`, peerName: `hnv-bn${i}c`, bridge: br.name });
-              new ContainerAttachment(`a${i}`, { connection: conn, container: { docker: containers[i] }, interface: v.peerName, addresses: [`${addr(i)}/16`], gateway: "10.88.0.1" });
+              new ContainerAttachment(`a${i}`, { connection: conn, container: { docker: containers[i] }, interface: `hnv-bn${i}`, bridge: br.name, addresses: [`${addr(i)}/16`], gateway: "10.88.0.1" });
             }
             new NatRule("out", { connection: conn, kind: "masquerade", source: "10.88.0.0/16", notOutInterface: br.name });
             for (let k = 0; k < Math.min(PORTS, n); k++) new NatRule(`p${k}`, { connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080 + k, to: `${addr(k)}:80` });
@@ -165,7 +165,7 @@ export async function attachBench(sizes: number[]): Promise<void> {
   }
   console.log(
     [
-      `attach benchmark: bridge + N containers (VethPair + ContainerAttachment each) + masquerade + ${PORTS} published ports, over SSH as a sudo user on a hard test host; ${os.cpus().length} cores; each cell: wall time · SSH exec channels (sshd's log) · remote round trips · commands (the provider's trace)`,
+      `attach benchmark: bridge + N containers (a ContainerAttachment making its own pair each) + masquerade + ${PORTS} published ports, over SSH as a sudo user on a hard test host; ${os.cpus().length} cores; each cell: wall time · SSH exec channels (sshd's log) · remote round trips · commands (the provider's trace)`,
       "",
       "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | round trips per attachment, up / destroy |",
       "|---|---|---|---|---|---|---|---|---|---|---|",

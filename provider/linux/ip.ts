@@ -44,6 +44,19 @@ export function ipLinkDel(name: string): string[] {
   return ["ip", "link", "del", "dev", name];
 }
 
+/**
+ * `ip -batch -`: the lines (each an `ip` command without the leading `ip`)
+ * for one process to run in order, stopping at the first that fails
+ * ("Command failed -:LINE" names it). Every token must be a validated value
+ * without blanks, quotes or `#`: the batch reader splits on blanks.
+ */
+export function ipBatch(lines: readonly (readonly string[])[]): { argv: string[]; stdin: string } {
+  for (const l of lines) {
+    for (const t of l) if (t === "" || /[\s"'#\\]/.test(t)) throw new Error(`ip -batch token ${JSON.stringify(t)} is empty or holds a blank, quote or #`);
+  }
+  return { argv: ["ip", "-batch", "-"], stdin: lines.map((l) => l.join(" ") + "\n").join("") };
+}
+
 /** `ip link set dev NAME up|down`. */
 export function ipLinkSetUp(name: string, up: boolean): string[] {
   return ["ip", "link", "set", "dev", name, up ? "up" : "down"];
@@ -85,16 +98,29 @@ export function ipAddrDel(name: string, cidr: string): string[] {
 export interface VethEndOptions {
   readonly mtu?: number;
   readonly mac?: string;
+  /** A bridge to enslave the end to as it is made (host end only). */
+  readonly master?: string;
+  /** Bring the end up as it is made (host end only). */
+  readonly up?: boolean;
+  /** Make the end directly in this namespace: a PID, a name under /run/netns, or a path (peer end only). */
+  readonly netns?: string;
 }
 
-/** `ip link add name NAME [mtu] [address] type veth peer name PEER [mtu] [address]`. */
+/**
+ * `ip link add name NAME [mtu] [address] [master BR] [up] type veth peer name
+ * PEER [mtu] [address] [netns NS]`: the kernel enslaves and raises the new end
+ * and creates the peer inside NS in the same request.
+ */
 export function ipLinkAddVeth(name: string, peer: string, o: VethEndOptions = {}, p: VethEndOptions = {}): string[] {
   const argv = ["ip", "link", "add", "name", name];
   if (o.mtu !== undefined) argv.push("mtu", String(o.mtu));
   if (o.mac !== undefined) argv.push("address", o.mac);
+  if (o.master !== undefined) argv.push("master", o.master);
+  if (o.up) argv.push("up");
   argv.push("type", "veth", "peer", "name", peer);
   if (p.mtu !== undefined) argv.push("mtu", String(p.mtu));
   if (p.mac !== undefined) argv.push("address", p.mac);
+  if (p.netns !== undefined) argv.push("netns", p.netns);
   return argv;
 }
 
@@ -153,4 +179,15 @@ export function ipRouteDel(r: RouteSpec): string[] {
   if (r.via) argv.push("via", r.via);
   argv.push("dev", r.dev);
   return argv;
+}
+
+/**
+ * Deletes link NAME only when its alias is exactly MARK, in one command: a
+ * constant script with the values as positional parameters. Prints `absent`
+ * when there is no such link (exit 0), `deleted` when it deleted it (exit
+ * 0); exits 3, naming the alias on stderr, when the link is not marked so.
+ */
+export function ipLinkDelIfMarked(name: string, mark: string): string[] {
+  const script = 'a=$(cat "/sys/class/net/$1/ifalias" 2>/dev/null) || { echo absent; exit 0; }; [ "$a" = "$2" ] || { echo "$1 carries alias \\"$a\\", not ours" >&2; exit 3; }; ip link del dev "$1" && echo deleted';
+  return ["sh", "-c", script, "sh", name, mark];
 }

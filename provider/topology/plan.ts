@@ -34,10 +34,18 @@ export interface PlannedAttachment {
   readonly resourceName: string;
 }
 
-/** A veth pair (on a bridge, or a point-to-point link) and what is attached to it. */
+/**
+ * A veth pair (on a bridge, or a point-to-point link) and what is attached to
+ * it. A bridge interface's pair is made by its one `ContainerAttachment`
+ * (the container end created inside the container's namespace): `pair` is
+ * false and no `VethPair` is declared. A point-to-point link is a `VethPair`
+ * (`pair` true, named `resourceName`) and one attachment per end.
+ */
 export interface PlannedVeth {
   readonly kind: "veth";
   readonly host: string;
+  /** Whether a `VethPair` resource is declared for it (named {@link resourceName}). */
+  readonly pair: boolean;
   readonly resourceName: string;
   readonly name: string;
   readonly peerName: string;
@@ -101,7 +109,7 @@ export function planTopology(spec: Spec): HostPlan[] {
       const names = vethNames(c.host, c.name, ifname);
       const base = `${c.host}.${c.name}.${ifname}`;
       plan(c.host).veths.push({
-        kind: "veth", host: c.host, resourceName: `${base}.veth`, ...names, bridge: itf.bridge,
+        kind: "veth", host: c.host, pair: false, resourceName: `${base}.veth`, ...names, bridge: itf.bridge,
         attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), routes: itf.routes ?? [], ...(itf.mtu ? { mtu: itf.mtu } : {}), resourceName: base }],
       });
     }
@@ -113,7 +121,7 @@ export function planTopology(spec: Spec): HostPlan[] {
     const base = `${l.host}.link.${l.a.container}.${aIf}-${l.b.container}.${bIf}`;
     const target = (c: string) => targets.get(`${l.host}/${c}`) ?? { docker: c };
     plan(l.host).veths.push({
-      kind: "veth", host: l.host, resourceName: `${base}.veth`, ...names,
+      kind: "veth", host: l.host, pair: true, resourceName: `${base}.veth`, ...names,
       attachments: [
         { container: l.a.container, target: target(l.a.container), end: "name", ifname: aIf, addresses: l.a.addresses, routes: l.b.addresses.map((a) => ({ to: hostRoute(a) })), resourceName: `${base}.a` },
         { container: l.b.container, target: target(l.b.container), end: "peer", ifname: bIf, addresses: l.b.addresses, routes: l.a.addresses.map((a) => ({ to: hostRoute(a) })), resourceName: `${base}.b` },
@@ -148,7 +156,7 @@ export function resourceNamesOf(plans: readonly HostPlan[]): Set<string> {
   for (const p of plans) {
     for (const b of p.bridges) names.add(b.resourceName);
     for (const v of p.veths) {
-      names.add(v.resourceName);
+      if (v.pair) names.add(v.resourceName);
       for (const a of v.attachments) names.add(a.resourceName);
     }
     for (const n of p.nat) names.add(n.resourceName);

@@ -107,9 +107,21 @@ export class Topology extends pulumi.ComponentResource {
       }
       for (const v of p.veths) {
         const br = v.bridge ? bridges.get(v.bridge) : undefined;
+        const bridgeFeeds = { on: br ? [br] : [], names: v.bridge ? [`${p.host}.bridge.${v.bridge}`] : [] };
+        if (!v.pair) {
+          // A bridge interface: the attachment makes its own pair, with the container end created inside the container.
+          const [a] = v.attachments;
+          const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
+            connection, container: a.target, interface: v.name, ...(v.bridge ? { bridge: fedBy(v.bridge, bridgeFeeds.on) } : {}), ifname: a.ifname,
+            addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
+            blockedBy: failedAmong(bridgeFeeds.on, bridgeFeeds.names),
+          }, { parent: this }));
+          byName.set(a.resourceName, att);
+          continue;
+        }
         const pair = quietOnFailure(new VethPair(v.resourceName, {
-          connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: fedBy(v.bridge, br ? [br] : []) } : {}),
-          blockedBy: failedAmong(br ? [br] : [], v.bridge ? [`${p.host}.bridge.${v.bridge}`] : []),
+          connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: fedBy(v.bridge, bridgeFeeds.on) } : {}),
+          blockedBy: failedAmong(bridgeFeeds.on, bridgeFeeds.names),
         }, { parent: this }));
         byName.set(v.resourceName, pair);
         for (const a of v.attachments) {

@@ -205,6 +205,62 @@ describe("integration: VethPair and ContainerAttachment on real Docker container
     assert.deepEqual(eth0Addrs(await containerLinks(owner), "eth1"), ["10.3.0.2/24"]);
   });
 
+  it("own pair (bridge set): the container end is made inside, both containers ping; in-place re-master and address change; a restart is re-plumbed by the next up; a foreign link of the same name is refused; destroy leaves only lo", async () => {
+    const before = await linkAndAddrSnapshot(host);
+    const c1 = await container("own1");
+    const c2 = await container("own2");
+    const conn = host.connection();
+    let bridge = "hnbr-own";
+    let addr1 = "172.19.0.2/16";
+    let third = false;
+    const t = await newStack("own", async () => {
+      const brs = ["hnbr-own", "hnbr-own2"].map((n) => new Bridge(n, { connection: conn, name: n, addresses: [n === "hnbr-own" ? "172.19.0.1/16" : "172.29.0.1/16"] }));
+      const br = bridge === "hnbr-own" ? brs[0] : brs[1];
+      new ContainerAttachment("a1", { connection: conn, container: { docker: c1 }, interface: "hnv-own1", bridge: br.name, addresses: [addr1], gateway: bridge === "hnbr-own" ? "172.19.0.1" : undefined });
+      new ContainerAttachment("a2", { connection: conn, container: { docker: c2 }, interface: "hnv-own2", bridge: brs[0].name, addresses: ["172.19.0.3/16"], gateway: "172.19.0.1" });
+      if (third) new ContainerAttachment("a3", { connection: conn, container: { docker: c2 }, interface: "hnv-own3", bridge: brs[0].name, ifname: "eth1", addresses: ["172.19.0.9/16"] });
+    });
+    stacks.push(t);
+    const up1 = await t.stack.up({ color: "never" });
+    assert.deepEqual(up1.summary.resourceChanges, { create: 5 });
+    assert.ok(await pings(c1, "172.19.0.1"), "c1 pings the gateway");
+    assert.ok(await pings(c1, "172.19.0.3"), "c1 pings c2");
+    assert.deepEqual(await containerLinkNames(c1), ["eth0", "lo"]);
+    assert.deepEqual(await containerRoutes(c1), ["default via 172.19.0.1 dev eth0"]);
+    assert.equal((await linkOf(host, "hnv-own1"))?.master, "hnbr-own");
+    assert.match(String((await linkOf(host, "hnv-own1"))?.ifalias ?? ""), /^hostnet:[0-9a-f]{8}:attachment\/hnv-own1 /);
+    assert.deepEqual((await t.stack.up({ color: "never" })).summary.resourceChanges, { same: 5 }, "second up: no changes");
+
+    // A container restart takes the pair with the old namespace: refresh sees it, the next up makes it anew.
+    await sh(["docker", "restart", "-t", "0", c1]);
+    assert.equal(await linkOf(host, "hnv-own1"), undefined, "the host end went with the container's old namespace");
+    await t.stack.refresh({ color: "never" });
+    const up2 = await t.stack.up({ color: "never" });
+    assert.deepEqual(up2.summary.resourceChanges, { same: 4, update: 1 }, "the attachment is re-plumbed");
+    assert.ok(await pings(c1, "172.19.0.3"), "pings work again after the restart");
+
+    // Another bridge re-masters in place, with the address change in the same update.
+    bridge = "hnbr-own2";
+    addr1 = "172.29.0.2/16";
+    const up3 = await t.stack.up({ color: "never" });
+    assert.deepEqual(up3.summary.resourceChanges, { same: 4, update: 1 });
+    assert.equal((await linkOf(host, "hnv-own1"))?.master, "hnbr-own2");
+    assert.ok(await pings(c1, "172.29.0.1"), "c1 pings its new bridge");
+
+    // A link of the same name that is not this attachment's is refused, and left as it was.
+    await host.exec(["ip", "link", "add", "hnv-own3", "type", "dummy"]);
+    third = true;
+    await assert.rejects(t.stack.up({ color: "never" }), /hnv-own3 already exists on \S+ and is not made by this attachment/);
+    assert.equal(((await linkOf(host, "hnv-own3"))?.linkinfo as { info_kind?: string } | undefined)?.info_kind, "dummy", "the foreign link is untouched");
+    await host.exec(["ip", "link", "del", "hnv-own3"]);
+    third = false;
+
+    await t.stack.destroy({ color: "never" });
+    assert.deepEqual(await linkAndAddrSnapshot(host), before, "the host's links and addresses are as before");
+    assert.deepEqual(await containerLinkNames(c1), ["lo"]);
+    assert.deepEqual(await containerLinkNames(c2), ["lo"]);
+  });
+
   it("a restarted container shows as drift on refresh, and the next up re-plumbs it so pings work again", async () => {
     const c1 = await container("rs1");
     const c2 = await container("rs2");

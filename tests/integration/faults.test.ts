@@ -11,6 +11,8 @@ interface Shape {
   bridge?: { addresses: string[]; mtu?: number };
   veth?: { mtu?: number };
   att?: { addresses: string[] };
+  /** An attachment that makes its own pair on the bridge (as Topology declares a bridge interface). */
+  own?: { addresses: string[]; mtu?: number };
   dnat?: boolean;
 }
 
@@ -35,6 +37,9 @@ const OPERATIONS: [string, Shape, Shape, Shape[]?][] = [
   ["VethPair and ContainerAttachment create", { bridge: B }, ATTACHED, [PAIR]],
   ["ContainerAttachment update (address)", ATTACHED, { ...PAIR, att: { addresses: ["172.27.0.3/24"] } }],
   ["VethPair and ContainerAttachment delete", ATTACHED, { bridge: B }],
+  ["ContainerAttachment with its own pair create", { bridge: B }, { bridge: B, own: A }],
+  ["ContainerAttachment with its own pair update (address, MTU)", { bridge: B, own: { ...A, mtu: 1500 } }, { bridge: B, own: { addresses: ["172.27.0.3/24"], mtu: 1400 } }],
+  ["ContainerAttachment with its own pair delete", { bridge: B, own: A }, { bridge: B }],
   ["NatRule create (published port)", ATTACHED, { ...ATTACHED, dnat: true }],
   ["NatRule delete", { ...ATTACHED, dnat: true }, ATTACHED],
 ];
@@ -103,6 +108,7 @@ describe("integration: fault injection at every mutating step of every resource'
       const br = s.bridge ? new Bridge("br", { connection: conn, name: "hnbr-f", addresses: s.bridge.addresses, ...(s.bridge.mtu ? { mtu: s.bridge.mtu } : {}) }) : undefined;
       const v = s.veth ? new VethPair("v", { connection: conn, name: "hnv-f", peerName: "hnv-fc", ...(br ? { bridge: br.name } : {}), ...(s.veth.mtu ? { mtu: s.veth.mtu } : {}) }) : undefined;
       const a = s.att && v ? new ContainerAttachment("a", { connection: conn, container: { docker: container }, interface: v.peerName, addresses: s.att.addresses, gateway: "172.27.0.1" }) : undefined;
+      if (s.own && br) new ContainerAttachment("o", { connection: conn, container: { docker: container }, interface: "hnv-fo", bridge: br.name, addresses: s.own.addresses, gateway: "172.27.0.1", ...(s.own.mtu ? { mtu: s.own.mtu } : {}) });
       if (s.dnat) new NatRule("web", { connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: `${(s.att?.addresses[0] ?? "172.27.0.2/24").split("/")[0]}:80` }, { dependsOn: a ? [a] : [] });
     });
   });

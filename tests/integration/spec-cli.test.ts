@@ -148,8 +148,8 @@ nat:
     const partial = path.join(dir, "partial.yaml");
     fs.writeFileSync(partial, fs.readFileSync(spec, "utf8").replace(`{ host: h1, container: ${names.web1}, hostPort: 8080, port: 80 }`, `{ host: h1, container: ${names.web1}, hostPort: 8081, port: 80 }`));
     // A failure that preview cannot know (what preview can know, such as a missing container, is refused there, before any host changes):
-    // every address added inside a container on h1 fails.
-    const faults = JSON.stringify([{ host: `${hosts[0].address}:22`, match: "^nsenter --net=\\S+ -- ip addr add" }]);
+    // every address added inside a container on h1 fails (one by one, or in the `ip -batch` that configures a new interface).
+    const faults = JSON.stringify([{ host: `${hosts[0].address}:22`, match: "^nsenter --net=\\S+ -- ip (addr add|-batch)" }]);
     const r = await spawnCollect(["sh", "-c", 'cd "$1" && f="$2" && shift 2 && exec env HOSTNET_TEST_FAULTS="$f" node "$@"', "sh", dir, faults, CLI, "up", partial, "--yes", "--stack", "partial"], { timeoutMs: 600_000 });
     try {
       assert.notEqual(r.exitCode, 0, "up reports the failure");

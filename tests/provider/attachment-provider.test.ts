@@ -2,6 +2,9 @@ import { strict as assert } from "node:assert";
 import { AttachmentProvider } from "../../provider/resources/attachment/provider";
 import { RecordingRunner } from "../helpers/recording";
 import { movedRecordPath } from "../../provider/resources/common/moved";
+import { ownPairMarks } from "../../provider/resources/attachment/plan";
+import { ownerOf } from "../../provider/resources/common/owner";
+import { ipLinkDelIfMarked } from "../../provider/linux/ip";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
 const NS = "/proc/4242/ns/net";
@@ -68,5 +71,69 @@ describe("provider: ContainerAttachment CRUD against a recording runner", () => 
     const r = new RecordingRunner("n1:22").on(() => ({ stdout: "[]", stderr: "Error response from daemon: No such container: base", exitCode: 1 }));
     await new AttachmentProvider(() => r).delete("id", { connection: conn, container: { docker: "base" }, interface: "vethB", ifname: "eth0", addresses: [], routes: [], hostId: "n1:22", netnsInode: "1", pid: 1, containerId: "c", present: true, interfaceAlias: "x" });
     assert.deepEqual(r.lines(), ["docker inspect --type container base", `sh -c rm -f -- "$@"; rmdir "$0" /run/hostnet 2>/dev/null; true /run/hostnet/moved ${movedRecordPath("x")}`]);
+  });
+});
+
+describe("provider: ContainerAttachment that makes its own pair (bridge set)", () => {
+  const owner = "demo/dev";
+  const marks = ownPairMarks(ownerOf(owner), "hv1");
+  const base = { connection: conn, container: { docker: "base" }, interface: "hv1", bridge: "br0", ifname: "eth0", addresses: ["172.16.0.2/16"], gateway: "172.16.0.1", owner };
+  /** A host that answers as the kernel would once the pair is made (`made`), or before. */
+  function host(o: { made?: boolean; hostAlias?: string; insideGone?: boolean; failOn?: RegExp } = {}): RecordingRunner {
+    let made = o.made ?? false;
+    const hostEnd = () => JSON.stringify([{ ifindex: 9, ifname: "hv1", flags: ["UP"], mtu: 1500, address: "02:00:00:00:00:09", ifalias: o.hostAlias ?? marks.host, master: "br0", linkinfo: { info_kind: "veth" }, addr_info: [] }]);
+    const inside = () => ({ ifindex: 2, link_index: 9, link_netnsid: 0, ifname: "eth0", flags: ["UP"], mtu: 1500, address: "02:00:00:00:00:02", ifalias: marks.inside, linkinfo: { info_kind: "veth" }, addr_info: [{ family: "inet", local: "172.16.0.2", prefixlen: 16, scope: "global" }] });
+    return new RecordingRunner("n1:22").on((a) => {
+      const line = a.join(" ");
+      if (o.failOn?.test(line)) return { stdout: "", stderr: "RTNETLINK answers: File exists", exitCode: 2 };
+      if (line.startsWith("ip link add name hv1 ")) made = true;
+      if (line === "ip link del dev hv1") made = false;
+      if (line === "docker inspect --type container base") return ok(JSON.stringify([{ Id: "abc", Name: "/base", State: { Running: true, Pid: 4242 }, HostConfig: { NetworkMode: "none" } }]));
+      if (line === `stat -L -c %i ${NS} /proc/self/ns/net`) return ok("4026532999\n4026531840\n");
+      if (line === `nsenter --net=${NS} -- ip -j -d addr show`) return ok(JSON.stringify([JSON.parse(lo)[0], ...(made && !o.insideGone ? [inside()] : [])]));
+      if (line === "ip -j -d addr show dev hv1") return made || o.hostAlias ? ok(hostEnd()) : { stdout: "", stderr: 'Device "hv1" does not exist.', exitCode: 1 };
+      if (line === `nsenter --net=${NS} -- ip -j -d addr show dev eth0`) return made ? ok(JSON.stringify([inside()])) : { stdout: "", stderr: 'Device "eth0" does not exist.', exitCode: 1 };
+      if (line === `nsenter --net=${NS} -- ip -j -4 route show table main`) return ok(made ? JSON.stringify([{ dst: "default", gateway: "172.16.0.1", dev: "eth0", protocol: "boot", flags: [] }]) : "[]");
+      if (line.includes("route show")) return ok("[]");
+      return undefined;
+    });
+  }
+
+  it("create: the container end is made inside the namespace (no move, no rename); both ends marked; the rest inside is one ip -batch", async () => {
+    const r = host();
+    const res = await new AttachmentProvider(() => r).create(base);
+    assert.equal(res.outs.interfaceAlias, marks.inside);
+    const lines = r.lines();
+    assert.ok(lines.includes("ip link add name hv1 master br0 up type veth peer name eth0 netns 4242"), lines.join("\n"));
+    assert.ok(lines.includes(`ip link set dev hv1 alias ${marks.host}`));
+    assert.ok(lines.includes(`nsenter --net=${NS} -- ip link set dev eth0 alias ${marks.inside}`));
+    assert.ok(lines.includes(`nsenter --net=${NS} -- ip -batch -`));
+    assert.ok(!lines.some((l) => / netns \/proc| name eth0$/.test(l) && l.startsWith("ip link set")), "nothing is moved or renamed");
+  });
+
+  it("create: a failed step deletes the new pair (its only undo) and names the step", async () => {
+    const r = host({ failOn: /ip -batch -$/ });
+    await assert.rejects(new AttachmentProvider(() => r).create(base), /step 4\/4 \(nsenter --net=\/proc\/4242\/ns\/net -- ip -batch -\) failed on n1:22 with exit code 2: RTNETLINK answers: File exists; undid 3/);
+    assert.equal(r.lines().at(-1), "ip link del dev hv1");
+  });
+
+  it("refuses a host end of the same name that is not this attachment's, touching nothing", async () => {
+    const r = host({ hostAlias: "someone" });
+    await assert.rejects(new AttachmentProvider(() => r).create(base), /hv1 already exists on n1:22 and is not made by this attachment \(alias "someone"\); refusing/);
+    assert.ok(r.lines().every((l) => l.startsWith("docker inspect") || l.startsWith("stat ") || l.includes(" show")), r.lines().join("\n"));
+  });
+
+  it("a host end whose peer is not in the container (it went with the old namespace) is deleted and the pair made anew", async () => {
+    const r = host({ made: true, insideGone: true });
+    await new AttachmentProvider(() => r).update("id", { ...base, addresses: [], routes: [], hostId: "n1:22", netnsInode: "1", pid: 4242, containerId: "abc", present: false, interfaceAlias: marks.inside }, base);
+    const lines = r.lines();
+    const del = lines.indexOf("ip link del dev hv1");
+    assert.ok(del >= 0 && lines.indexOf("ip link add name hv1 master br0 up type veth peer name eth0 netns 4242") > del, lines.join("\n"));
+  });
+
+  it("delete: one guarded command on the host end, checking the mark; nothing inside the container is entered", async () => {
+    const r = new RecordingRunner("n1:22");
+    await new AttachmentProvider(() => r).delete("id", { ...base, routes: [], hostId: "n1:22", netnsInode: "1", pid: 4242, containerId: "abc", present: true, interfaceAlias: marks.inside });
+    assert.deepEqual(r.calls, [ipLinkDelIfMarked("hv1", marks.host)]);
   });
 });

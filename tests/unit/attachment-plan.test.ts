@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "../../provider/resources/attachment/plan";
+import { diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planRoutes, routesAsInputs, verifyInside } from "../../provider/resources/attachment/plan";
+import { ownerOf } from "../../provider/resources/common/owner";
+import { ipBatch } from "../../provider/linux/ip";
 import { AttachmentOutputs } from "../../provider/resources/attachment/args";
 import { LinkState, RouteState, parseRoutes } from "../../provider/linux/parse";
 import { parseDockerInspect } from "../../provider/linux/docker";
@@ -79,5 +81,44 @@ describe("unit: ContainerAttachment plan, diff and parsers", () => {
   it("namespace argv", () => {
     assert.deepEqual(statInode(NS), ["stat", "-L", "-c", "%i", NS]);
     assert.deepEqual(moveLinkBack(NS, "vethB"), ["sh", "-c", 'nsenter --net="$1" -- ip link set dev "$2" netns "$$"; exit $?', "sh", NS, "vethB"]);
+  });
+});
+
+describe("unit: ContainerAttachment with its own pair (bridge set)", () => {
+  const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
+  const d = normalizeAttachment({ connection: conn, container: { docker: "web" }, interface: "hv1", bridge: "br0", ifname: "eth0", addresses: ["172.16.0.2/16", "fd00::2/64"], gateway: "172.16.0.1", routes: [{ to: "10.9.0.0/16", via: "172.16.0.254" }], mtu: 1400 });
+  const marks = ownPairMarks(ownerOf("demo/dev"), "hv1");
+
+  it("validates the bridge; switching between own pair and moved-in end replaces, another bridge re-masters in place", () => {
+    assert.throws(() => normalizeAttachment({ connection: conn, container: { docker: "web" }, interface: "hv1", bridge: "bad name" }), /bridge/);
+    assert.throws(() => normalizeAttachment({ connection: conn, container: { docker: "web" }, interface: "hv1", bridge: "hv1" }), /its own bridge/);
+    const olds = { ...d, hostId: "h", netnsInode: "1", pid: 1, containerId: "c", present: true, interfaceAlias: marks.inside } as AttachmentOutputs;
+    assert.deepEqual(diffAttachment(olds, { ...d, bridge: "br1" }).replaces, []);
+    assert.deepEqual(diffAttachment(olds, { ...d, bridge: "br1" }).changed, ["bridge"]);
+    assert.deepEqual(diffAttachment(olds, { ...d, bridge: undefined }).replaces, ["bridge"]);
+    assert.equal(diffAttachment(olds, d).changes, false);
+  });
+
+  it("plans the pair made with its container end inside the namespace, then one ip -batch for everything inside", () => {
+    const steps = planOwnPairCreate("/proc/42/ns/net", "42", undefined, d, marks);
+    assert.deepEqual(steps.map((s) => s.argv.join(" ")), [
+      "ip link add name hv1 mtu 1400 master br0 up type veth peer name eth0 mtu 1400 netns 42",
+      `ip link set dev hv1 alias ${marks.host}`,
+      `nsenter --net=/proc/42/ns/net -- ip link set dev eth0 alias ${marks.inside}`,
+      "nsenter --net=/proc/42/ns/net -- ip -batch -",
+    ]);
+    assert.deepEqual(steps[0].undo, [["ip", "link", "del", "dev", "hv1"]]);
+    assert.equal(steps[3].stdin, [
+      "addr add 172.16.0.2/16 dev eth0",
+      "addr add fd00::2/64 dev eth0 nodad",
+      "link set dev eth0 up",
+      "route add 10.9.0.0/16 via 172.16.0.254 dev eth0",
+      "route add default via 172.16.0.1 dev eth0",
+      "",
+    ].join("\n"));
+  });
+
+  it("ip -batch refuses a token with a blank, quote or #, which its reader would split or cut", () => {
+    for (const t of ["a b", 'a"', "a#b", "", "a'b", "a\\b"]) assert.throws(() => ipBatch([["link", "set", "dev", t, "up"]]), /ip -batch token/);
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseSpec } from "../../provider/spec/load";
-import { planTopology } from "../../provider/topology/plan";
+import { planTopology, resourceNamesOf } from "../../provider/topology/plan";
 import { toDot, toMermaid } from "../../provider/topology/graph";
 import { previewMarkdown } from "../../provider/cli/markdown";
 import { vethNames } from "../../provider/spec/names";
@@ -34,12 +34,13 @@ describe("unit: Topology planning, graph and preview summary", () => {
   const spec = parseSpec(SPEC, "net.yaml").spec;
   it("plans stable resource names per host and short stable veth names", () => {
     const plans = planTopology(spec);
-    const names = plans.flatMap((p) => [...p.bridges.map((b) => b.resourceName), ...p.veths.flatMap((v) => [v.resourceName, ...v.attachments.map((a) => a.resourceName)]), ...p.nat.map((n) => n.resourceName)]);
-    assert.deepEqual(names, [
-      "node1.bridge.br0", "node1.web.eth0.veth", "node1.web.eth0", "node1.link.test1.vethB-test2.vethA.veth", "node1.link.test1.vethB-test2.vethA.a", "node1.link.test1.vethB-test2.vethA.b",
+    // A bridge interface is one resource (its attachment makes the pair); a point-to-point link is a VethPair and two attachments.
+    assert.deepEqual([...resourceNamesOf(plans)], [
+      "node1.bridge.br0", "node1.web.eth0", "node1.link.test1.vethB-test2.vethA.veth", "node1.link.test1.vethB-test2.vethA.a", "node1.link.test1.vethB-test2.vethA.b",
       "node1.masquerade.br0", "node1.publish.web.tcp.8080",
-      "node2.bridge.br0", "node2.db.eth1.veth", "node2.db.eth1",
+      "node2.bridge.br0", "node2.db.eth1",
     ]);
+    assert.deepEqual(plans[0].veths.map((v) => v.pair), [false, true]);
     const v = vethNames("node1", "web", "eth0");
     assert.deepEqual(v, vethNames("node1", "web", "eth0"), "stable");
     assert.ok(v.name.length <= 15 && v.peerName.length <= 15);

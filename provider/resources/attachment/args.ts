@@ -31,8 +31,21 @@ export interface ContainerAttachmentArgs {
   connection: pulumi.Input<Connection>;
   /** The container (or process, or named namespace) to attach to. Changing it replaces the attachment. */
   container: pulumi.Input<ContainerRef>;
-  /** The host-side interface to move in, normally a `VethPair`'s `peerName` (or `name` for point-to-point). Must carry our mark. */
+  /**
+   * Without `bridge`: the host-side interface to move in, normally a
+   * `VethPair`'s `peerName` (or `name` for point-to-point); it must carry our
+   * mark. With `bridge`: the name of the host end of the veth pair this
+   * attachment makes itself. Changing it replaces the attachment.
+   */
   interface: pulumi.Input<string>;
+  /**
+   * A bridge on the host. When set, the attachment makes its own veth pair:
+   * the container end is created directly inside the target namespace as
+   * `ifname` (no move, no rename), the host end `interface` is put on this
+   * bridge; `delete` removes the pair. Changing it re-masters the host end in
+   * place; setting or clearing it replaces the attachment.
+   */
+  bridge?: pulumi.Input<string>;
   /** Its name inside the container. Default `eth0`. Changing it replaces the attachment. */
   ifname?: pulumi.Input<string>;
   /** Addresses inside the container (IPv4/IPv6 CIDRs). Updated in place. */
@@ -41,7 +54,7 @@ export interface ContainerAttachmentArgs {
   gateway?: pulumi.Input<string>;
   /** Extra routes, e.g. a /32 host route to the other end of a point-to-point link. Updated in place. */
   routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
-  /** MTU inside the container. */
+  /** MTU inside the container (and of the host end, when the attachment makes its own pair). */
   mtu?: pulumi.Input<number>;
   /** MAC inside the container. */
   mac?: pulumi.Input<string>;
@@ -58,6 +71,8 @@ export interface AttachmentInputs {
   connection: ConnectionSpec;
   container: ContainerRef;
   interface: string;
+  /** Set when the attachment makes its own veth pair on this bridge. */
+  bridge?: string;
   ifname: string;
   addresses: string[];
   gateway?: string;
@@ -79,6 +94,6 @@ export interface AttachmentOutputs extends AttachmentInputs {
   containerId: string;
   /** Whether `ifname` is present and configured inside the container. */
   present: boolean;
-  /** The ownership alias of the interface (from its VethPair), recorded at attach time. */
+  /** The ownership alias of the interface inside (from its VethPair, or this attachment's own mark with `bridge`), recorded at attach time. */
   interfaceAlias: string;
 }

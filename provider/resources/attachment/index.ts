@@ -8,17 +8,23 @@ import { ContainerAttachmentArgs, ContainerRef, RouteInput } from "./args";
 export { ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./args";
 
 /**
- * Moves a veth end into a container's network namespace (Docker container,
- * any PID, or a named namespace), renames it (default `eth0`), addresses it,
+ * Puts an interface into a container's network namespace (Docker container,
+ * any PID, or a named namespace): with `bridge`, it makes its own veth pair,
+ * the container end created directly inside the namespace and the host end
+ * on the bridge (`ip link add … peer name eth0 netns …`); without, it moves
+ * in a `VethPair`'s end and renames it (default `eth0`). It addresses it,
  * brings it and `lo` up, and sets the default route and extra routes — the
  * manual `ip link set vethB netns $pid` steps, declaratively. Containers in
  * host network mode are refused. A restarted container (new namespace) shows
  * as drift on refresh; the next `up` recreates the pair and re-plumbs it.
+ * (A pair of its own goes with the container's old namespace, and is made anew.)
  */
 export class ContainerAttachment extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionSpec>;
   declare readonly container: pulumi.Output<ContainerRef>;
   declare readonly interface: pulumi.Output<string>;
+  /** The bridge of the pair this attachment made itself, undefined when it moved in another's end. */
+  declare readonly bridge: pulumi.Output<string | undefined>;
   declare readonly ifname: pulumi.Output<string>;
   declare readonly addresses: pulumi.Output<string[]>;
   declare readonly gateway: pulumi.Output<string | undefined>;

@@ -7,7 +7,7 @@ import { checkIfName, checkMac, checkMtu, checkNetnsName, parseCidr, parseIp } f
 import { inNetns, moveLinkBack } from "../../linux/netns";
 import { LinkState, RouteState, canonicalRouteTo, sortCidrs } from "../../linux/parse";
 import { Step } from "../common/steps";
-import { ownerFromInput } from "../common/owner";
+import { Owner, linkMark, ownerFromInput } from "../common/owner";
 import { AttachmentInputs, AttachmentOutputs, ContainerRef, RouteInput } from "./args";
 
 function checkContainer(raw: unknown): ContainerRef {
@@ -68,6 +68,10 @@ export function normalizeAttachment(raw: Record<string, unknown>): AttachmentInp
     addresses: sortCidrs(cidrs.map((c) => c.text)),
     routes: [],
   };
+  if (raw.bridge !== undefined && raw.bridge !== null && raw.bridge !== "") {
+    out.bridge = checkIfName(raw.bridge, "bridge");
+    if (out.bridge === out.interface) throw new ValidationError("bridge", `the host end ${out.interface} cannot be its own bridge`);
+  }
   if (raw.gateway !== undefined && raw.gateway !== null && raw.gateway !== "") {
     const gw = parseIp(raw.gateway, "gateway");
     const g = ipaddr.parse(gw);
@@ -96,7 +100,7 @@ export interface AttachmentDiff {
   readonly changed: string[];
 }
 
-/** Policy: host, container, interface and ifname replace; addresses, gateway, routes, MTU and MAC update in place (inside the container). */
+/** Policy: host, container, interface, ifname and making or not its own pair replace; another bridge re-masters in place; addresses, gateway, routes, MTU and MAC update in place (inside the container). */
 export function diffAttachment(olds: Partial<AttachmentOutputs>, news: AttachmentInputs): AttachmentDiff {
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   const replaces: string[] = [];
@@ -104,7 +108,10 @@ export function diffAttachment(olds: Partial<AttachmentOutputs>, news: Attachmen
   if (!same(olds.container, news.container)) replaces.push("container");
   if (olds.interface !== news.interface) replaces.push("interface");
   if (olds.ifname !== news.ifname) replaces.push("ifname");
+  // Making its own pair or moving in another's is a different object: switching replaces; another bridge re-masters in place.
+  if (Boolean(olds.bridge) !== Boolean(news.bridge)) replaces.push("bridge");
   const changed: string[] = [];
+  if (olds.bridge && news.bridge && olds.bridge !== news.bridge) changed.push("bridge");
   for (const f of ["addresses", "gateway", "routes"] as const) if (!same(olds[f], news[f])) changed.push(f);
   for (const f of ["mtu", "mac"] as const) if (news[f] !== undefined && olds[f] !== news[f]) changed.push(f);
   if (olds.present === false) changed.push("present");
@@ -194,4 +201,80 @@ export function routesAsInputs(routes: readonly RouteState[], ifname: string, ga
   const def = mine.find((r) => r.to === "default" && r.via && familyOf(r.via) === family);
   const rest = mine.filter((r) => r !== def).map((r) => (r.via ? { to: r.to, via: r.via } : { to: r.to }));
   return { ...(def ? { gateway: def.via } : {}), routes: rest.sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)) };
+}
+
+/** The marks of a pair an attachment makes itself (`bridge` set): its host end and its end inside. */
+export interface OwnPairMarks {
+  readonly host: string;
+  readonly inside: string;
+}
+
+/** Marks of the pair whose host end is `hostEnd`, owned by `owner`. */
+export function ownPairMarks(owner: Owner, hostEnd: string): OwnPairMarks {
+  return { host: linkMark(owner, "attachment", hostEnd), inside: linkMark(owner, "attachment", `${hostEnd}/peer`) };
+}
+
+/** The argv of `ip` run inside `nsPath` by {@link inNetns}, without `nsenter … -- ip`; undefined for anything else. */
+function ipArgsInside(nsPath: string, argv: readonly string[]): string[] | undefined {
+  const wrap = inNetns(nsPath, ["ip"]);
+  return wrap.every((t, i) => argv[i] === t) ? argv.slice(wrap.length) : undefined;
+}
+
+/**
+ * Steps that make an attachment's own veth pair from nothing (`bridge` set),
+ * and configure it, as `ip link add … peer name IFNAME netns NS` would by hand:
+ * the host end is made on the bridge and up, the container end directly
+ * inside the namespace `nsArg` (a PID, or the namespace's path), so nothing is
+ * moved or renamed. Both ends are marked, then everything inside (MTU, MAC,
+ * addresses, up, `lo` up, routes) runs as one `ip -batch` in the namespace.
+ * Deleting the host end (the undo of the first step) takes the whole pair,
+ * and whatever was set inside, with it.
+ */
+export function planOwnPairCreate(nsPath: string, nsArg: string, lo: LinkState | undefined, d: AttachmentInputs, marks: OwnPairMarks): Step[] {
+  if (!d.bridge) throw new Error("planOwnPairCreate needs a bridge");
+  const h = d.interface;
+  const steps: Step[] = [
+    {
+      description: `create veth ${h} on ${d.bridge} with its peer ${d.ifname} inside ${nsPath}`,
+      argv: ip.ipLinkAddVeth(h, d.ifname, { mtu: d.mtu, master: d.bridge, up: true }, { mtu: d.mtu, mac: d.mac, netns: nsArg }),
+      undo: [ip.ipLinkDel(h)],
+    },
+    { description: `mark ${h} as ours`, argv: ip.ipLinkSetAlias(h, marks.host), undo: [] },
+    { description: `mark ${d.ifname} as ours`, argv: inNetns(nsPath, ip.ipLinkSetAlias(d.ifname, marks.inside)), undo: [] },
+  ];
+  // What the add leaves inside: the new end, down, without addresses, with the MTU and MAC asked for, and no route through it.
+  const made: LinkState = { ifindex: 0, name: d.ifname, kind: "veth", mtu: d.mtu ?? 0, mac: d.mac ?? "", up: false, alias: marks.inside, addresses: [] };
+  const inner = [...planInside(nsPath, made, lo, d, []), ...planRoutes(nsPath, [], d)];
+  const lines = inner.map((st) => ipArgsInside(nsPath, st.argv));
+  if (inner.length > 0 && lines.every((l) => l !== undefined)) {
+    const batch = ip.ipBatch(lines as string[][]);
+    steps.push({ description: `inside ${nsPath}: ${inner.map((st) => st.description).join(", ")}`, argv: inNetns(nsPath, batch.argv), stdin: batch.stdin, undo: [] });
+  } else {
+    steps.push(...inner.map((st) => ({ ...st, undo: [] })));
+  }
+  return steps;
+}
+
+/** Steps that bring an attachment's own host end (`actual`) to the desired bridge and MTU, marked and up. */
+export function planOwnHostEnd(actual: LinkState, d: AttachmentInputs, marks: OwnPairMarks): Step[] {
+  const h = d.interface;
+  const steps: Step[] = [];
+  if (actual.alias !== marks.host) steps.push({ description: `mark ${h} as ours`, argv: ip.ipLinkSetAlias(h, marks.host), undo: [actual.alias ? ip.ipLinkSetAlias(h, actual.alias) : ip.ipLinkClearAlias(h)] });
+  if (d.bridge && actual.master !== d.bridge) {
+    steps.push({ description: `attach ${h} to ${d.bridge}`, argv: ip.ipLinkSetMaster(h, d.bridge), undo: [actual.master ? ip.ipLinkSetMaster(h, actual.master) : ip.ipLinkSetNoMaster(h)] });
+  }
+  if (d.mtu !== undefined && d.mtu !== actual.mtu) steps.push({ description: `set ${h} mtu ${d.mtu}`, argv: ip.ipLinkSetMtu(h, d.mtu), undo: [ip.ipLinkSetMtu(h, actual.mtu)] });
+  if (!actual.up) steps.push({ description: `set ${h} up`, argv: ip.ipLinkSetUp(h, true), undo: [ip.ipLinkSetUp(h, false)] });
+  return steps;
+}
+
+/** What differs on an attachment's own host end after apply (empty when converged). */
+export function verifyOwnHostEnd(actual: LinkState | undefined, d: AttachmentInputs, marks: OwnPairMarks): string[] {
+  if (!actual) return [`the host end ${d.interface} is missing`];
+  const problems: string[] = [];
+  if (actual.alias !== marks.host) problems.push(`${d.interface} is not marked as ours`);
+  if (actual.master !== d.bridge) problems.push(`${d.interface} is on ${actual.master ?? "no bridge"}, not ${d.bridge}`);
+  if (!actual.up) problems.push(`${d.interface} is down`);
+  if (d.mtu !== undefined && actual.mtu !== d.mtu) problems.push(`${d.interface} mtu is ${actual.mtu}`);
+  return problems;
 }

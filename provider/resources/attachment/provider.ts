@@ -2,20 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CommandError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
-import { Runner } from "../../host/runner";
+import { Runner, runInOrder } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
-import { readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
+import { linkAndRoutesReads, readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
-import { containerLabel, diffAttachment, normalizeAttachment, planInside, planMoveIn, planRoutes, routesAsInputs, verifyInside } from "./plan";
-import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, resolveTarget } from "./target";
-import { LinkState } from "../../linux/parse";
-import { checkContainer } from "../common/preflight";
+import { containerLabel, diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planOwnHostEnd, planRoutes, routesAsInputs, verifyInside, verifyOwnHostEnd } from "./plan";
+import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, resolveAndRead, resolveTarget } from "./target";
+import { LinkState, parseLinks, parseRoutes } from "../../linux/parse";
+import { checkContainer, knownContainer } from "../common/preflight";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
 /** A veth mark of this stack (or a 0.1 mark, which has no owner). */
@@ -77,6 +77,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
 
   /** Moves the interface in when it is not there yet (first attach, or the container was restarted), then converges addresses, state and routes. */
   private async apply(runner: Runner, d: AttachmentInputs, olds: AttachmentOutputs | undefined): Promise<AttachmentOutputs> {
+    if (d.bridge) return this.applyOwnPair(runner, d);
     const owner = ownerFromInput(d.owner);
     const target = await resolveTarget(runner, d.container);
     const subject = `attachment of ${d.interface} as ${d.ifname} to ${target.label} on ${runner.hostId}`;
@@ -128,14 +129,67 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     return this.verified(runner, tx, subject, target, d, alias);
   }
 
-  /** Re-reads the interface and routes inside; undoes the transaction when they differ from the inputs, else returns the outputs. */
-  private async verified(runner: Runner, tx: Transaction, subject: string, target: Target, d: AttachmentInputs, alias: string): Promise<AttachmentOutputs> {
-    const { link: after, routes } = await readLinkAndRoutes(runner, d.ifname, target.nsPath);
-    const problems = verifyInside(after, routes, d);
-    if (problems.length > 0 || !after) {
-      await tx.rollback();
-      throw new HostnetError(`${subject}: the state inside the container differs after apply: ${problems.join("; ")}`);
+  /**
+   * With `bridge`: makes the attachment's own pair when it is not there
+   * (first attach, or the container was restarted and took the old pair with
+   * its namespace), else converges the host end and what is inside. One read
+   * round trip (the namespace's identity, its links and routes, the host end)
+   * and one for the changes with the verifying re-read.
+   */
+  private async applyOwnPair(runner: Runner, d: AttachmentInputs): Promise<AttachmentOutputs> {
+    const owner = ownerFromInput(d.owner);
+    const marks = ownPairMarks(owner, d.interface);
+    const nsReads = (nsPath: string) => [inNetns(nsPath, ip.ipAddrShowAll()), ip.ipAddrShowDev(d.interface), ...linkAndRoutesReads(runner, d.ifname, nsPath).argvs.slice(1)];
+    const { target, results } = await resolveAndRead(runner, d.container, nsReads, await knownContainer(runner, d.container));
+    const subject = `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
+    const [all, host, r4, r6] = results;
+    if (all.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: nsReads(target.nsPath)[0], ...all, context: `read the links of ${target.label}` });
+    const links = parseLinks(all.stdout);
+    const inside = links.find((l) => l.name === d.ifname);
+    const lo = links.find((l) => l.name === "lo");
+    const hostEnd = host.exitCode === 0 ? parseLinks(host.stdout)[0] : undefined;
+    if (host.exitCode !== 0 && !/does not exist|Cannot find device/i.test(host.stderr)) throw new CommandError({ host: runner.hostId, argv: ip.ipAddrShowDev(d.interface), ...host, context: `read ${d.interface}` });
+    const routesBefore = [r4, r6].flatMap((r) => {
+      if (r.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: ["ip", "route", "show"], ...r, context: `read the routes of ${target.label}` });
+      return parseRoutes(r.stdout);
+    });
+    if (hostEnd && hostEnd.alias !== marks.host) {
+      const other = otherOwner(hostEnd.alias, owner);
+      throw new HostnetError(`${subject}: ${d.interface} already exists on ${runner.hostId} and is ${other ? `another hostnet ${other}'s` : "not made by this attachment"} (alias ${JSON.stringify(hostEnd.alias)}); refusing to touch it`);
     }
+    if (inside && inside.alias !== marks.inside) {
+      throw new HostnetError(`${subject}: ${d.ifname} already exists in the namespace of ${target.label} and is not this attachment's (kind ${inside.kind || "plain"}, alias ${JSON.stringify(inside.alias)}); refusing`);
+    }
+    const tx = new Transaction(runner, subject);
+    const verify = linkAndRoutesReads(runner, d.ifname, target.nsPath, d.interface);
+    let steps;
+    if (hostEnd && inside && inside.peerIfindex === hostEnd.ifindex) {
+      steps = [...planOwnHostEnd(hostEnd, d, marks), ...planInside(target.nsPath, inside, lo, d, routesBefore)];
+      // Changed addresses take the kernel's routes through them along: routes are planned from a fresh read after those.
+      if (steps.length > 0) {
+        await tx.run(steps);
+        steps = planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d);
+      } else steps = planRoutes(target.nsPath, routesBefore, d);
+    } else {
+      // Not there, or half of a pair whose other end went with an old namespace (a restarted container): ours, so made anew.
+      const stale = [
+        ...(hostEnd ? [{ description: `delete ${d.interface}, whose peer is not in ${target.label}`, argv: ip.ipLinkDel(d.interface), undo: [] }] : []),
+        ...(inside ? [{ description: `delete ${d.ifname} in ${target.label}, whose peer is not ${d.interface}`, argv: inNetns(target.nsPath, ip.ipLinkDel(d.ifname)), undo: [] }] : []),
+      ];
+      steps = [...stale, ...planOwnPairCreate(target.nsPath, target.pid > 0 ? String(target.pid) : target.nsPath, lo, d, marks)];
+    }
+    const read = await tx.runAndRead(steps, verify.argvs);
+    const after = verify.parse(read ?? (await runInOrder(runner, verify.argvs.map((argv) => ({ argv })), { all: true })).results);
+    const problems = [...verifyInside(after.link, after.routes, d), ...verifyOwnHostEnd(after.hostLink, d, marks)];
+    if (problems.length > 0 || !after.link) {
+      await tx.rollback();
+      throw new HostnetError(`${subject}: the state differs after apply: ${problems.join("; ")}`);
+    }
+    return this.outputs(runner, target, d, after.link, marks.inside);
+  }
+
+  /** The outputs once the state inside matches `d`. */
+  private outputs(runner: Runner, target: Target, d: AttachmentInputs, after: LinkState, alias: string): AttachmentOutputs {
     return {
       ...d,
       ...(d.mtu !== undefined ? { mtu: after.mtu } : {}),
@@ -147,6 +201,17 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       present: true,
       interfaceAlias: alias,
     };
+  }
+
+  /** Re-reads the interface and routes inside; undoes the transaction when they differ from the inputs, else returns the outputs. */
+  private async verified(runner: Runner, tx: Transaction, subject: string, target: Target, d: AttachmentInputs, alias: string): Promise<AttachmentOutputs> {
+    const { link: after, routes } = await readLinkAndRoutes(runner, d.ifname, target.nsPath);
+    const problems = verifyInside(after, routes, d);
+    if (problems.length > 0 || !after) {
+      await tx.rollback();
+      throw new HostnetError(`${subject}: the state inside the container differs after apply: ${problems.join("; ")}`);
+    }
+    return this.outputs(runner, target, d, after, alias);
   }
 
   async read(id: string, props: AttachmentOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -163,8 +228,10 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         }
         throw e;
       }
-      const { link: inside, routes: read } = await readLinkAndRoutes(runner, props.ifname, target.nsPath);
-      const mine = inside && inside.alias === props.interfaceAlias;
+      const { link: inside, routes: read, hostLink } = await readLinkAndRoutes(runner, props.ifname, target.nsPath, props.bridge ? props.interface : undefined);
+      // With its own pair, the host end must be there and marked too; the bridge it is on is read back (drift re-masters it).
+      const hostOk = !props.bridge || (hostLink !== undefined && hostLink.alias === ownPairMarks(ownerFromInput(props.owner), props.interface).host);
+      const mine = inside && inside.alias === props.interfaceAlias && hostOk;
       const routes = mine ? routesAsInputs(read, props.ifname, props.gateway) : { routes: [] };
       const outs: AttachmentOutputs = {
         ...props,
@@ -177,6 +244,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         pid: target.pid,
         containerId: target.containerId,
         present: Boolean(mine && inside.up),
+        ...(props.bridge && mine && hostLink?.master ? { bridge: hostLink.master } : {}),
       };
       return { id, props: defined(outs), inputs: defined(this.inputsOf(outs)) };
     });
@@ -185,6 +253,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   private inputsOf(o: AttachmentOutputs): AttachmentInputs {
     const i: AttachmentInputs = { connection: o.connection, container: o.container, interface: o.interface, ifname: o.ifname, addresses: o.addresses, routes: o.routes };
     if (o.owner) i.owner = o.owner;
+    if (o.bridge) i.bridge = o.bridge;
     if (o.gateway) i.gateway = o.gateway;
     if (o.mtu !== undefined) i.mtu = o.mtu;
     if (o.mac !== undefined) i.mac = o.mac;
@@ -194,6 +263,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   async delete(_id: string, props: AttachmentOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
+      if (props.bridge) return this.deleteOwnPair(runner, props);
       await withHostLock(runner, async (locked) => {
         const forget = async () => {
           if (props.interfaceAlias) await locked.run(removeRecordsArgv([props.interfaceAlias]));
@@ -218,6 +288,25 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       }, lockHolder(props.owner), `netns:${containerLabel(props.container)}`);
     });
   }
+
+  /**
+   * Deletes an attachment's own pair: its host end, only when it carries this
+   * attachment's mark (the end inside goes with it), in one command. Nothing
+   * inside the container is read: when the host end is gone, so is its pair.
+   */
+  private async deleteOwnPair(runner: Runner, props: AttachmentOutputs): Promise<void> {
+    const marks = ownPairMarks(ownerFromInput(props.owner), props.interface);
+    await withHostLock(runner, async (locked) => {
+      const argv = ip.ipLinkDelIfMarked(props.interface, marks.host);
+      const res = await locked.run(argv);
+      if (res.exitCode === 3) {
+        console.error(`warning: ${props.interface} on ${locked.hostId} is not the host end this attachment made (${res.stderr.trim()}); leaving it in place`);
+        return;
+      }
+      if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) throw new CommandError({ host: locked.hostId, argv, ...res, context: `delete ${props.interface} (and ${props.ifname} in ${containerLabel(props.container)})` });
+    }, lockHolder(props.owner), `netns:${containerLabel(props.container)}`);
+  }
+
 }
 
 /** Entry points used by the serialised dynamic provider. */

@@ -1,6 +1,6 @@
 /** Resolving an attachment's target to a network namespace on the host, refusing the host's own. */
 import { CommandError, HostnetError } from "../../host/errors";
-import { Runner } from "../../host/runner";
+import { RunResult, Runner, runInOrder } from "../../host/runner";
 import { ContainerInfo, dockerInspect, parseDockerInspect } from "../../linux/docker";
 import { SELF_NETNS, netnsPathOfName, netnsPathOfPid, statInode } from "../../linux/netns";
 import { ContainerRef } from "./args";
@@ -42,18 +42,37 @@ export interface Target {
 
 /** Resolves the target on the host; throws {@link TargetGoneError} when it does not exist, and refuses stopped containers and the host's own namespace. */
 export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<Target> {
+  return (await resolveAndRead(runner, ref, () => [])).target;
+}
+
+/** What a container read earlier in this run said (`docker inspect`, and the inode of its namespace then). */
+export interface KnownContainer {
+  readonly info: ContainerInfo;
+  readonly inode?: string;
+}
+
+/**
+ * Resolves the target and runs `reads(nsPath)` in the same round trip as the
+ * `stat` that identifies its namespace. With `known` (what the preflight of
+ * this run read of a Docker container) no `docker inspect` runs, unless the
+ * namespace is no longer the one read then, which reads the container anew.
+ */
+export async function resolveAndRead(runner: Runner, ref: ContainerRef, reads: (nsPath: string) => string[][], known?: KnownContainer): Promise<{ target: Target; results: RunResult[] }> {
   let nsPath: string;
   let pid = 0;
   let containerId = "";
   let label = containerLabel(ref);
   if ("docker" in ref) {
-    const argv = dockerInspect(ref.docker);
-    const res = await runner.run(argv);
-    if (res.exitCode !== 0) {
-      if (/No such (container|object)/i.test(res.stderr)) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
-      throw new CommandError({ host: runner.hostId, argv, ...res, context: `inspect container ${ref.docker}` });
+    let info = known?.info;
+    if (!info) {
+      const argv = dockerInspect(ref.docker);
+      const res = await runner.run(argv);
+      if (res.exitCode !== 0) {
+        if (/No such (container|object)/i.test(res.stderr)) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
+        throw new CommandError({ host: runner.hostId, argv, ...res, context: `inspect container ${ref.docker}` });
+      }
+      info = parseDockerInspect(res.stdout);
     }
-    const info = parseDockerInspect(res.stdout);
     if (!info) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
     refuseContainer(info, ref.docker, runner.hostId);
     pid = info.pid;
@@ -67,14 +86,18 @@ export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<
     nsPath = netnsPathOfName(ref.netns);
   }
   const argv = statInode(nsPath).concat(SELF_NETNS);
-  const st = await runner.run(argv);
+  const seq = await runInOrder(runner, [{ argv }, ...reads(nsPath).map((a) => ({ argv: a }))], { all: true });
+  if (seq.error) throw seq.error;
+  const [st, ...results] = seq.results;
+  const [inode, self] = st.exitCode === 0 ? st.stdout.trim().split(/\s+/) : [];
+  // What the preflight read is stale (the container stopped, or was restarted into a new namespace): read it anew.
+  if (known && (st.exitCode !== 0 || (known.inode !== undefined && known.inode !== inode))) return resolveAndRead(runner, ref, reads);
   if (st.exitCode !== 0) {
     if (/No such file/i.test(st.stderr)) throw new TargetGoneError(`${label}: network namespace ${nsPath} does not exist on ${runner.hostId}`);
     throw new CommandError({ host: runner.hostId, argv, ...st, context: `identify the namespace of ${label}` });
   }
-  const [inode, self] = st.stdout.trim().split(/\s+/);
   if (inode === self) {
     throw hostNamespaceError(label, runner.hostId);
   }
-  return { nsPath, inode, pid, containerId, label };
+  return { target: { nsPath, inode, pid, containerId, label }, results };
 }

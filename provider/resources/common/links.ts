@@ -54,12 +54,36 @@ export async function readRoutes(runner: Runner, nsPath?: string): Promise<Route
   return routesOf(runner, argvs, await reads(runner, argvs));
 }
 
-/** One link by name (undefined when absent) and the routes of the namespace at `nsPath`, in one round trip. */
-export async function readLinkAndRoutes(runner: Runner, name: string, nsPath: string): Promise<{ link: LinkState | undefined; routes: RouteState[] }> {
+/** What {@link linkAndRoutesReads} reads: one link inside (undefined when absent), the namespace's routes, and one host link when asked. */
+export interface LinkAndRoutes {
+  readonly link: LinkState | undefined;
+  readonly routes: RouteState[];
+  readonly hostLink?: LinkState;
+}
+
+/**
+ * The reads of one link by name and the routes of the namespace at `nsPath`
+ * (plus one host link by name), and how to parse their results: to run on
+ * their own, or after a transaction's steps in the same round trip.
+ */
+export function linkAndRoutesReads(runner: Runner, name: string, nsPath: string, hostLink?: string): { argvs: string[][]; parse(results: readonly RunResult[]): LinkAndRoutes } {
   const linkArgv = wrap(nsPath, ip.ipAddrShowDev(name));
-  const argvs = routeArgvs(nsPath);
-  const [l, ...r] = await reads(runner, [linkArgv, ...argvs]);
-  return { link: linkOf(runner, linkArgv, l, name), routes: routesOf(runner, argvs, r) };
+  const routeCmds = routeArgvs(nsPath);
+  const hostArgv = hostLink ? [ip.ipAddrShowDev(hostLink)] : [];
+  return {
+    argvs: [linkArgv, ...routeCmds, ...hostArgv],
+    parse: ([l, r4, r6, h]) => {
+      const out = { link: linkOf(runner, linkArgv, l, name), routes: routesOf(runner, routeCmds, [r4, r6]) };
+      const host = hostLink ? linkOf(runner, hostArgv[0], h, hostLink) : undefined;
+      return host ? { ...out, hostLink: host } : out;
+    },
+  };
+}
+
+/** One link by name (undefined when absent) and the routes of the namespace at `nsPath` (and one host link), in one round trip. */
+export async function readLinkAndRoutes(runner: Runner, name: string, nsPath: string, hostLink?: string): Promise<LinkAndRoutes> {
+  const r = linkAndRoutesReads(runner, name, nsPath, hostLink);
+  return r.parse(await reads(runner, r.argvs));
 }
 
 /** Every link and the routes of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */

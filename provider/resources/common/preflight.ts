@@ -19,7 +19,7 @@ import { ContainerInfo, containerNamed, dockerInspectAll, parseDockerInspectAll 
 import { SELF_NETNS, netnsPathOfPid } from "../../linux/netns";
 import { LinkState } from "../../linux/parse";
 import { ContainerRef } from "../attachment/args";
-import { TargetGoneError, hostNamespaceError, refuseContainer } from "../attachment/target";
+import { KnownContainer, TargetGoneError, hostNamespaceError, refuseContainer } from "../attachment/target";
 import { RunnerFactory, checkWith, withSecretsRedacted } from "./crud";
 import { readLinks } from "./links";
 import { containsUnknown } from "./unknown";
@@ -60,7 +60,8 @@ interface ContainerRead {
   readonly infos: Map<string, ContainerInfo | undefined>;
   readonly inodes: Map<string, string>;
 }
-const containerReads = new Map<string, { at: number; names: Set<string>; read: Promise<ContainerRead> }>();
+/** Per host, per container name: the read that answered for it (one read answers for every name the spec hints at). */
+const containerReads = new Map<string, Map<string, { at: number; read: Promise<ContainerRead> }>>();
 
 async function readContainers(runner: Runner, names: readonly string[]): Promise<ContainerRead> {
   const res = await runner.run(dockerInspectAll(names));
@@ -86,13 +87,16 @@ async function readContainers(runner: Runner, names: readonly string[]): Promise
 export async function checkContainer(runner: Runner, ref: ContainerRef): Promise<void> {
   if (!("docker" in ref)) return;
   const name = ref.docker;
-  let hit = containerReads.get(runner.hostId);
-  if (!hit || Date.now() - hit.at >= PREFLIGHT_TTL_MS || !hit.names.has(name)) {
+  const reads = containerReads.get(runner.hostId) ?? new Map<string, { at: number; read: Promise<ContainerRead> }>();
+  containerReads.set(runner.hostId, reads);
+  let hit = reads.get(name);
+  if (!hit || Date.now() - hit.at >= PREFLIGHT_TTL_MS) {
     const hinted = containersHint()[runner.hostId] ?? [];
     const names = hinted.includes(name) ? [...new Set(hinted)] : [name];
-    hit = { at: Date.now(), names: new Set(names), read: readContainers(runner, names) };
-    containerReads.set(runner.hostId, hit);
-    hit.read.catch(() => containerReads.delete(runner.hostId));
+    const entry = { at: Date.now(), read: readContainers(runner, names) };
+    for (const n of names) reads.set(n, entry);
+    entry.read.catch(() => names.forEach((n) => reads.get(n) === entry && reads.delete(n)));
+    hit = entry;
   }
   const { infos, inodes } = await hit.read;
   const info = infos.get(name);
@@ -102,6 +106,25 @@ export async function checkContainer(runner: Runner, ref: ContainerRef): Promise
   if (inode !== undefined && inode === inodes.get(SELF_NETNS)) {
     throw hostNamespaceError(`container ${name}`, runner.hostId);
   }
+}
+
+/** How long create and update reuse what the preflight read of a container (its namespace's inode is checked again). */
+export const KNOWN_TTL_MS = 300_000;
+
+/**
+ * What this run's preflight read of a Docker container, if it did (and
+ * recently): create and update then skip their own `docker inspect`. Safe to
+ * be stale: the caller stats the namespace again and compares its inode.
+ */
+export async function knownContainer(runner: Runner, ref: ContainerRef): Promise<KnownContainer | undefined> {
+  if (!("docker" in ref)) return undefined;
+  const hit = containerReads.get(runner.hostId)?.get(ref.docker);
+  if (!hit || Date.now() - hit.at >= KNOWN_TTL_MS) return undefined;
+  const read = await hit.read.catch(() => undefined);
+  const info = read?.infos.get(ref.docker);
+  if (!read || !info || info.pid <= 0) return undefined;
+  const inode = read.inodes.get(netnsPathOfPid(info.pid));
+  return inode !== undefined ? { info, inode } : { info };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** A transaction across several planned phases: a failure in any phase undoes every step done so far, newest first. */
 import { CommandError, ConnectionLostError, HostnetError } from "../../host/errors";
-import { Runner, runInOrder } from "../../host/runner";
+import { RunResult, Runner, runInOrder } from "../../host/runner";
 import { Step, StepError, asCommand } from "./steps";
 
 /** Runs phases of steps; keeps what was done so a later failure can undo it all. */
@@ -15,14 +15,28 @@ export class Transaction {
    * transaction did and throws {@link StepError}.
    */
   async run(steps: readonly Step[]): Promise<void> {
+    await this.runAndRead(steps, []);
+  }
+
+  /**
+   * Runs the steps as {@link run} does and, when they all succeeded, the
+   * read-only `reads` after them in the same round trip (the verifying
+   * re-read). Returns the reads' results, or undefined when they did not all
+   * run and succeed (the caller reads again on its own).
+   */
+  async runAndRead(steps: readonly Step[], reads: readonly (readonly string[])[]): Promise<RunResult[] | undefined> {
     const base = this.count;
     this.count += steps.length;
     let seq;
+    const commands = [...steps.map((st) => (st.stdin !== undefined ? { argv: st.argv, stdin: st.stdin } : { argv: st.argv })), ...reads.map((argv) => ({ argv }))];
     try {
-      seq = await runInOrder(this.runner, steps.map((st) => (st.stdin !== undefined ? { argv: st.argv, stdin: st.stdin } : { argv: st.argv })));
+      seq = await runInOrder(this.runner, commands);
     } catch (e) {
       seq = { results: [], error: e as Error };
     }
+    const readResults = seq.results.slice(steps.length);
+    // Once every step has a result, a lost connection only cost the reads.
+    if (seq.results.length >= steps.length) seq = { results: seq.results.slice(0, steps.length) };
     for (const [i, res] of seq.results.entries()) {
       if (res.exitCode === 0) {
         this.done.push(steps[i]);
@@ -47,6 +61,7 @@ export class Transaction {
       }
       throw e;
     }
+    return readResults.length === reads.length && readResults.every((r) => r.exitCode === 0) ? readResults : undefined;
   }
 
   /** Undoes every completed step, newest first; returns the undo commands that failed. */
