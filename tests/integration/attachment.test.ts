@@ -247,11 +247,11 @@ describe("integration: VethPair and ContainerAttachment on real Docker container
     assert.equal((await linkOf(host, "hnv-own1"))?.master, "hnbr-own2");
     assert.ok(await pings(c1, "172.29.0.1"), "c1 pings its new bridge");
 
-    // A link of the same name that is not this attachment's is refused, and left as it was.
-    await host.exec(["ip", "link", "add", "hnv-own3", "type", "dummy"]);
+    // A link of the same name that is not hostnet's is refused (at check, before anything changes), and left as it was.
+    await host.exec(["ip", "link", "add", "hnv-own3", "type", "bridge"]);
     third = true;
-    await assert.rejects(t.stack.up({ color: "never" }), /hnv-own3 already exists on \S+ and is not made by this attachment/);
-    assert.equal(((await linkOf(host, "hnv-own3"))?.linkinfo as { info_kind?: string } | undefined)?.info_kind, "dummy", "the foreign link is untouched");
+    await assert.rejects(t.stack.up({ color: "never" }), /a link named hnv-own3 already exists on \S+ \(a bridge\) and is not managed by hostnet/);
+    assert.equal(((await linkOf(host, "hnv-own3"))?.linkinfo as { info_kind?: string } | undefined)?.info_kind, "bridge", "the foreign link is untouched");
     await host.exec(["ip", "link", "del", "hnv-own3"]);
     third = false;
 

@@ -96,7 +96,7 @@ nat:
   it("one `hostnet up` provisions both hosts; traffic works on each", async () => {
     const accepted = hosts.map((h) => h.acceptedConnections());
     const out = await cli("up", spec, "--yes");
-    assert.match(out, /\+ 16 created/);
+    assert.match(out, /\+ 12 created/);
     assert.deepEqual(hosts.map((h, i) => h.acceptedConnections() - accepted[i]), [1, 1], "one SSH connection per host");
     await sh(["docker", "exec", "-d", names.web1, "httpd", "-f", "-p", "80", "-h", "/www"]);
     await sh(["docker", "exec", "-d", names.web2, "httpd", "-f", "-p", "80", "-h", "/www"]);
@@ -110,8 +110,8 @@ nat:
     const md = path.join(dir, "preview.md");
     await cli("preview", spec, "--markdown", md);
     const text = fs.readFileSync(md, "utf8");
-    assert.match(text, /### host `h1` — 7 same\n\nNo changes\./);
-    assert.match(text, /### host `h2` — 7 same\n\nNo changes\./);
+    assert.match(text, /### host `h1` — 5 same\n\nNo changes\./);
+    assert.match(text, /### host `h2` — 5 same\n\nNo changes\./);
   });
 
   it("editing one host's part of the spec changes only that host: the preview lists it, up applies it", async () => {
@@ -120,8 +120,8 @@ nat:
     const md = path.join(dir, "preview2.md");
     await cli("preview", spec, "--markdown", md);
     const text = fs.readFileSync(md, "utf8");
-    assert.match(text, /### host `h1` — 7 same\n\nNo changes\./);
-    assert.match(text, /### host `h2` — 5 same, 1 update, 1 replace\n/);
+    assert.match(text, /### host `h1` — 5 same\n\nNo changes\./);
+    assert.match(text, /### host `h2` — 3 same, 1 update, 1 replace\n/);
     assert.ok(text.includes(`| update | \`h2.${names.web2}.eth0\` | ContainerAttachment | addresses |`), text);
     assert.ok(text.includes(`| replace | \`h2.publish.${names.web2}.tcp.8080\` | NatRule | to |`), "the published port follows the new address");
     assert.ok(text.includes("```mermaid"));

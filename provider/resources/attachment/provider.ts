@@ -15,7 +15,7 @@ import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planOwnHostEnd, planRoutes, routesAsInputs, verifyInside, verifyOwnHostEnd } from "./plan";
 import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, resolveAndRead, resolveTarget } from "./target";
 import { LinkState, parseLinks, parseRoutes } from "../../linux/parse";
-import { checkContainer, knownContainer } from "../common/preflight";
+import { checkContainer, hostLinksOnce, knownContainer, nameTaken } from "../common/preflight";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
 /** A veth mark of this stack (or a 0.1 mark, which has no owner). */
@@ -38,18 +38,21 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const res = checkWith(normalizeAttachment, news);
     if ((res.failures?.length ?? 0) > 0 || containsUnknown(news)) return res;
     const d = res.inputs as unknown as AttachmentInputs;
+    let taken: pulumi.dynamic.CheckFailure | undefined;
     // Read-only, batched per host (preflight.ts): refuse at preview a container that is missing, stopped or shares the host's namespace.
     try {
       await withSecretsRedacted(d.connection, async () => {
         const runner = this.runners(d.connection);
         if ("docker" in d.container) await checkContainer(runner, d.container);
         else await resolveTarget(runner, d.container);
+        // The host end of its own pair: a name taken by a link that is not this stack's is refused here (the same read as every check on the host).
+        taken = d.bridge ? nameTaken(await hostLinksOnce(runner), runner.hostId, "interface", d.interface, ownerFromInput(d.owner)) : undefined;
       });
     } catch (e) {
       if (e instanceof HostNamespaceError || e instanceof TargetGoneError || e instanceof TargetStoppedError) return { inputs: res.inputs, failures: [{ property: "container", reason: e.message }] };
       // Anything else (host unreachable, docker down) is left to create, which reports the command that failed.
     }
-    return res;
+    return taken ? { inputs: res.inputs, failures: [taken] } : res;
   }
 
   async diff(_id: string, olds: AttachmentOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {

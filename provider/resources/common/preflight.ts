@@ -22,6 +22,7 @@ import { ContainerRef } from "../attachment/args";
 import { KnownContainer, TargetGoneError, hostNamespaceError, refuseContainer } from "../attachment/target";
 import { RunnerFactory, checkWith, withSecretsRedacted } from "./crud";
 import { readLinks } from "./links";
+import { OWNER_PREFIX, Owner, otherOwner } from "./owner";
 import { containsUnknown } from "./unknown";
 
 /** How long one host's answers are reused. */
@@ -37,6 +38,21 @@ export function hostLinksOnce(runner: Runner): Promise<LinkState[]> {
   linkReads.set(runner.hostId, { at: Date.now(), links });
   links.catch(() => linkReads.delete(runner.hostId));
   return links;
+}
+
+/**
+ * The refusal of a link name taken on the host by a link that is not this
+ * stack's (another hostnet stack's, or not hostnet's at all), from the host's
+ * links as {@link hostLinksOnce} read them; undefined when the name is free
+ * or the link is this stack's.
+ */
+export function nameTaken(links: readonly LinkState[], hostId: string, field: string, name: string, owner: Owner, hint = ""): pulumi.dynamic.CheckFailure | undefined {
+  const l = links.find((x) => x.name === name);
+  if (!l) return undefined;
+  const other = otherOwner(l.alias, owner);
+  if (other) return { property: field, reason: `a link named ${name} already exists on ${hostId} and belongs to another hostnet ${other} (alias ${JSON.stringify(l.alias)}); choose another name, or destroy it in that stack first` };
+  if (!l.alias.startsWith(OWNER_PREFIX)) return { property: field, reason: `a link named ${name} already exists on ${hostId} (a ${l.kind || "plain device"}) and is not managed by hostnet${l.alias ? ` (alias ${JSON.stringify(l.alias)})` : ""}; choose another name${hint}` };
+  return undefined;
 }
 
 /** The environment variable through which `hostnet` tells its provider which containers a spec names on each host. */

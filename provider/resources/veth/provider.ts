@@ -10,8 +10,8 @@ import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../com
 import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { findMovedLink, movedIntoGoneNamespace, removeRecordsArgv } from "../common/moved";
-import { OWNER_PREFIX, linkId, otherOwner, ownerFromInput } from "../common/owner";
-import { checkOnHost, hostLinksOnce } from "../common/preflight";
+import { linkId, otherOwner, ownerFromInput } from "../common/owner";
+import { checkOnHost, hostLinksOnce, nameTaken } from "../common/preflight";
 import { runSteps } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { PeerLocation, VethInputs, VethOutputs } from "./args";
@@ -62,11 +62,9 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
       const links = await hostLinksOnce(runner);
       const owner = ownerFromInput(d.owner);
       for (const [field, name] of [["name", d.name], ["peerName", d.peerName]] as const) {
-        const l = links.find((x) => x.name === name);
-        if (!l) continue;
-        const other = otherOwner(l.alias, owner);
-        if (other) failures.push({ property: field, reason: `a link named ${name} already exists on ${runner.hostId} and belongs to another hostnet ${other} (alias ${JSON.stringify(l.alias)}); choose another name, or destroy it in that stack first` });
-        else if (!l.alias.startsWith(OWNER_PREFIX)) failures.push({ property: field, reason: `a link named ${name} already exists on ${runner.hostId} (a ${l.kind || "plain device"}) and is not managed by hostnet${l.alias ? ` (alias ${JSON.stringify(l.alias)})` : ""}; choose another name${field === "name" && l.kind === "veth" ? ", or set adopt: true to take it over" : ""}` });
+        const veth = links.find((x) => x.name === name)?.kind === "veth";
+        const f = nameTaken(links, runner.hostId, field, name, owner, field === "name" && veth ? ", or set adopt: true to take it over" : "");
+        if (f) failures.push(f);
       }
       return failures;
     });
