@@ -17,6 +17,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule } from "../provider";
 import { closeAllSsh } from "../provider/host/ssh";
+import { hostIdOf } from "../provider/host/connection";
+import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { containerPid, removeContainers, runContainer } from "../tests/helpers/docker";
 import { newStack } from "../tests/helpers/engine";
 import { sh } from "../tests/helpers/procs";
@@ -131,6 +133,8 @@ export async function attachBench(sizes: number[]): Promise<void> {
         const count = counters(host, trace);
         for (const n of sizes) {
           const conn = host.connection({ user: HARD_HOST_USERS.sudo, sudo: true });
+          // As `hostnet up` does: tell the provider which containers the spec names on the host, so checks read them in one go.
+          process.env[PREFLIGHT_ENV] = JSON.stringify({ [hostIdOf(conn)]: containers.slice(0, n) });
           const t = await newStack(`bench-attach-${n}`, async () => {
             const br = new Bridge("br", { connection: conn, name: BRIDGE, addresses: ["10.88.0.1/16"] });
             for (let i = 0; i < n; i++) {
@@ -141,6 +145,10 @@ export async function attachBench(sizes: number[]): Promise<void> {
           });
           try {
             const up = await measure(count, () => t.stack.up({ color: "never" }));
+            // Engine overhead that is ours: the checkpoint's size per resource (inputs and outputs, the connection secret-wrapped in each).
+            const state = await t.stack.exportStack();
+            const resources = (state.deployment as { resources?: unknown[] }).resources ?? [];
+            const perResource = JSON.stringify(state.deployment).length / Math.max(1, resources.length);
             const noop = await measure(count, () => t.stack.up({ color: "never" }));
             const preview = await measure(count, () => t.stack.preview({ color: "never" }));
             const refresh = await measure(count, () => t.stack.refresh({ color: "never" }));
@@ -148,7 +156,7 @@ export async function attachBench(sizes: number[]): Promise<void> {
             closeAllSsh();
             const perStep = await plainRun(host, perStepScript(pids.slice(0, n)));
             const batched = await plainRun(host, batchedScript(pids.slice(0, n)));
-            rows.push(`| ${shell} | ${n} | ${cell(up)} | ${cell(noop)} | ${cell(preview)} | ${cell(refresh)} | ${cell(destroy)} | ${s(perStep)} | ${s(batched)} | ${(up.ms / perStep).toFixed(1)}× | ${(up.trips / n).toFixed(1)} / ${(destroy.trips / n).toFixed(1)} |`);
+            rows.push(`| ${shell} | ${n} | ${cell(up)} | ${cell(noop)} | ${cell(preview)} | ${cell(refresh)} | ${cell(destroy)} | ${s(perStep)} | ${s(batched)} | ${(up.ms / perStep).toFixed(1)}× | ${(up.trips / n).toFixed(1)} / ${(destroy.trips / n).toFixed(1)} | ${resources.length} · ${(perResource / 1024).toFixed(1)} KiB |`);
             console.error(rows[rows.length - 1]);
           } finally {
             await t.cleanup().catch(() => undefined);
@@ -167,8 +175,8 @@ export async function attachBench(sizes: number[]): Promise<void> {
     [
       `attach benchmark: bridge + N containers (a ContainerAttachment making its own pair each) + masquerade + ${PORTS} published ports, over SSH as a sudo user on a hard test host; ${os.cpus().length} cores; each cell: wall time · SSH exec channels (sshd's log) · remote round trips · commands (the provider's trace)`,
       "",
-      "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | round trips per attachment, up / destroy |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | round trips per attachment, up / destroy | resources in state · state per resource |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows,
     ].join("\n"),
   );

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 /** Small helpers to run commands in tests (argv arrays, no shell). */
 import { spawnCollect } from "../../provider/host/local";
 import { RunResult } from "../../provider/host/runner";
@@ -31,4 +32,21 @@ export async function eventually(what: string, fn: () => Promise<boolean>, tries
     await sleep(200);
   }
   throw new Error(`not seen in ${tries} tries: ${what}`);
+}
+
+/** `root` and every process under it, found by parent PID in /proc (processes that end while being read are left out). */
+export function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      parents.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree;
 }

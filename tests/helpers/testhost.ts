@@ -15,7 +15,7 @@ import { NetnsRunner } from "../../provider/host/netns";
 import { SELF_NETNS, statInode } from "../../provider/linux/netns";
 import { lockFilePath } from "../../provider/resources/common/lock";
 import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
-import { sh, sleep, tryRun } from "./procs";
+import { processTree, sh, sleep, tryRun } from "./procs";
 
 const live = new Set<TestHost>();
 let counter = 0;
@@ -280,18 +280,7 @@ export class TestHost {
   async cutSsh(): Promise<void> {
     const root = this.sshd?.pid;
     if (!root) throw new Error("sshd of this test host is not running");
-    const parents = new Map<number, number>();
-    for (const d of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-        parents.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      } catch {
-        /* gone */
-      }
-    }
-    const tree = [root];
-    for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+    const tree = processTree(root);
     for (const pid of tree) {
       try {
         process.kill(pid, "SIGKILL");

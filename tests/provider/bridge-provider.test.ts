@@ -1,3 +1,4 @@
+import { forgetAllSnapshots } from "../../provider/resources/common/snapshot";
 import { strict as assert } from "node:assert";
 import { BridgeProvider } from "../../provider/resources/bridge/provider";
 import { stableBridgeMac } from "../../provider/resources/bridge/plan";
@@ -75,10 +76,11 @@ describe("provider: Bridge CRUD against a recording runner", () => {
   });
 
   it("read drops a bridge deleted by hand and reports changed addresses", async () => {
-    const gone = new RecordingRunner().on((a) => (isShow(a) ? absent : undefined));
+    const gone = new RecordingRunner().on(links(() => undefined));
     const props = { connection: conn, name: "br0", addresses: ["10.0.0.1/24"], up: true, adopt: false, hostId: "node1:22", ifindex: 7, adopted: false, previousAlias: "", owner: OWNER } as BridgeOutputs;
     assert.equal((await new BridgeProvider(() => gone).read(ID, props)).id, "");
-    const changed = new RecordingRunner().on((a) => (isShow(a) ? { stdout: linkJson({ addr_info: [{ family: "inet", local: "10.0.0.9", prefixlen: 24, scope: "global" }] }), stderr: "", exitCode: 0 } : undefined));
+    const changed = new RecordingRunner().on(links(() => linkJson({ addr_info: [{ family: "inet", local: "10.0.0.9", prefixlen: 24, scope: "global" }] })));
+    forgetAllSnapshots(); // the host is scripted anew
     const res = await new BridgeProvider(() => changed).read(ID, props);
     assert.deepEqual((res.props as BridgeOutputs).addresses, ["10.0.0.9/24"]);
     assert.deepEqual((res.inputs as BridgeOutputs).addresses, ["10.0.0.9/24"]);

@@ -1,3 +1,4 @@
+import { forgetAllSnapshots } from "../../provider/resources/common/snapshot";
 import { strict as assert } from "node:assert";
 import { VethProvider } from "../../provider/resources/veth/provider";
 import { VethOutputs } from "../../provider/resources/veth/args";
@@ -42,6 +43,7 @@ describe("provider: VethPair whose container end went with a restarted container
   it("read: the recorded namespace is gone (or the kernel reports none for it) → the pair counts as gone", async () => {
     for (const [netnsid, inode] of [[0, undefined], [0, "4026530001"], [-1, INODE], [undefined, INODE]] as const) {
       const r = host(() => [bridge, hostEnd(netnsid)], inode);
+      forgetAllSnapshots(); // each case scripts the host anew
       const res = await new VethProvider(() => r).read(ID, props);
       assert.equal(res.id, "", `netnsid ${netnsid}, inode ${inode}: ${r.lines().join("\n")}`);
       assert.ok(!r.lines().some((l) => l.startsWith("nsenter") || l.startsWith("ip link del")), "read changes nothing and enters nothing");

@@ -6,16 +6,17 @@ import { Runner, runInOrder } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
-import { linkAndRoutesReads, readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
+import { LinkAndRoutes, linkAndRoutesReads, readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planOwnHostEnd, planRoutes, routesAsInputs, verifyInside, verifyOwnHostEnd } from "./plan";
-import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, resolveAndRead, resolveTarget } from "./target";
+import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, refuseContainer, resolveAndRead, resolveTarget } from "./target";
 import { LinkState, parseLinks, parseRoutes } from "../../linux/parse";
-import { checkContainer, hostLinksOnce, knownContainer, nameTaken } from "../common/preflight";
+import { checkContainer, hostLinksOnce, knownContainer, nameTaken, snapshotOf } from "../common/preflight";
+import { netnsPathOfPid } from "../../linux/netns";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
 /** A veth mark of this stack (or a 0.1 mark, which has no owner). */
@@ -220,9 +221,9 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: AttachmentOutputs): Promise<pulumi.dynamic.ReadResult> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      let target;
+      let state;
       try {
-        target = await resolveTarget(runner, props.container);
+        state = await this.readState(runner, props);
       } catch (e) {
         if (e instanceof TargetGoneError) return { id: "" };
         if (e instanceof HostnetError && /is not running/.test(e.message)) {
@@ -231,7 +232,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         }
         throw e;
       }
-      const { link: inside, routes: read, hostLink } = await readLinkAndRoutes(runner, props.ifname, target.nsPath, props.bridge ? props.interface : undefined);
+      const { target, link: inside, routes: read, hostLink } = state;
       // With its own pair, the host end must be there and marked too; the bridge it is on is read back (drift re-masters it).
       const hostOk = !props.bridge || (hostLink !== undefined && hostLink.alias === ownPairMarks(ownerFromInput(props.owner), props.interface).host);
       const mine = inside && inside.alias === props.interfaceAlias && hostOk;
@@ -251,6 +252,28 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       };
       return { id, props: defined(outs), inputs: defined(this.inputsOf(outs)) };
     });
+  }
+
+  /**
+   * The target and what is there for `read`: from the host's snapshot when the
+   * spec names the container (one read for every resource of the host), else
+   * read for this resource alone. Throws as {@link resolveTarget} does.
+   */
+  private async readState(runner: Runner, props: AttachmentOutputs): Promise<LinkAndRoutes & { target: Target }> {
+    const hostEnd = props.bridge ? props.interface : undefined;
+    const snap = await snapshotOf(runner, props.container).catch(() => undefined);
+    if (snap && "docker" in props.container) {
+      const { info, inode, links, routes } = snap.container;
+      if (!info) throw new TargetGoneError(`container ${props.container.docker} does not exist on ${runner.hostId}`);
+      refuseContainer(info, props.container.docker, runner.hostId);
+      if (inode !== undefined && links.length > 0 && !info.networkMode.startsWith("container:")) {
+        const target: Target = { nsPath: netnsPathOfPid(info.pid), inode, pid: info.pid, containerId: info.id, label: containerLabel(props.container) };
+        const hostLink = hostEnd ? snap.hostLinks.find((l) => l.name === hostEnd) : undefined;
+        return { target, link: links.find((l) => l.name === props.ifname), routes, ...(hostLink ? { hostLink } : {}) };
+      }
+    }
+    const target = await resolveTarget(runner, props.container);
+    return { target, ...(await readLinkAndRoutes(runner, props.ifname, target.nsPath, hostEnd)) };
   }
 
   private inputsOf(o: AttachmentOutputs): AttachmentInputs {

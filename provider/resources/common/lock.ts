@@ -16,6 +16,7 @@
  * mutation stops with a {@link LockLostError} before its next command. A
  * waiter says who holds the lock, and gives up after a timeout naming them.
  */
+import { forgetSnapshots } from "./snapshot";
 import { HostnetError } from "../../host/errors";
 import { Command, Held, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, runInOrder } from "../../host/runner";
 import { Semaphore } from "../../host/semaphore";
@@ -225,6 +226,8 @@ export async function withHostLock<T>(runner: Runner, fn: (locked: Runner) => Pr
   if (!gate) gates.set(hostId, (gate = new Semaphore(envInt("HOSTNET_PARALLEL", HOST_PARALLELISM, 1))));
   return serially(`${hostId}\n${scope}`, async () => {
     await gate.take();
+    // What refresh read of this host is about to be out of date.
+    forgetSnapshots(hostId);
     try {
       if (!runner.hold) return await fn(runner);
       const lease = await acquire(runner, who);
@@ -234,6 +237,7 @@ export async function withHostLock<T>(runner: Runner, fn: (locked: Runner) => Pr
         await letGo(lease);
       }
     } finally {
+      forgetSnapshots(hostId);
       gate.give();
     }
   });

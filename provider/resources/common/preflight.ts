@@ -22,6 +22,7 @@ import { ContainerRef } from "../attachment/args";
 import { KnownContainer, TargetGoneError, hostNamespaceError, refuseContainer } from "../attachment/target";
 import { RunnerFactory, checkWith, withSecretsRedacted } from "./crud";
 import { readLinks } from "./links";
+import { ContainerSnapshot, ContainersSnapshot, readContainersSnapshot, readOnce } from "./snapshot";
 import { OWNER_PREFIX, Owner, otherOwner } from "./owner";
 import { containsUnknown } from "./unknown";
 
@@ -165,4 +166,21 @@ export async function checkOnHost<T extends { connection: ConnectionSpec }>(
     // The host could not be read: create reads it again under the lock and reports what failed.
   }
   return failures.length > 0 ? { inputs: res.inputs, failures } : res;
+}
+
+/**
+ * For `read` (refresh): what the host's snapshot says of a Docker container
+ * the spec names (its inspect, namespace inode, links and routes) and the
+ * host's links. The first read on a host reads every named container in one
+ * `docker inspect`, one `stat` and one round trip of `ip` reads; undefined
+ * without the hint, or when the container could not be read that way (the
+ * caller then reads on its own).
+ */
+export async function snapshotOf(runner: Runner, ref: ContainerRef): Promise<{ container: ContainerSnapshot; hostLinks: ContainersSnapshot["hostLinks"] } | undefined> {
+  if (!("docker" in ref)) return undefined;
+  const hinted = [...new Set(containersHint()[runner.hostId] ?? [])];
+  if (!hinted.includes(ref.docker)) return undefined;
+  const snap = await readOnce(runner, "containers", async () => readContainersSnapshot(runner, await readContainers(runner, hinted)));
+  const container = snap.containers.get(ref.docker);
+  return container ? { container, hostLinks: snap.hostLinks } : undefined;
 }

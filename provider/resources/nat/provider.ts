@@ -1,4 +1,5 @@
 /** CRUD wiring of the `NatRule` dynamic resource. */
+import { readOnce } from "../common/snapshot";
 import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
@@ -96,7 +97,8 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const backend = await backendFor(props.flavor);
-      const state = await backend.read(runner);
+      // One read of the NAT state answers every rule's read on this host (snapshot.ts).
+      const state = await readOnce(runner, `nat:${props.flavor ?? ""}`, () => backend.read(runner));
       const count = state.tagged.get(props.tag) ?? 0;
       if (count === 0) return { id: "" };
       const intact = count === backend.ruleCount(props, props.tag) && backend.hooksFor(props, props.tag).every((b) => state.jumps.includes(b));
