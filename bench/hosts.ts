@@ -2,10 +2,10 @@
  * The hosts benchmark (issue 10): one program with H test hosts (each a
  * network namespace with its own sshd) × 5 attachments each (a bridge, and 5
  * ContainerAttachments making their own pairs into named namespaces), in one
- * `up` through the real engine. For each H: wall time of `up` and `destroy`,
+ * `up` through the real engine, over SSH as each host's sudo user. For each H: wall time of `up` and `destroy`,
  * peak memory (the sum of the resident sets of this process and every
  * process under it — the engine, the language host, the dynamic provider —
- * sampled every 100 ms), and SSH connections (sshd's "Accepted publickey"
+ * but not the test hosts' sshd and their sessions, sampled every 250 ms), and SSH connections (sshd's "Accepted publickey"
  * lines on every host).
  *
  *   npm run bench -- hosts 1 10 50      (root, after scripts/setup.sh)
@@ -15,15 +15,33 @@ import * as os from "node:os";
 import { Bridge, ContainerAttachment } from "../provider";
 import { closeAllSsh } from "../provider/host/ssh";
 import { newStack } from "../tests/helpers/engine";
-import { processTree, sh, tryRun } from "../tests/helpers/procs";
-import { TestHost } from "../tests/helpers/testhost";
+import { sh, tryRun } from "../tests/helpers/procs";
+import { HARD_HOST_USERS, TestHost } from "../tests/helpers/testhost";
 
 const PER_HOST = 5;
 
-/** The resident set (kB) of `root` and every process under it, from /proc. */
-function treeRssKb(root: number): number {
+/**
+ * The resident set (kB) of `root` and every process under it, leaving out the
+ * subtrees of `except` (the test hosts' sshd and their sessions): one pass
+ * over /proc for the parents, then the status of our own processes only.
+ */
+function treeRssKb(root: number, except: ReadonlySet<number>): number {
+  const children = new Map<number, number[]>();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // The process ended while being read.
+    }
+  }
   let total = 0;
-  for (const pid of processTree(root)) {
+  const todo = [root];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    if (except.has(pid)) continue;
+    todo.push(...(children.get(pid) ?? []));
     try {
       total += Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
     } catch {
@@ -33,17 +51,19 @@ function treeRssKb(root: number): number {
   return total;
 }
 
-/** Runs `fn`, sampling the memory of this process tree; returns wall time and the peak. */
-async function sampled(fn: () => Promise<unknown>): Promise<{ ms: number; peakMb: number }> {
-  let peak = treeRssKb(process.pid);
-  const timer = setInterval(() => (peak = Math.max(peak, treeRssKb(process.pid))), 100);
+/** Runs `fn`, sampling the memory of this process tree every 250 ms (one pass over /proc each); returns wall time and the peak. */
+async function sampled(fn: () => Promise<unknown>, hosts: readonly TestHost[]): Promise<{ ms: number; peakMb: number }> {
+  const sshd = new Set(hosts.map((h) => h.sshdProcess).filter((p): p is number => p !== undefined));
+  const rss = () => treeRssKb(process.pid, sshd);
+  let peak = rss();
+  const timer = setInterval(() => (peak = Math.max(peak, rss())), 250);
   const t = process.hrtime.bigint();
   try {
     await fn();
   } finally {
     clearInterval(timer);
   }
-  return { ms: Number(process.hrtime.bigint() - t) / 1e6, peakMb: Math.max(peak, treeRssKb(process.pid)) / 1024 };
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, peakMb: Math.max(peak, rss()) / 1024 };
 }
 
 /** Runs the benchmark for the host counts given; prints a Markdown table. */
@@ -54,7 +74,7 @@ export async function hostsBench(counts: number[]): Promise<void> {
     const hosts: TestHost[] = [];
     const targets: string[] = [];
     try {
-      for (let i = 0; i < h; i++) hosts.push(await TestHost.create(`bh${i}`));
+// The targets first: a hard host's sshd runs in a mount namespace of its own, which sees only the named namespaces made before it.
       for (let i = 0; i < h; i++) {
         for (let k = 0; k < PER_HOST; k++) {
           const name = `hnt-bht${process.pid % 1000}-${i}-${k}`;
@@ -62,9 +82,12 @@ export async function hostsBench(counts: number[]): Promise<void> {
           targets.push(name);
         }
       }
+      // Hard hosts, logged in to as their sudo user (whose home is the test host's own): root logins would run this
+      // machine's real ~/.bashrc, whose `pyenv rehash` takes a lock that concurrent logins wait on for up to 60 s.
+      for (let i = 0; i < h; i++) hosts.push(await TestHost.create(`bh${i}`, { hard: true }));
       const t = await newStack(`bench-hosts-${h}`, async () => {
         hosts.forEach((host, i) => {
-          const conn = host.connection();
+          const conn = host.connection({ user: HARD_HOST_USERS.sudo, sudo: true });
           const br = new Bridge(`h${i}.br`, { connection: conn, name: "hnbr-bh", addresses: ["10.89.0.1/24"] });
           for (let k = 0; k < PER_HOST; k++) {
             new ContainerAttachment(`h${i}.a${k}`, { connection: conn, container: { netns: targets[i * PER_HOST + k] }, interface: `hnv-bh${k}`, bridge: br.name, addresses: [`10.89.0.${k + 2}/24`], gateway: "10.89.0.1" });
@@ -73,10 +96,12 @@ export async function hostsBench(counts: number[]): Promise<void> {
       });
       try {
         const accepted = hosts.map((x) => x.acceptedConnections());
-        const up = await sampled(() => t.stack.up({ color: "never" }));
+        // As `hostnet up` runs a spec of H hosts (engineParallel): 8 operations per host, at most 64.
+        const parallel = Math.min(64, Math.max(8, 8 * h));
+        const up = await sampled(() => t.stack.up({ color: "never", parallel }), hosts);
         const connections = hosts.reduce((n, x, i) => n + x.acceptedConnections() - accepted[i], 0);
         closeAllSsh();
-        const destroy = await sampled(() => t.stack.destroy({ color: "never" }));
+        const destroy = await sampled(() => t.stack.destroy({ color: "never", parallel }), hosts);
         if (h === counts[0]) base = up.ms;
         rows.push(`| ${h} | ${h * PER_HOST} | ${(up.ms / 1000).toFixed(2)} s | ${base ? (up.ms / base).toFixed(2) : "-"}× | ${(destroy.ms / 1000).toFixed(2)} s | ${Math.round(Math.max(up.peakMb, destroy.peakMb))} MiB | ${connections} |`);
         console.error(rows[rows.length - 1]);
@@ -91,7 +116,7 @@ export async function hostsBench(counts: number[]): Promise<void> {
   }
   console.log(
     [
-      `hosts benchmark: one up of H SSH test hosts × ${PER_HOST} attachments (a bridge and ${PER_HOST} ContainerAttachments making their own pairs into named namespaces), through the real engine; ${os.cpus().length} cores; memory: peak of the summed resident sets of this process and every process under it (engine, language host, dynamic provider)`,
+      `hosts benchmark: one up of H SSH test hosts × ${PER_HOST} attachments (a bridge and ${PER_HOST} ContainerAttachments making their own pairs into named namespaces), through the real engine; ${os.cpus().length} cores; memory: peak of the summed resident sets of this process and every process under it (engine, language host, dynamic provider; not the test hosts' sshd)`,
       "",
       `| hosts | attachments | up | up ÷ ${counts[0]} host(s) | destroy | peak memory | SSH connections during up |`,
       "|---|---|---|---|---|---|---|",

@@ -23,7 +23,7 @@ import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
 import { SpecError, formatProblem } from "../provider/spec/errors";
-import { LoadedSpec } from "../provider/spec/types";
+import { LoadedSpec, Spec } from "../provider/spec/types";
 import { Topology } from "../provider/topology/topology";
 import { toDot, toMermaid } from "../provider/topology/graph";
 import { PreviewStep, previewMarkdown } from "../provider/cli/markdown";
@@ -40,9 +40,11 @@ interface Options {
   project?: string;
   backend?: string;
   workDir?: string;
+  /** Resource operations the engine runs at once (`--parallel`); default from the spec ({@link engineParallel}). */
+  parallel?: number;
 }
 
-const USAGE = "usage: hostnet <validate|graph|preview|up|refresh|destroy> FILE [--yes] [--format mermaid|dot] [--markdown OUT] [--stack NAME] [--project NAME] [--backend URL] [--work-dir DIR]";
+const USAGE = "usage: hostnet <validate|graph|preview|up|refresh|destroy> FILE [--yes] [--format mermaid|dot] [--markdown OUT] [--stack NAME] [--project NAME] [--backend URL] [--work-dir DIR] [--parallel N]";
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { command: argv[0] ?? "", file: "", yes: false, format: "mermaid", stack: "dev" };
@@ -61,12 +63,27 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--project") o.project = value();
     else if (a === "--backend") o.backend = value();
     else if (a === "--work-dir") o.workDir = value();
+    else if (a === "--parallel") {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--parallel needs a whole number >= 1\n${USAGE}`);
+      o.parallel = n;
+    }
     else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
     else if (!o.file) o.file = a;
     else throw new Error(`unexpected argument ${a}\n${USAGE}`);
   }
   if (!["validate", "graph", "preview", "up", "refresh", "destroy"].includes(o.command) || !o.file) throw new Error(USAGE);
   return o;
+}
+
+/**
+ * How many resource operations the engine runs at once: 8 per host of the
+ * spec (each host runs at most 8 mutations side by side anyway, see
+ * HOSTNET_PARALLEL), at least the engine's own default of 8 and at most 64, so
+ * hosts proceed in parallel instead of queueing behind the engine's default.
+ */
+export function engineParallel(spec: Spec, given?: number): number {
+  return given ?? Math.min(64, Math.max(8, 8 * Object.keys(spec.hosts).length));
 }
 
 /** The passphrase for secrets in the local state: $PULUMI_CONFIG_PASSPHRASE, else a random one kept (0600) next to the state. */
@@ -129,6 +146,7 @@ async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<vo
   const steps: PreviewStep[] = [];
   await stack.preview({
     color: "never",
+    parallel: engineParallel(loaded.spec, o.parallel),
     onOutput: (s) => process.stdout.write(s),
     onEvent: (e) => {
       const m = e.resourcePreEvent?.metadata;
@@ -174,6 +192,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!(await confirm(o, "apply these changes"))) return 1;
     // Hosts are independent: carry on with the other hosts when one fails, so none is left half-done by an early stop.
     const onOutput = (x: string) => process.stdout.write(x);
+    const parallel = engineParallel(s, o.parallel);
     // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
     // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
     const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
@@ -181,22 +200,22 @@ export async function main(argv: string[]): Promise<number> {
     if (removed.length > 0) {
       console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
       try {
-        await stack.up({ color: "never", onOutput, continueOnError: true, exclude: removed });
+        await stack.up({ color: "never", onOutput, continueOnError: true, exclude: removed, parallel });
       } catch (e) {
         console.error(`hostnet: kept ${removed.map(urnName).join(", ")} on their hosts because applying the rest of the spec failed; the next up that succeeds deletes them`);
         throw e;
       }
     }
-    const res = await stack.up({ color: "never", onOutput, continueOnError: true });
+    const res = await stack.up({ color: "never", onOutput, continueOnError: true, parallel });
     console.log(`\ninventory: ${JSON.stringify(res.outputs.inventory?.value ?? {}, null, 2)}`);
     return 0;
   }
   if (o.command === "refresh") {
-    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x) });
+    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x), parallel: engineParallel(s, o.parallel) });
     return 0;
   }
   if (!(await confirm(o, "destroy everything in this spec"))) return 1;
-  await stack.destroy({ color: "never", onOutput: (x) => process.stdout.write(x), continueOnError: true });
+  await stack.destroy({ color: "never", onOutput: (x) => process.stdout.write(x), continueOnError: true, parallel: engineParallel(s, o.parallel) });
   return 0;
 }
 

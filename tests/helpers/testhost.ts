@@ -195,6 +195,11 @@ export class TestHost {
     return { host: this.address, port: 22, user: "root", privateKey: this.privateKey, hostKey: this.hostKey, ...extra };
   }
 
+  /** PID of this host's sshd (its sessions run under it), when it runs. */
+  get sshdProcess(): number | undefined {
+    return this.sshd?.pid ?? this.sshdPid;
+  }
+
   /** Path of sshd's log. */
   get sshdLog(): string {
     return path.join(this.dir, "sshd.log");

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { parseSpec } from "../../provider/spec/load";
 import { planTopology, resourceNamesOf } from "../../provider/topology/plan";
+import { engineParallel } from "../../bin/hostnet";
+import { Spec } from "../../provider/spec/types";
 import { toDot, toMermaid } from "../../provider/topology/graph";
 import { previewMarkdown } from "../../provider/cli/markdown";
 import { vethNames } from "../../provider/spec/names";
@@ -91,5 +93,13 @@ describe("unit: Topology planning, graph and preview summary", () => {
     assert.ok(md.includes("| update | `node1.web.eth0` | ContainerAttachment | addresses |"));
     assert.ok(md.includes("### host `node2` — 1 same\n\nNo changes."));
     assert.ok(md.includes("```mermaid\nflowchart LR"));
+  });
+});
+
+describe("unit: hostnet's engine parallelism", () => {
+  it("8 operations per host of the spec, at least 8, at most 64; --parallel wins", () => {
+    const hosts = (n: number) => ({ hosts: Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i}`, { host: `10.0.0.${i + 1}` }])) }) as unknown as Spec;
+    assert.deepEqual([1, 3, 8, 50].map((n) => engineParallel(hosts(n))), [8, 24, 64, 64]);
+    assert.equal(engineParallel(hosts(50), 4), 4);
   });
 });
