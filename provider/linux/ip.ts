@@ -57,6 +57,11 @@ export function ipBatch(lines: readonly (readonly string[])[]): { argv: string[]
   return { argv: ["ip", "-batch", "-"], stdin: lines.map((l) => l.join(" ") + "\n").join("") };
 }
 
+/** `ip neigh flush dev NAME`: forgets the link's cached neighbours (their MACs are learned again at the next packet). */
+export function ipNeighFlush(name: string): string[] {
+  return ["ip", "neigh", "flush", "dev", name];
+}
+
 /** `ip link set dev NAME up|down`. */
 export function ipLinkSetUp(name: string, up: boolean): string[] {
   return ["ip", "link", "set", "dev", name, up ? "up" : "down"];

@@ -37,11 +37,13 @@ const OPERATIONS: [string, Shape, Shape, Shape[]?][] = [
   ["VethPair and ContainerAttachment create", { bridge: B }, ATTACHED, [PAIR]],
   ["ContainerAttachment update (address)", ATTACHED, { ...PAIR, att: { addresses: ["172.27.0.3/24"] } }],
   ["VethPair and ContainerAttachment delete", ATTACHED, { bridge: B }],
+  ["NatRule create (published port)", ATTACHED, { ...ATTACHED, dnat: true }],
+  ["NatRule delete", { ...ATTACHED, dnat: true }, ATTACHED],
+  // Last: each operation ends in its "before" shape, and an attachment making its own pair holds the container's eth0,
+  // which the moved-in attachment of the shapes above cannot take while it is there (two resources, made before deleted).
   ["ContainerAttachment with its own pair create", { bridge: B }, { bridge: B, own: A }],
   ["ContainerAttachment with its own pair update (address, MTU)", { bridge: B, own: { ...A, mtu: 1500 } }, { bridge: B, own: { addresses: ["172.27.0.3/24"], mtu: 1400 } }],
   ["ContainerAttachment with its own pair delete", { bridge: B, own: A }, { bridge: B }],
-  ["NatRule create (published port)", ATTACHED, { ...ATTACHED, dnat: true }],
-  ["NatRule delete", { ...ATTACHED, dnat: true }, ATTACHED],
 ];
 
 /** Tallies for the note. */

@@ -131,6 +131,15 @@ describe("provider: ContainerAttachment that makes its own pair (bridge set)", (
     assert.ok(del >= 0 && lines.indexOf("ip link add name hv1 master br0 up type veth peer name eth0 netns 4242") > del, lines.join("\n"));
   });
 
+  it("re-mastering to another bridge makes the container forget its cached neighbours (the gateway may answer from another MAC)", async () => {
+    const r = host({ made: true });
+    // This scripted host keeps the end on br0, so the verification fails and the steps are undone; the commands are what counts.
+    await assert.rejects(new AttachmentProvider(() => r).update("id", { ...base, routes: [], hostId: "n1:22", netnsInode: "1", pid: 4242, containerId: "abc", present: true, interfaceAlias: marks.inside }, { ...base, bridge: "br1" }), /is on br0, not br1/);
+    const lines = r.lines();
+    const master = lines.indexOf("ip link set dev hv1 master br1");
+    assert.ok(master >= 0 && lines[master + 1] === `nsenter --net=${NS} -- ip neigh flush dev eth0`, lines.join("\n"));
+  });
+
   it("delete: one guarded command on the host end, checking the mark; nothing inside the container is entered", async () => {
     const r = new RecordingRunner("n1:22");
     await new AttachmentProvider(() => r).delete("id", { ...base, routes: [], hostId: "n1:22", netnsInode: "1", pid: 4242, containerId: "abc", present: true, interfaceAlias: marks.inside });

@@ -168,7 +168,10 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const verify = linkAndRoutesReads(runner, d.ifname, target.nsPath, d.interface);
     let steps;
     if (hostEnd && inside && inside.peerIfindex === hostEnd.ifindex) {
-      steps = [...planOwnHostEnd(hostEnd, d, marks), ...planInside(target.nsPath, inside, lo, d, routesBefore)];
+      // On another bridge the gateway's address may answer from another MAC (a renamed bridge): the container forgets
+      // what it cached, or it would send to the old MAC until its neighbour entry goes stale (15-45 s).
+      const remastered = hostEnd.master !== d.bridge ? [{ description: `forget the neighbours ${d.ifname} cached on ${hostEnd.master ?? "no bridge"}`, argv: inNetns(target.nsPath, ip.ipNeighFlush(d.ifname)), undo: [] }] : [];
+      steps = [...planOwnHostEnd(hostEnd, d, marks), ...remastered, ...planInside(target.nsPath, inside, lo, d, routesBefore)];
       // Changed addresses take the kernel's routes through them along: routes are planned from a fresh read after those.
       if (steps.length > 0) {
         await tx.run(steps);
