@@ -15,33 +15,15 @@ import * as os from "node:os";
 import { Bridge, ContainerAttachment } from "../provider";
 import { closeAllSsh } from "../provider/host/ssh";
 import { newStack } from "../tests/helpers/engine";
-import { sh, tryRun } from "../tests/helpers/procs";
+import { processTree, sh, tryRun } from "../tests/helpers/procs";
 import { HARD_HOST_USERS, TestHost } from "../tests/helpers/testhost";
 
 const PER_HOST = 5;
 
-/**
- * The resident set (kB) of `root` and every process under it, leaving out the
- * subtrees of `except` (the test hosts' sshd and their sessions): one pass
- * over /proc for the parents, then the status of our own processes only.
- */
+/** The resident set (kB) of `root` and every process under it, leaving out the subtrees of `except` (the test hosts' sshd and their sessions). */
 function treeRssKb(root: number, except: ReadonlySet<number>): number {
-  const children = new Map<number, number[]>();
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      // The process ended while being read.
-    }
-  }
   let total = 0;
-  const todo = [root];
-  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
-    if (except.has(pid)) continue;
-    todo.push(...(children.get(pid) ?? []));
+  for (const pid of processTree(root, except)) {
     try {
       total += Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
     } catch {

@@ -183,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const stack = await openStack(o, loaded);
+  const parallel = engineParallel(s, o.parallel);
   if (o.command === "preview") {
     await preview(stack, loaded, o);
     return 0;
@@ -192,7 +193,6 @@ export async function main(argv: string[]): Promise<number> {
     if (!(await confirm(o, "apply these changes"))) return 1;
     // Hosts are independent: carry on with the other hosts when one fails, so none is left half-done by an early stop.
     const onOutput = (x: string) => process.stdout.write(x);
-    const parallel = engineParallel(s, o.parallel);
     // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
     // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
     const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
@@ -211,11 +211,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.command === "refresh") {
-    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x), parallel: engineParallel(s, o.parallel) });
+    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x), parallel });
     return 0;
   }
   if (!(await confirm(o, "destroy everything in this spec"))) return 1;
-  await stack.destroy({ color: "never", onOutput: (x) => process.stdout.write(x), continueOnError: true, parallel: engineParallel(s, o.parallel) });
+  await stack.destroy({ color: "never", onOutput: (x) => process.stdout.write(x), continueOnError: true, parallel });
   return 0;
 }
 

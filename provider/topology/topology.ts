@@ -4,12 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { trackRegistration } from "../automation/engine-link";
 import { Connection } from "../host/connection";
 import { Bridge } from "../resources/bridge";
-import { ContainerAttachment } from "../resources/attachment";
+import { ContainerAttachment, ContainerAttachmentArgs } from "../resources/attachment";
 import { NatRule } from "../resources/nat";
 import { VethPair } from "../resources/veth";
 import { LoadedSpec, Spec } from "../spec/types";
 import { connectionFor } from "./connections";
-import { HostPlan, planTopology } from "./plan";
+import { HostPlan, PlannedAttachment, planTopology } from "./plan";
 
 /** Inputs of a {@link Topology}. */
 export interface TopologyArgs {
@@ -105,33 +105,27 @@ export class Topology extends pulumi.ComponentResource {
         bridges.set(b.name, r);
         byName.set(b.resourceName, r);
       }
+      /** One container interface; `feeds` are what it waits for (by resource and name), `own` what differs by kind. */
+      const attach = (a: PlannedAttachment, feeds: { on: pulumi.Resource[]; names: string[] }, own: Pick<ContainerAttachmentArgs, "interface" | "bridge">) => {
+        const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
+          connection, container: a.target, ...own, ifname: a.ifname,
+          addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
+          blockedBy: failedAmong(feeds.on, feeds.names),
+        }, { parent: this }));
+        byName.set(a.resourceName, att);
+      };
       for (const v of p.veths) {
         const br = v.bridge ? bridges.get(v.bridge) : undefined;
         const bridgeFeeds = { on: br ? [br] : [], names: v.bridge ? [`${p.host}.bridge.${v.bridge}`] : [] };
+        const onBridge = v.bridge ? { bridge: fedBy(v.bridge, bridgeFeeds.on) } : {};
         if (!v.pair) {
           // A bridge interface: the attachment makes its own pair, with the container end created inside the container.
-          const [a] = v.attachments;
-          const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
-            connection, container: a.target, interface: v.name, ...(v.bridge ? { bridge: fedBy(v.bridge, bridgeFeeds.on) } : {}), ifname: a.ifname,
-            addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
-            blockedBy: failedAmong(bridgeFeeds.on, bridgeFeeds.names),
-          }, { parent: this }));
-          byName.set(a.resourceName, att);
+          attach(v.attachments[0], bridgeFeeds, { interface: v.name, ...onBridge });
           continue;
         }
-        const pair = quietOnFailure(new VethPair(v.resourceName, {
-          connection, name: v.name, peerName: v.peerName, ...(v.bridge ? { bridge: fedBy(v.bridge, bridgeFeeds.on) } : {}),
-          blockedBy: failedAmong(bridgeFeeds.on, bridgeFeeds.names),
-        }, { parent: this }));
+        const pair = quietOnFailure(new VethPair(v.resourceName, { connection, name: v.name, peerName: v.peerName, ...onBridge, blockedBy: failedAmong(bridgeFeeds.on, bridgeFeeds.names) }, { parent: this }));
         byName.set(v.resourceName, pair);
-        for (const a of v.attachments) {
-          const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
-            connection, container: a.target, interface: fedBy(a.end === "peer" ? v.peerName : v.name, [pair]), ifname: a.ifname,
-            addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
-            blockedBy: failedAmong([pair], [v.resourceName]),
-          }, { parent: this }));
-          byName.set(a.resourceName, att);
-        }
+        for (const a of v.attachments) attach(a, { on: [pair], names: [v.resourceName] }, { interface: fedBy(a.end === "peer" ? v.peerName : v.name, [pair]) });
       }
       for (const n of p.nat) {
         // What the rule waits for (its bridge, or the attachment of the container it publishes) is an input edge, not dependsOn: see fedBy.

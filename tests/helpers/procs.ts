@@ -34,19 +34,25 @@ export async function eventually(what: string, fn: () => Promise<boolean>, tries
   throw new Error(`not seen in ${tries} tries: ${what}`);
 }
 
-/** `root` and every process under it, found by parent PID in /proc (processes that end while being read are left out). */
-export function processTree(root: number): number[] {
-  const parents = new Map<number, number>();
+/** `root` and every process under it, found by parent PID in one pass over /proc, leaving out the subtrees of `except` (processes that end while being read are left out). */
+export function processTree(root: number, except: ReadonlySet<number> = new Set()): number[] {
+  const children = new Map<number, number[]>();
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      parents.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
     } catch {
       /* gone */
     }
   }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  const tree: number[] = [];
+  for (const todo = [root]; todo.length > 0; ) {
+    const pid = todo.pop() as number;
+    if (except.has(pid)) continue;
+    tree.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
   return tree;
 }

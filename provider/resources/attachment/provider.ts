@@ -2,11 +2,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CommandError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
-import { Runner, runInOrder } from "../../host/runner";
+import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
-import { LinkAndRoutes, linkAndRoutesReads, readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
+import { LinkAndRoutes, linkAndRoutesReads, namespaceAndHostLinkReads, readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { Transaction } from "../common/transaction";
 import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved";
@@ -14,7 +14,7 @@ import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
 import { containerLabel, diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planOwnHostEnd, planRoutes, routesAsInputs, verifyInside, verifyOwnHostEnd } from "./plan";
 import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, refuseContainer, resolveAndRead, resolveTarget } from "./target";
-import { LinkState, parseLinks, parseRoutes } from "../../linux/parse";
+import { LinkState } from "../../linux/parse";
 import { checkContainer, hostLinksOnce, knownContainer, nameTaken, snapshotOf } from "../common/preflight";
 import { netnsPathOfPid } from "../../linux/netns";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
@@ -143,20 +143,11 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
   private async applyOwnPair(runner: Runner, d: AttachmentInputs): Promise<AttachmentOutputs> {
     const owner = ownerFromInput(d.owner);
     const marks = ownPairMarks(owner, d.interface);
-    const nsReads = (nsPath: string) => [inNetns(nsPath, ip.ipAddrShowAll()), ip.ipAddrShowDev(d.interface), ...linkAndRoutesReads(runner, d.ifname, nsPath).argvs.slice(1)];
-    const { target, results } = await resolveAndRead(runner, d.container, nsReads, await knownContainer(runner, d.container));
+    const { target, results } = await resolveAndRead(runner, d.container, (nsPath) => namespaceAndHostLinkReads(runner, nsPath, d.interface).argvs, await knownContainer(runner, d.container));
     const subject = `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
-    const [all, host, r4, r6] = results;
-    if (all.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: nsReads(target.nsPath)[0], ...all, context: `read the links of ${target.label}` });
-    const links = parseLinks(all.stdout);
+    const { links, hostLink: hostEnd, routes: routesBefore } = namespaceAndHostLinkReads(runner, target.nsPath, d.interface).parse(results);
     const inside = links.find((l) => l.name === d.ifname);
     const lo = links.find((l) => l.name === "lo");
-    const hostEnd = host.exitCode === 0 ? parseLinks(host.stdout)[0] : undefined;
-    if (host.exitCode !== 0 && !/does not exist|Cannot find device/i.test(host.stderr)) throw new CommandError({ host: runner.hostId, argv: ip.ipAddrShowDev(d.interface), ...host, context: `read ${d.interface}` });
-    const routesBefore = [r4, r6].flatMap((r) => {
-      if (r.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: ["ip", "route", "show"], ...r, context: `read the routes of ${target.label}` });
-      return parseRoutes(r.stdout);
-    });
     if (hostEnd && hostEnd.alias !== marks.host) {
       const other = otherOwner(hostEnd.alias, owner);
       throw new HostnetError(`${subject}: ${d.interface} already exists on ${runner.hostId} and is ${other ? `another hostnet ${other}'s` : "not made by this attachment"} (alias ${JSON.stringify(hostEnd.alias)}); refusing to touch it`);
@@ -186,7 +177,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       steps = [...stale, ...planOwnPairCreate(target.nsPath, target.pid > 0 ? String(target.pid) : target.nsPath, lo, d, marks)];
     }
     const read = await tx.runAndRead(steps, verify.argvs);
-    const after = verify.parse(read ?? (await runInOrder(runner, verify.argvs.map((argv) => ({ argv })), { all: true })).results);
+    const after = read ? verify.parse(read) : await readLinkAndRoutes(runner, d.ifname, target.nsPath, d.interface);
     const problems = [...verifyInside(after.link, after.routes, d), ...verifyOwnHostEnd(after.hostLink, d, marks)];
     if (problems.length > 0 || !after.link) {
       await tx.rollback();

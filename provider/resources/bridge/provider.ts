@@ -12,7 +12,6 @@ import { isMine, legacyLinkMark, linkId, linkMark, ownerFromInput } from "../com
 import { containsUnknown } from "../common/unknown";
 import { readLink, readLinks } from "../common/links";
 import { checkOnHost, hostLinksOnce } from "../common/preflight";
-import { readOnce } from "../common/snapshot";
 import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
 import { BRIDGE_OPTIONAL, bridgeOutputs, stableBridgeMac, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
@@ -91,7 +90,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       // One read of the host's links answers every resource's read on this host (snapshot.ts).
-      const link = (await readOnce(runner, "links", () => readLinks(runner))).find((l) => l.name === props.name);
+      const link = (await hostLinksOnce(runner)).find((l) => l.name === props.name);
       if (!link || link.kind !== "bridge" || !isMine(link.alias, ownerFromInput(props.owner), [legacyLinkMark(runner.hostId, "bridge", props.name)])) return { id: "" };
       // State of 0.1 has no record of the given fields: then all four count as given, as they did.
       const given = props.given ?? [...BRIDGE_OPTIONAL];

@@ -86,12 +86,33 @@ export async function readLinkAndRoutes(runner: Runner, name: string, nsPath: st
   return r.parse(await reads(runner, r.argvs));
 }
 
-/** Every link and the routes of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */
-export async function readNamespaceAndHostLink(runner: Runner, nsPath: string, hostLink: string): Promise<{ links: LinkState[]; routes: RouteState[]; hostLink: LinkState | undefined }> {
+/** What {@link namespaceAndHostLinkReads} reads: every link and the routes of a namespace, and one host link (undefined when absent). */
+export interface NamespaceAndHostLink {
+  readonly links: LinkState[];
+  readonly routes: RouteState[];
+  readonly hostLink: LinkState | undefined;
+}
+
+/**
+ * The reads of every link and the routes of the namespace at `nsPath` and of
+ * one host link by name, and how to parse their results: to run on their
+ * own, or along with other commands in the same round trip.
+ */
+export function namespaceAndHostLinkReads(runner: Runner, nsPath: string, hostLink: string): { argvs: string[][]; parse(results: readonly RunResult[]): NamespaceAndHostLink } {
   const allArgv = wrap(nsPath, ip.ipAddrShowAll());
   const hostArgv = ip.ipAddrShowDev(hostLink);
   const routeCmds = routeArgvs(nsPath);
-  const [a, h, ...r] = await reads(runner, [allArgv, hostArgv, ...routeCmds]);
-  if (a.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: allArgv, ...a, context: "read links" });
-  return { links: parseLinks(a.stdout), routes: routesOf(runner, routeCmds, r), hostLink: linkOf(runner, hostArgv, h, hostLink) };
+  return {
+    argvs: [allArgv, hostArgv, ...routeCmds],
+    parse: ([a, h, ...r]) => {
+      if (a.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: allArgv, ...a, context: "read links" });
+      return { links: parseLinks(a.stdout), routes: routesOf(runner, routeCmds, r), hostLink: linkOf(runner, hostArgv, h, hostLink) };
+    },
+  };
+}
+
+/** Every link and the routes of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */
+export async function readNamespaceAndHostLink(runner: Runner, nsPath: string, hostLink: string): Promise<NamespaceAndHostLink> {
+  const r = namespaceAndHostLinkReads(runner, nsPath, hostLink);
+  return r.parse(await reads(runner, r.argvs));
 }

@@ -29,16 +29,13 @@ import { containsUnknown } from "./unknown";
 /** How long one host's answers are reused. */
 export const PREFLIGHT_TTL_MS = 30_000;
 
-const linkReads = new Map<string, { at: number; links: Promise<LinkState[]> }>();
-
-/** The host's links, read once per host per {@link PREFLIGHT_TTL_MS} for every check that needs them. */
+/**
+ * The host's links, read once per host per {@link PREFLIGHT_TTL_MS} for every
+ * check and every refresh read that needs them (a snapshot, snapshot.ts: any
+ * mutation on the host drops it).
+ */
 export function hostLinksOnce(runner: Runner): Promise<LinkState[]> {
-  const hit = linkReads.get(runner.hostId);
-  if (hit && Date.now() - hit.at < PREFLIGHT_TTL_MS) return hit.links;
-  const links = readLinks(runner);
-  linkReads.set(runner.hostId, { at: Date.now(), links });
-  links.catch(() => linkReads.delete(runner.hostId));
-  return links;
+  return readOnce(runner, "links", () => readLinks(runner), PREFLIGHT_TTL_MS);
 }
 
 /**

@@ -24,15 +24,15 @@ export const SNAPSHOT_TTL_MS = 10_000;
 const snapshots = new Map<string, Map<string, { at: number; value: Promise<unknown> }>>();
 
 /**
- * The value of `read` for this host and `key`, read once per
- * {@link SNAPSHOT_TTL_MS} for every caller (concurrent callers share the one
+ * The value of `read` for this host and `key`, read once per `ttlMs`
+ * (default {@link SNAPSHOT_TTL_MS}) for every caller (concurrent callers share the one
  * read; a failed read is not kept).
  */
-export function readOnce<T>(runner: Runner, key: string, read: () => Promise<T>): Promise<T> {
+export function readOnce<T>(runner: Runner, key: string, read: () => Promise<T>, ttlMs = SNAPSHOT_TTL_MS): Promise<T> {
   let host = snapshots.get(runner.hostId);
   if (!host) snapshots.set(runner.hostId, (host = new Map()));
   const hit = host.get(key);
-  if (hit && Date.now() - hit.at < SNAPSHOT_TTL_MS) return hit.value as Promise<T>;
+  if (hit && Date.now() - hit.at < ttlMs) return hit.value as Promise<T>;
   const value = read();
   const entry = { at: Date.now(), value };
   host.set(key, entry);

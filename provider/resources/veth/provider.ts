@@ -11,7 +11,6 @@ import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { findMovedLink, movedIntoGoneNamespace, removeRecordsArgv } from "../common/moved";
 import { linkId, otherOwner, ownerFromInput } from "../common/owner";
-import { readOnce } from "../common/snapshot";
 import { checkOnHost, hostLinksOnce, nameTaken } from "../common/preflight";
 import { runSteps } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
@@ -140,7 +139,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       const marks = vethMarks(id, ownerFromInput(props.owner));
-      const links = await readOnce(runner, "links", () => readLinks(runner));
+      const links = await hostLinksOnce(runner);
       const a = links.find((l) => l.name === props.name && isName(marks, l.alias));
       const p = links.find((l) => isPeer(marks, l.alias));
       // Its container end went with a restarted container's namespace: the pair is gone (the next up makes it anew).
