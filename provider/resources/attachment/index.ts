@@ -1,7 +1,7 @@
 /** The `ContainerAttachment` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { HostnetResource, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { trackRegistration } from "../../automation/engine-link";
 import { ContainerAttachmentArgs, ContainerRef, RouteInput } from "./args";
 
@@ -19,7 +19,7 @@ export { ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./args";
  * as drift on refresh; the next `up` recreates the pair and re-plumbs it.
  * (A pair of its own goes with the container's old namespace, and is made anew.)
  */
-export class ContainerAttachment extends pulumi.dynamic.Resource {
+export class ContainerAttachment extends HostnetResource {
   declare readonly connection: pulumi.Output<ConnectionSpec>;
   declare readonly container: pulumi.Output<ContainerRef>;
   declare readonly interface: pulumi.Output<string>;
@@ -49,7 +49,7 @@ export class ContainerAttachment extends pulumi.dynamic.Resource {
       present: undefined,
       interfaceAlias: undefined,
     };
-    super(forwardingProvider("attachment"), name, props, withSecretConnection(opts), "hostnet", "ContainerAttachment");
+    super("attachment", "ContainerAttachment", name, props, withSecretConnection(opts));
     trackRegistration(this);
   }
 }

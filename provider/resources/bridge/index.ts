@@ -1,7 +1,7 @@
 /** The `Bridge` resource: a Linux bridge on a host. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { HostnetResource, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { trackRegistration } from "../../automation/engine-link";
 import { BridgeArgs } from "./args";
 
@@ -15,7 +15,7 @@ export { BridgeArgs } from "./args";
  * @example
  * new hostnet.Bridge("mybr0", { connection: node1, name: "mybr0", addresses: ["192.168.1.1/24"] });
  */
-export class Bridge extends pulumi.dynamic.Resource {
+export class Bridge extends HostnetResource {
   declare readonly connection: pulumi.Output<ConnectionSpec>;
   declare readonly name: pulumi.Output<string>;
   declare readonly addresses: pulumi.Output<string[]>;
@@ -44,7 +44,7 @@ export class Bridge extends pulumi.dynamic.Resource {
       forwardFlavor: undefined,
       given: undefined,
     };
-    super(forwardingProvider("bridge"), name, props, withSecretConnection(opts), "hostnet", "Bridge");
+    super("bridge", "Bridge", name, props, withSecretConnection(opts));
     trackRegistration(this);
   }
 }

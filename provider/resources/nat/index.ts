@@ -1,7 +1,7 @@
 /** The `NatRule` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, hostIdOf, secretConnection } from "../../host/connection";
-import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { HostnetResource, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { trackRegistration } from "../../automation/engine-link";
 import { containsUnknown } from "../common/unknown";
 import { NatRuleArgs } from "./args";
@@ -54,7 +54,7 @@ function registerPublished(name: string, raw: Record<string, unknown>): void {
  * port (from outside, and from the host itself). Every field is identity: a
  * change creates the new rule before it deletes the old one.
  */
-export class NatRule extends pulumi.dynamic.Resource {
+export class NatRule extends HostnetResource {
   declare readonly connection: pulumi.Output<ConnectionSpec>;
   declare readonly kind: pulumi.Output<string>;
   declare readonly hostId: pulumi.Output<string>;
@@ -72,7 +72,7 @@ export class NatRule extends pulumi.dynamic.Resource {
       return c;
     });
     const props = { ...args, owner: ownerLabel(), connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, forwardFlavor: undefined, intact: undefined };
-    super(forwardingProvider("nat"), name, props, withSecretConnection(opts), "hostnet", "NatRule");
+    super("nat", "NatRule", name, props, withSecretConnection(opts));
     trackRegistration(this);
   }
 }

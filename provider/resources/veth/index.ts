@@ -1,7 +1,7 @@
 /** The `VethPair` resource. */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec, secretConnection } from "../../host/connection";
-import { forwardingProvider, ownerLabel, withSecretConnection } from "../common/dynamic";
+import { HostnetResource, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { trackRegistration } from "../../automation/engine-link";
 import { VethPairArgs } from "./args";
 
@@ -13,7 +13,7 @@ export { VethPairArgs } from "./args";
  * `ContainerAttachment` moves into a container. For a point-to-point link
  * between two containers, leave out `bridge` and attach both ends.
  */
-export class VethPair extends pulumi.dynamic.Resource {
+export class VethPair extends HostnetResource {
   declare readonly connection: pulumi.Output<ConnectionSpec>;
   declare readonly name: pulumi.Output<string>;
   declare readonly peerName: pulumi.Output<string>;
@@ -29,7 +29,7 @@ export class VethPair extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
     const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, ifindex: undefined, location: undefined, peerLocation: undefined, given: undefined };
-    super(forwardingProvider("veth"), name, props, withSecretConnection(opts), "hostnet", "VethPair");
+    super("veth", "VethPair", name, props, withSecretConnection(opts));
     trackRegistration(this);
   }
 }
