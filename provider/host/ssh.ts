@@ -33,11 +33,14 @@ let trips = 0;
 export function sshRoundTrips(): number {
   return trips;
 }
-/** Counts a round trip of `n` commands (and, for tests and benchmarks, notes it in the HOSTNET_TEST_TRACE file). */
-function trip(hostId: string, n: number): void {
-  trips++;
+/**
+ * Counts a round trip of `n` commands; for tests and benchmarks, notes it in
+ * the HOSTNET_TEST_TRACE file with when it was sent, how long it took (ms)
+ * and its first command.
+ */
+function trip(hostId: string, n: number, sent: number, first: readonly string[]): void {
   const trace = process.env.HOSTNET_TEST_TRACE;
-  if (trace) fs.appendFileSync(trace, `${hostId}\t#round-trip ${n}\t${process.pid}\n`);
+  if (trace) fs.appendFileSync(trace, `${hostId}\t#round-trip ${n}\t${process.pid}\t${sent}\t${Date.now() - sent}\t${first.slice(0, 6).join(" ").slice(0, 120)}\n`);
 }
 /** How many SSH connections this process has opened (successful dials). */
 export function sshConnectionCount(): number {
@@ -283,8 +286,10 @@ export class SshRunner implements Runner {
    * not have run, the rest did not.
    */
   private async exchange(session: RemoteSession, commands: readonly Command[], timeout: number, all: boolean): Promise<{ results: RunResult[]; lost?: string }> {
-    trip(this.hostId, commands.length);
+    trips++;
+    const sent = Date.now();
     const r = await session.runSequence(commands.map((c) => ({ argv: shellJoin(c.argv), stdin: c.stdin })), timeout, all);
+    trip(this.hostId, commands.length, sent, commands[0]?.argv ?? []);
     const results: RunResult[] = [];
     for (const reply of r.replies) {
       if (reply.skipped) break;

@@ -48,13 +48,35 @@ export function ipLinkDel(name: string): string[] {
  * `ip -batch -`: the lines (each an `ip` command without the leading `ip`)
  * for one process to run in order, stopping at the first that fails
  * ("Command failed -:LINE" names it). Every token must be a validated value
- * without blanks, quotes or `#`: the batch reader splits on blanks.
+ * without quotes, backslashes, `#` or line breaks; one holding blanks (a link
+ * alias) goes in double quotes, which the batch reader keeps together.
  */
 export function ipBatch(lines: readonly (readonly string[])[]): { argv: string[]; stdin: string } {
-  for (const l of lines) {
-    for (const t of l) if (t === "" || /[\s"'#\\]/.test(t)) throw new Error(`ip -batch token ${JSON.stringify(t)} is empty or holds a blank, quote or #`);
-  }
-  return { argv: ["ip", "-batch", "-"], stdin: lines.map((l) => l.join(" ") + "\n").join("") };
+  return { argv: ["ip", "-batch", "-"], stdin: batchText(lines) };
+}
+
+/**
+ * `ip -j -d -batch -` for reads: each line's JSON result on a line of its
+ * own, in order (see {@link jsonLines}); stops at the first that fails.
+ */
+export function ipJsonBatch(lines: readonly (readonly string[])[]): { argv: string[]; stdin: string } {
+  return { argv: ["ip", "-j", "-d", "-batch", "-"], stdin: batchText(lines) };
+}
+
+function batchText(lines: readonly (readonly string[])[]): string {
+  const token = (t: string) => {
+    if (t === "" || /["'#\\\r\n]/.test(t) || t.trim() !== t) throw new Error(`ip -batch token ${JSON.stringify(t)} is empty, holds a quote, backslash, # or line break, or starts or ends with a blank`);
+    return /\s/.test(t) ? `"${t}"` : t;
+  };
+  return lines.map((l) => l.map(token).join(" ") + "\n").join("");
+}
+
+/** The JSON values an `ip -j -batch` printed, one per line, parsed (blank lines skipped). */
+export function jsonLines(stdout: string): unknown[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 /** `ip neigh flush dev NAME`: forgets the link's cached neighbours (their MACs are learned again at the next packet). */

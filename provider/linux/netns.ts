@@ -24,6 +24,17 @@ export function statInode(path: string): string[] {
 }
 
 /**
+ * A guard: succeeds only while the namespace file at `path` is still the
+ * namespace whose inode is `inode` (else exit 1, saying so). It goes first
+ * in a round trip of changes planned from an earlier read, so a PID that
+ * has come to name another namespace is never entered. Constant script,
+ * values as positional parameters.
+ */
+export function netnsIs(path: string, inode: string): string[] {
+  return ["sh", "-c", '[ "$(stat -L -c %i "$1" 2>/dev/null)" = "$2" ] || { echo "$1 is not the namespace $2 any more" >&2; exit 1; }', "sh", path, inode];
+}
+
+/**
  * Moves a link from the namespace at `path` back into the namespace the
  * command runs in. The script is constant; the values travel as positional
  * parameters. `ip` gets the shell's own PID, whose namespace is the host's,

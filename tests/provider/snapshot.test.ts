@@ -3,7 +3,7 @@ import { AttachmentProvider } from "../../provider/resources/attachment/provider
 import { ownPairMarks } from "../../provider/resources/attachment/plan";
 import { ownerOf } from "../../provider/resources/common/owner";
 import { PREFLIGHT_ENV } from "../../provider/resources/common/preflight";
-import { forgetSnapshots, readOnce } from "../../provider/resources/common/snapshot";
+import { forgetSnapshots, readForChecks, readOnce } from "../../provider/resources/common/snapshot";
 import { withHostLock } from "../../provider/resources/common/lock";
 import { RecordingRunner } from "../helpers/recording";
 
@@ -26,6 +26,17 @@ describe("provider: per-host read snapshots for refresh", () => {
     await withHostLock(r, async () => undefined);
     await readOnce(r, "links", read);
     assert.equal(r.calls.length, 2, "read again after a mutation");
+  });
+
+  it("readForChecks: this process's mutations do not drop what checks read (they look for what is not ours)", async () => {
+    const r = new RecordingRunner("n2:22");
+    const read = () => r.run(["ip", "-j", "-d", "addr", "show"]);
+    await readForChecks(r, "links", read);
+    await withHostLock(r, async () => undefined);
+    await readForChecks(r, "links", read);
+    assert.equal(r.calls.length, 1, "one read across a mutation");
+    await readOnce(r, "links", read);
+    assert.equal(r.calls.length, 2, "refresh reads keep their own snapshot");
   });
 
   it("attachments of the containers the spec names are refreshed from one docker inspect, one stat and one round trip of ip reads", async () => {
@@ -56,6 +67,6 @@ describe("provider: per-host read snapshots for refresh", () => {
     assert.equal(lines.filter((l) => l.startsWith("docker inspect")).length, 1, lines.join("\n"));
     assert.equal(lines.filter((l) => l.startsWith("stat ")).length, 1);
     assert.equal(lines.filter((l) => l === "ip -j -d addr show").length, 1);
-    assert.equal(lines.filter((l) => l.startsWith("nsenter")).length, 9, "each named container's links and two route tables, once");
+    assert.equal(lines.filter((l) => l.startsWith("nsenter")).length, 6, "each named container read once: its links and IPv4 routes in one ip -batch, its IPv6 routes");
   });
 });

@@ -1,13 +1,14 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planRoutes, routesAsInputs, verifyInside } from "../../provider/resources/attachment/plan";
+import { diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planRoutes, routesAsInputs, verifyInside, wantsIpv6 } from "../../provider/resources/attachment/plan";
 import { ownerOf } from "../../provider/resources/common/owner";
-import { ipBatch } from "../../provider/linux/ip";
+import { ipBatch, jsonLines } from "../../provider/linux/ip";
 import { AttachmentOutputs } from "../../provider/resources/attachment/args";
 import { LinkState, RouteState, parseRoutes } from "../../provider/linux/parse";
 import { parseDockerInspect } from "../../provider/linux/docker";
-import { inNetns, moveLinkBack, statInode } from "../../provider/linux/netns";
+import { inNetns, moveLinkBack, netnsIs, statInode } from "../../provider/linux/netns";
 import { REPO_ROOT } from "../helpers/paths";
 
 const fixture = (name: string) => readFileSync(join(REPO_ROOT, "tests", "fixtures", name), "utf8");
@@ -104,11 +105,11 @@ describe("unit: ContainerAttachment with its own pair (bridge set)", () => {
     assert.deepEqual(steps.map((s) => s.argv.join(" ")), [
       "ip link add name hv1 mtu 1400 master br0 up type veth peer name eth0 mtu 1400 netns 42",
       `ip link set dev hv1 alias ${marks.host}`,
-      `nsenter --net=/proc/42/ns/net -- ip link set dev eth0 alias ${marks.inside}`,
       "nsenter --net=/proc/42/ns/net -- ip -batch -",
     ]);
     assert.deepEqual(steps[0].undo, [["ip", "link", "del", "dev", "hv1"]]);
-    assert.equal(steps[3].stdin, [
+    assert.equal(steps[2].stdin, [
+      `link set dev eth0 alias "${marks.inside}"`,
       "addr add 172.16.0.2/16 dev eth0",
       "addr add fd00::2/64 dev eth0 nodad",
       "link set dev eth0 up",
@@ -118,7 +119,26 @@ describe("unit: ContainerAttachment with its own pair (bridge set)", () => {
     ].join("\n"));
   });
 
-  it("ip -batch refuses a token with a blank, quote or #, which its reader would split or cut", () => {
-    for (const t of ["a b", 'a"', "a#b", "", "a'b", "a\\b"]) assert.throws(() => ipBatch([["link", "set", "dev", t, "up"]]), /ip -batch token/);
+  it("ip -batch refuses a token its reader would split or cut (quote, #, backslash, line break, outer blanks); inner blanks go in double quotes", () => {
+    for (const t of ['a"', "a#b", "", "a'b", "a\\b", "a\nb", " a", "a "]) assert.throws(() => ipBatch([["link", "set", "dev", t, "up"]]), /ip -batch token/);
+    assert.equal(ipBatch([["link", "set", "dev", "eth0", "alias", "hostnet:ab:attachment/h/peer p/s"]]).stdin, 'link set dev eth0 alias "hostnet:ab:attachment/h/peer p/s"\n');
+  });
+
+  it("the lines of a read batch: one JSON value per line; IPv6 is read only when the attachment has any", () => {
+    assert.deepEqual(jsonLines('[{"dst":"default"}]\n[]\n'), [[{ dst: "default" }], []]);
+    assert.equal(wantsIpv6(d), true);
+    assert.equal(wantsIpv6({ ...d, addresses: ["172.16.0.2/16"] }), false);
+    assert.equal(wantsIpv6({ ...d, addresses: ["172.16.0.2/16"], routes: [{ to: "fd01::/64" }] }), true);
+  });
+
+  it("the namespace guard compares the inode of the namespace file with the one read before, as positional values", () => {
+    assert.deepEqual(netnsIs("/proc/42/ns/net", "4026532253").slice(3), ["sh", "/proc/42/ns/net", "4026532253"]);
+    // Run by the local sh: this process's own namespace passes with its inode and fails with another.
+    const own = String(statSync("/proc/self/ns/net").ino);
+    const run = (inode: string) => spawnSync(netnsIs("/proc/self/ns/net", inode)[0], netnsIs("/proc/self/ns/net", inode).slice(1), { encoding: "utf8" });
+    assert.equal(run(own).status, 0);
+    const other = run("1");
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /is not the namespace 1 any more/);
   });
 });

@@ -203,6 +203,14 @@ export function routesAsInputs(routes: readonly RouteState[], ifname: string, ga
   return { ...(def ? { gateway: def.via } : {}), routes: rest.sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)) };
 }
 
+/** True when the attachment configures anything of IPv6 (an address, the gateway or a route). */
+export function wantsIpv6(d: AttachmentInputs): boolean {
+  return [...d.addresses, d.gateway ?? "", ...d.routes.flatMap((r) => [r.to, r.via ?? ""])].some((v) => v.includes(":"));
+}
+
+/** `lo` as a plan sees it when it was not read: down, so the plan sets it up (a no-op when it is up). */
+export const LO_UNREAD: LinkState = { ifindex: 1, name: "lo", kind: "", mtu: 65536, mac: "", up: false, alias: "", addresses: [] };
+
 /** The marks of a pair an attachment makes itself (`bridge` set): its host end and its end inside. */
 export interface OwnPairMarks {
   readonly host: string;
@@ -240,11 +248,14 @@ export function planOwnPairCreate(nsPath: string, nsArg: string, lo: LinkState |
       undo: [ip.ipLinkDel(h)],
     },
     { description: `mark ${h} as ours`, argv: ip.ipLinkSetAlias(h, marks.host), undo: [] },
-    { description: `mark ${d.ifname} as ours`, argv: inNetns(nsPath, ip.ipLinkSetAlias(d.ifname, marks.inside)), undo: [] },
   ];
   // What the add leaves inside: the new end, down, without addresses, with the MTU and MAC asked for, and no route through it.
   const made: LinkState = { ifindex: 0, name: d.ifname, kind: "veth", mtu: d.mtu ?? 0, mac: d.mac ?? "", up: false, alias: marks.inside, addresses: [] };
-  const inner = [...planInside(nsPath, made, lo, d, []), ...planRoutes(nsPath, [], d)];
+  const inner = [
+    { description: `mark ${d.ifname} as ours`, argv: inNetns(nsPath, ip.ipLinkSetAlias(d.ifname, marks.inside)), undo: [] },
+    ...planInside(nsPath, made, lo, d, []),
+    ...planRoutes(nsPath, [], d),
+  ];
   const lines = inner.map((st) => ipArgsInside(nsPath, st.argv));
   if (inner.length > 0 && lines.every((l) => l !== undefined)) {
     const batch = ip.ipBatch(lines as string[][]);

@@ -4,7 +4,7 @@ import { CommandError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
-import { inNetns } from "../../linux/netns";
+import { inNetns, netnsIs } from "../../linux/netns";
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { LinkAndRoutes, linkAndRoutesReads, namespaceAndHostLinkReads, readLink, readLinkAndRoutes, readNamespaceAndHostLink, readRoutes } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
@@ -12,10 +12,10 @@ import { Transaction } from "../common/transaction";
 import { readRecords, recordMoveStep, removeRecordsArgv } from "../common/moved";
 import { containsUnknown } from "../common/unknown";
 import { AttachmentInputs, AttachmentOutputs } from "./args";
-import { containerLabel, diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planOwnHostEnd, planRoutes, routesAsInputs, verifyInside, verifyOwnHostEnd } from "./plan";
-import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, refuseContainer, resolveAndRead, resolveTarget } from "./target";
+import { LO_UNREAD, OwnPairMarks, containerLabel, diffAttachment, normalizeAttachment, ownPairMarks, planInside, planMoveIn, planOwnPairCreate, planOwnHostEnd, planRoutes, routesAsInputs, verifyInside, verifyOwnHostEnd, wantsIpv6 } from "./plan";
+import { HostNamespaceError, Target, TargetGoneError, TargetStoppedError, knownTarget, refuseContainer, resolveAndRead, resolveTarget } from "./target";
 import { LinkState } from "../../linux/parse";
-import { checkContainer, hostLinksOnce, knownContainer, nameTaken, snapshotOf } from "../common/preflight";
+import { checkContainer, hostLinksForChecks, knownContainer, nameTaken, snapshotOf } from "../common/preflight";
 import { netnsPathOfPid } from "../../linux/netns";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
@@ -47,7 +47,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
         if ("docker" in d.container) await checkContainer(runner, d.container);
         else await resolveTarget(runner, d.container);
         // The host end of its own pair: a name taken by a link that is not this stack's is refused here (the same read as every check on the host).
-        taken = d.bridge ? nameTaken(await hostLinksOnce(runner), runner.hostId, "interface", d.interface, ownerFromInput(d.owner)) : undefined;
+        taken = d.bridge ? nameTaken(await hostLinksForChecks(runner), runner.hostId, "interface", d.interface, ownerFromInput(d.owner)) : undefined;
       });
     } catch (e) {
       if (e instanceof HostNamespaceError || e instanceof TargetGoneError || e instanceof TargetStoppedError) return { inputs: res.inputs, failures: [{ property: "container", reason: e.message }] };
@@ -81,7 +81,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
 
   /** Moves the interface in when it is not there yet (first attach, or the container was restarted), then converges addresses, state and routes. */
   private async apply(runner: Runner, d: AttachmentInputs, olds: AttachmentOutputs | undefined): Promise<AttachmentOutputs> {
-    if (d.bridge) return this.applyOwnPair(runner, d);
+    if (d.bridge) return this.applyOwnPair(runner, d, olds === undefined);
     const owner = ownerFromInput(d.owner);
     const target = await resolveTarget(runner, d.container);
     const subject = `attachment of ${d.interface} as ${d.ifname} to ${target.label} on ${runner.hostId}`;
@@ -140,10 +140,15 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
    * round trip (the namespace's identity, its links and routes, the host end)
    * and one for the changes with the verifying re-read.
    */
-  private async applyOwnPair(runner: Runner, d: AttachmentInputs): Promise<AttachmentOutputs> {
+  private async applyOwnPair(runner: Runner, d: AttachmentInputs, fresh: boolean): Promise<AttachmentOutputs> {
     const owner = ownerFromInput(d.owner);
     const marks = ownPairMarks(owner, d.interface);
-    const { target, results } = await resolveAndRead(runner, d.container, (nsPath) => namespaceAndHostLinkReads(runner, nsPath, d.interface).argvs, await knownContainer(runner, d.container));
+    const known = await knownContainer(runner, d.container);
+    if (fresh) {
+      const made = await this.makeOwnPairAtOnce(runner, d, marks, knownTarget(d.container, known));
+      if (made) return made;
+    }
+    const { target, results } = await resolveAndRead(runner, d.container, (nsPath) => namespaceAndHostLinkReads(runner, nsPath, d.interface).commands, known);
     const subject = `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
     const { links, hostLink: hostEnd, routes: routesBefore } = namespaceAndHostLinkReads(runner, target.nsPath, d.interface).parse(results);
     const inside = links.find((l) => l.name === d.ifname);
@@ -176,8 +181,34 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       ];
       steps = [...stale, ...planOwnPairCreate(target.nsPath, target.pid > 0 ? String(target.pid) : target.nsPath, lo, d, marks)];
     }
-    const read = await tx.runAndRead(steps, verify.argvs);
-    const after = read ? verify.parse(read) : await readLinkAndRoutes(runner, d.ifname, target.nsPath, d.interface);
+    const read = await tx.runAndRead(steps, verify.commands);
+    return this.verifiedOwnPair(runner, tx, subject, target, d, marks, read ? verify.parse(read) : undefined);
+  }
+
+  /**
+   * A first create in one round trip, from what this run's preflight read of
+   * the container (`target`: its PID and namespace inode) with nothing read
+   * first: a guard that the PID still names that namespace, the add (the
+   * kernel refuses it whole when the host end's name or the name inside is
+   * taken), the marks, one `ip -batch` inside, and the verifying re-read.
+   * Undefined when there is no such read, or the guard or the add refused:
+   * nothing was changed, and the caller reads the host and plans from it.
+   */
+  private async makeOwnPairAtOnce(runner: Runner, d: AttachmentInputs, marks: OwnPairMarks, target: Target | undefined): Promise<AttachmentOutputs | undefined> {
+    if (!target) return undefined;
+    const subject = `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
+    const tx = new Transaction(runner, subject);
+    const guard = { description: `check that ${target.nsPath} is still the namespace ${target.inode} of ${target.label}`, argv: netnsIs(target.nsPath, target.inode), undo: [] };
+    const verify = linkAndRoutesReads(runner, d.ifname, target.nsPath, d.interface, wantsIpv6(d));
+    // `lo` was not read: it is set up whatever its state (a no-op when up).
+    const read = await tx.probeRunAndRead([guard, ...planOwnPairCreate(target.nsPath, String(target.pid), LO_UNREAD, d, marks)], 2, verify.commands);
+    if (read === "refused") return undefined;
+    return this.verifiedOwnPair(runner, tx, subject, target, d, marks, read ? verify.parse(read) : undefined);
+  }
+
+  /** Checks an own pair after apply (`after`, or read anew when the re-read did not come back): undoes the transaction and throws when it differs from `d`, else returns the outputs. */
+  private async verifiedOwnPair(runner: Runner, tx: Transaction, subject: string, target: Target, d: AttachmentInputs, marks: OwnPairMarks, read: LinkAndRoutes | undefined): Promise<AttachmentOutputs> {
+    const after = read ?? (await readLinkAndRoutes(runner, d.ifname, target.nsPath, d.interface));
     const problems = [...verifyInside(after.link, after.routes, d), ...verifyOwnHostEnd(after.hostLink, d, marks)];
     if (problems.length > 0 || !after.link) {
       await tx.rollback();

@@ -1,6 +1,6 @@
 /** Resolving an attachment's target to a network namespace on the host, refusing the host's own. */
 import { CommandError, HostnetError } from "../../host/errors";
-import { RunResult, Runner, runInOrder } from "../../host/runner";
+import { Command, RunResult, Runner, runInOrder } from "../../host/runner";
 import { ContainerInfo, dockerInspect, parseDockerInspect } from "../../linux/docker";
 import { SELF_NETNS, netnsPathOfName, netnsPathOfPid, statInode } from "../../linux/netns";
 import { ContainerRef } from "./args";
@@ -49,6 +49,22 @@ export async function resolveTarget(runner: Runner, ref: ContainerRef): Promise<
 export interface KnownContainer {
   readonly info: ContainerInfo;
   readonly inode?: string;
+  /** The inode of the host's own namespace, read alongside. */
+  readonly hostInode?: string;
+}
+
+/**
+ * The target as this run's preflight read it, when that read says all a
+ * create needs (a running container with a namespace of its own, not shared
+ * with another container, and both inodes): else undefined. Its namespace
+ * may have changed since: the caller guards the inode in the same round trip.
+ */
+export function knownTarget(ref: ContainerRef, known: KnownContainer | undefined): Target | undefined {
+  if (!known || !("docker" in ref)) return undefined;
+  const { info, inode, hostInode } = known;
+  if (!info.running || info.pid <= 0 || info.networkMode === "host" || info.networkMode.startsWith("container:")) return undefined;
+  if (inode === undefined || hostInode === undefined || inode === hostInode) return undefined;
+  return { nsPath: netnsPathOfPid(info.pid), inode, pid: info.pid, containerId: info.id, label: containerLabel(ref) };
 }
 
 /**
@@ -57,7 +73,7 @@ export interface KnownContainer {
  * this run read of a Docker container) no `docker inspect` runs, unless the
  * namespace is no longer the one read then, which reads the container anew.
  */
-export async function resolveAndRead(runner: Runner, ref: ContainerRef, reads: (nsPath: string) => string[][], known?: KnownContainer): Promise<{ target: Target; results: RunResult[] }> {
+export async function resolveAndRead(runner: Runner, ref: ContainerRef, reads: (nsPath: string) => Command[], known?: KnownContainer): Promise<{ target: Target; results: RunResult[] }> {
   let nsPath: string;
   let pid = 0;
   let containerId = "";
@@ -86,7 +102,7 @@ export async function resolveAndRead(runner: Runner, ref: ContainerRef, reads: (
     nsPath = netnsPathOfName(ref.netns);
   }
   const argv = statInode(nsPath).concat(SELF_NETNS);
-  const seq = await runInOrder(runner, [{ argv }, ...reads(nsPath).map((a) => ({ argv: a }))], { all: true });
+  const seq = await runInOrder(runner, [{ argv }, ...reads(nsPath)], { all: true });
   if (seq.error) throw seq.error;
   const [st, ...results] = seq.results;
   const [inode, self] = st.exitCode === 0 ? st.stdout.trim().split(/\s+/) : [];

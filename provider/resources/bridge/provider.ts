@@ -11,7 +11,7 @@ import { lockHolder, withHostLock } from "../common/lock";
 import { isMine, legacyLinkMark, linkId, linkMark, ownerFromInput } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
 import { readLink, readLinks } from "../common/links";
-import { checkOnHost, hostLinksOnce } from "../common/preflight";
+import { checkOnHost, hostLinksForChecks, hostLinksOnce } from "../common/preflight";
 import { defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { BridgeInputs, BridgeOutputs } from "./args";
 import { BRIDGE_OPTIONAL, bridgeOutputs, stableBridgeMac, diffBridge, normalizeBridge, ownershipProblem, planBridge, subnetClashes, verifyBridge } from "./plan";
@@ -24,7 +24,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
   async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
     return checkOnHost(normalizeBridge, news, this.runners, async (runner, inputs) => {
       const failures: pulumi.dynamic.CheckFailure[] = [];
-      const links = await hostLinksOnce(runner);
+      const links = await hostLinksForChecks(runner);
       const owner = ownerFromInput(inputs.owner);
       const actual = links.find((l) => l.name === inputs.name);
       const problem = actual && ownershipProblem(actual, owner, [legacyLinkMark(runner.hostId, "bridge", inputs.name)], inputs.adopt || olds.adopt === true, runner.hostId);

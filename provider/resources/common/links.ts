@@ -1,6 +1,6 @@
 /** Reading links and routes of a host or of a namespace on it (query apart from parse). */
 import { CommandError } from "../../host/errors";
-import { RunResult, Runner, runInOrder } from "../../host/runner";
+import { Command, RunResult, Runner, runInOrder } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { inNetns } from "../../linux/netns";
 import { LinkState, RouteState, parseLinks, parseRoutes } from "../../linux/parse";
@@ -17,8 +17,8 @@ function linkOf(runner: Runner, argv: readonly string[], res: RunResult, name: s
 }
 
 /** Runs reads in one round trip (each runs whatever the others return); a lost connection throws. */
-async function reads(runner: Runner, argvs: readonly (readonly string[])[]): Promise<RunResult[]> {
-  const seq = await runInOrder(runner, argvs.map((argv) => ({ argv })), { all: true });
+async function reads(runner: Runner, commands: readonly Command[]): Promise<RunResult[]> {
+  const seq = await runInOrder(runner, commands, { all: true });
   if (seq.error) throw seq.error;
   return seq.results;
 }
@@ -51,7 +51,7 @@ function routesOf(runner: Runner, argvs: readonly (readonly string[])[], results
 /** IPv4 and IPv6 routes of the main table (of the namespace at `nsPath`), in one round trip. */
 export async function readRoutes(runner: Runner, nsPath?: string): Promise<RouteState[]> {
   const argvs = routeArgvs(nsPath);
-  return routesOf(runner, argvs, await reads(runner, argvs));
+  return routesOf(runner, argvs, await reads(runner, argvs.map((argv) => ({ argv }))));
 }
 
 /** What {@link linkAndRoutesReads} reads: one link inside (undefined when absent), the namespace's routes, and one host link when asked. */
@@ -62,19 +62,52 @@ export interface LinkAndRoutes {
 }
 
 /**
+ * Reads inside a namespace in one `ip` process: the IPv4 routes of the main
+ * table, then `links` (one link by name, or all), as one `ip -j -d -batch`
+ * (a batch line cannot choose the family: IPv6 routes are a second command).
+ */
+function insideBatch(nsPath: string, links: string | "all"): { command: Command; parse(runner: Runner, res: RunResult): { routes: RouteState[]; links: LinkState[] | undefined } } {
+  const b = ip.ipJsonBatch([["route", "show", "table", "main"], links === "all" ? ["addr", "show"] : ["addr", "show", "dev", links]]);
+  const command = { argv: inNetns(nsPath, b.argv), stdin: b.stdin };
+  return {
+    command,
+    parse: (runner, res) => {
+      const fail = (what: string) => new CommandError({ host: runner.hostId, argv: command.argv, ...res, context: what });
+      let values: unknown[];
+      try {
+        values = ip.jsonLines(res.stdout);
+      } catch {
+        throw fail("read links and routes (unreadable output)");
+      }
+      if (values.length === 0) throw fail("read routes");
+      const routes = parseRoutes(JSON.stringify(values[0]));
+      if (res.exitCode === 0 && values.length === 2) return { routes, links: parseLinks(JSON.stringify(values[1])) };
+      // The batch stopped at the link: absent (a name that does not exist), or a failure to report.
+      if (links !== "all" && /does not exist|Cannot find device/i.test(res.stderr)) return { routes, links: undefined };
+      throw fail(`read ${links === "all" ? "links" : links}`);
+    },
+  };
+}
+
+/**
  * The reads of one link by name and the routes of the namespace at `nsPath`
  * (plus one host link by name), and how to parse their results: to run on
- * their own, or after a transaction's steps in the same round trip.
+ * their own, or after a transaction's steps in the same round trip. Without
+ * `ipv6` the IPv6 routes are not read (a check of a link just made with no
+ * IPv6 configuration, which cannot have any of ours).
  */
-export function linkAndRoutesReads(runner: Runner, name: string, nsPath: string, hostLink?: string): { argvs: string[][]; parse(results: readonly RunResult[]): LinkAndRoutes } {
-  const linkArgv = wrap(nsPath, ip.ipAddrShowDev(name));
-  const routeCmds = routeArgvs(nsPath);
+export function linkAndRoutesReads(runner: Runner, name: string, nsPath: string, hostLink?: string, ipv6 = true): { commands: Command[]; parse(results: readonly RunResult[]): LinkAndRoutes } {
+  const inside = insideBatch(nsPath, name);
+  const r6 = ipv6 ? [wrap(nsPath, ip.ipRouteShow(6))] : [];
   const hostArgv = hostLink ? [ip.ipAddrShowDev(hostLink)] : [];
   return {
-    argvs: [linkArgv, ...routeCmds, ...hostArgv],
-    parse: ([l, r4, r6, h]) => {
-      const out = { link: linkOf(runner, linkArgv, l, name), routes: routesOf(runner, routeCmds, [r4, r6]) };
-      const host = hostLink ? linkOf(runner, hostArgv[0], h, hostLink) : undefined;
+    commands: [inside.command, ...r6.map((argv) => ({ argv })), ...hostArgv.map((argv) => ({ argv }))],
+    parse: (results) => {
+      const [b, ...rest] = results;
+      const read = inside.parse(runner, b);
+      const routes = [...read.routes, ...routesOf(runner, r6, rest.slice(0, r6.length))];
+      const out = { link: read.links?.[0], routes };
+      const host = hostLink ? linkOf(runner, hostArgv[0], rest[r6.length], hostLink) : undefined;
       return host ? { ...out, hostLink: host } : out;
     },
   };
@@ -83,7 +116,7 @@ export function linkAndRoutesReads(runner: Runner, name: string, nsPath: string,
 /** One link by name (undefined when absent) and the routes of the namespace at `nsPath` (and one host link), in one round trip. */
 export async function readLinkAndRoutes(runner: Runner, name: string, nsPath: string, hostLink?: string): Promise<LinkAndRoutes> {
   const r = linkAndRoutesReads(runner, name, nsPath, hostLink);
-  return r.parse(await reads(runner, r.argvs));
+  return r.parse(await reads(runner, r.commands));
 }
 
 /** What {@link namespaceAndHostLinkReads} reads: every link and the routes of a namespace, and one host link (undefined when absent). */
@@ -98,15 +131,24 @@ export interface NamespaceAndHostLink {
  * one host link by name, and how to parse their results: to run on their
  * own, or along with other commands in the same round trip.
  */
-export function namespaceAndHostLinkReads(runner: Runner, nsPath: string, hostLink: string): { argvs: string[][]; parse(results: readonly RunResult[]): NamespaceAndHostLink } {
-  const allArgv = wrap(nsPath, ip.ipAddrShowAll());
+export function namespaceAndHostLinkReads(runner: Runner, nsPath: string, hostLink: string): { commands: Command[]; parse(results: readonly RunResult[]): NamespaceAndHostLink } {
+  const inside = namespaceReads(runner, nsPath);
   const hostArgv = ip.ipAddrShowDev(hostLink);
-  const routeCmds = routeArgvs(nsPath);
   return {
-    argvs: [allArgv, hostArgv, ...routeCmds],
-    parse: ([a, h, ...r]) => {
-      if (a.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: allArgv, ...a, context: "read links" });
-      return { links: parseLinks(a.stdout), routes: routesOf(runner, routeCmds, r), hostLink: linkOf(runner, hostArgv, h, hostLink) };
+    commands: [...inside.commands, { argv: hostArgv }],
+    parse: (results) => ({ ...inside.parse(results.slice(0, inside.commands.length)), hostLink: linkOf(runner, hostArgv, results[inside.commands.length], hostLink) }),
+  };
+}
+
+/** The reads of every link and the routes of the namespace at `nsPath` (two commands), and how to parse their results. */
+export function namespaceReads(runner: Runner, nsPath: string): { commands: Command[]; parse(results: readonly RunResult[]): { links: LinkState[]; routes: RouteState[] } } {
+  const inside = insideBatch(nsPath, "all");
+  const r6 = wrap(nsPath, ip.ipRouteShow(6));
+  return {
+    commands: [inside.command, { argv: r6 }],
+    parse: ([b, r]) => {
+      const read = inside.parse(runner, b);
+      return { links: read.links ?? [], routes: [...read.routes, ...routesOf(runner, [r6], [r])] };
     },
   };
 }
@@ -114,5 +156,5 @@ export function namespaceAndHostLinkReads(runner: Runner, nsPath: string, hostLi
 /** Every link and the routes of the namespace at `nsPath`, and one link of the host by name (undefined when absent), in one round trip. */
 export async function readNamespaceAndHostLink(runner: Runner, nsPath: string, hostLink: string): Promise<NamespaceAndHostLink> {
   const r = namespaceAndHostLinkReads(runner, nsPath, hostLink);
-  return r.parse(await reads(runner, r.argvs));
+  return r.parse(await reads(runner, r.commands));
 }

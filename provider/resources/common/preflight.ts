@@ -7,7 +7,7 @@
  * Reads are batched per host: one `ip -j -d addr show` of the host's links,
  * and one `docker inspect` plus one `stat` for the containers the spec names
  * there, shared by all resources of that host in this process for
- * {@link PREFLIGHT_TTL_MS}. Each resource's create/update reads again
+ * {@link PREFLIGHT_TTL_MS} (not dropped by this process's own changes). Each resource's create/update reads again
  * under the host lock, so a stale answer here can only let something
  * through to be refused there, never make a change.
  */
@@ -22,7 +22,7 @@ import { ContainerRef } from "../attachment/args";
 import { KnownContainer, TargetGoneError, hostNamespaceError, refuseContainer } from "../attachment/target";
 import { RunnerFactory, checkWith, withSecretsRedacted } from "./crud";
 import { readLinks } from "./links";
-import { ContainerSnapshot, ContainersSnapshot, readContainersSnapshot, readOnce } from "./snapshot";
+import { ContainerSnapshot, ContainersSnapshot, alsoForgetAll, readContainersSnapshot, readForChecks, readOnce } from "./snapshot";
 import { OWNER_PREFIX, Owner, otherOwner } from "./owner";
 import { containsUnknown } from "./unknown";
 
@@ -31,11 +31,16 @@ export const PREFLIGHT_TTL_MS = 30_000;
 
 /**
  * The host's links, read once per host per {@link PREFLIGHT_TTL_MS} for every
- * check and every refresh read that needs them (a snapshot, snapshot.ts: any
- * mutation on the host drops it).
+ * check on it (snapshot.ts: checks look for links that are not ours, which
+ * this process's mutations do not change).
  */
+export function hostLinksForChecks(runner: Runner): Promise<LinkState[]> {
+  return readForChecks(runner, "links", () => readLinks(runner), PREFLIGHT_TTL_MS);
+}
+
+/** The host's links for refresh reads: one read per host shared by every resource (snapshot.ts: any mutation on the host drops it). */
 export function hostLinksOnce(runner: Runner): Promise<LinkState[]> {
-  return readOnce(runner, "links", () => readLinks(runner), PREFLIGHT_TTL_MS);
+  return readOnce(runner, "links", () => readLinks(runner));
 }
 
 /**
@@ -76,6 +81,7 @@ interface ContainerRead {
 }
 /** Per host, per container name: the read that answered for it (one read answers for every name the spec hints at). */
 const containerReads = new Map<string, Map<string, { at: number; read: Promise<ContainerRead> }>>();
+alsoForgetAll(() => containerReads.clear());
 
 async function readContainers(runner: Runner, names: readonly string[]): Promise<ContainerRead> {
   const res = await runner.run(dockerInspectAll(names));
@@ -138,7 +144,8 @@ export async function knownContainer(runner: Runner, ref: ContainerRef): Promise
   const info = read?.infos.get(ref.docker);
   if (!read || !info || info.pid <= 0) return undefined;
   const inode = read.inodes.get(netnsPathOfPid(info.pid));
-  return inode !== undefined ? { info, inode } : { info };
+  const hostInode = read.inodes.get(SELF_NETNS);
+  return { info, ...(inode !== undefined ? { inode } : {}), ...(hostInode !== undefined ? { hostInode } : {}) };
 }
 
 /**

@@ -10,18 +10,28 @@
  *
  * Only containers the spec names (the preflight hint, which `hostnet` passes)
  * are entered; without the hint each resource reads on its own, as before.
+ *
+ * Checks have snapshots of their own ({@link readForChecks}), which this
+ * process's mutations do not drop: a check asks whether a name or subnet is
+ * taken by something that is not ours, or whether a container runs, and what
+ * this process changes is ours alone. (Dropping them made every check that
+ * followed a create re-read the host: the engine checks one resource at a
+ * time, so that read paced the whole `up`.)
  */
 import { CommandError } from "../../host/errors";
-import { RunResult, Runner, runInOrder } from "../../host/runner";
+import { Runner, runInOrder } from "../../host/runner";
 import { ContainerInfo } from "../../linux/docker";
 import * as ip from "../../linux/ip";
-import { inNetns, netnsPathOfPid } from "../../linux/netns";
-import { LinkState, RouteState, parseLinks, parseRoutes } from "../../linux/parse";
+import { netnsPathOfPid } from "../../linux/netns";
+import { LinkState, RouteState, parseLinks } from "../../linux/parse";
+import { namespaceReads } from "./links";
 
-/** How long a host's snapshot answers reads. */
-export const SNAPSHOT_TTL_MS = 10_000;
+/** How long a host's snapshot answers reads (unless a mutation drops it first). */
+export const SNAPSHOT_TTL_MS = 30_000;
 
-const snapshots = new Map<string, Map<string, { at: number; value: Promise<unknown> }>>();
+type Snapshots = Map<string, Map<string, { at: number; value: Promise<unknown> }>>;
+const snapshots: Snapshots = new Map();
+const checkSnapshots: Snapshots = new Map();
 
 /**
  * The value of `read` for this host and `key`, read once per `ttlMs`
@@ -29,6 +39,18 @@ const snapshots = new Map<string, Map<string, { at: number; value: Promise<unkno
  * read; a failed read is not kept).
  */
 export function readOnce<T>(runner: Runner, key: string, read: () => Promise<T>, ttlMs = SNAPSHOT_TTL_MS): Promise<T> {
+  return readIn(snapshots, runner, key, read, ttlMs);
+}
+
+/**
+ * Like {@link readOnce}, for `check`: the snapshot is not dropped by this
+ * process's own mutations, only by age.
+ */
+export function readForChecks<T>(runner: Runner, key: string, read: () => Promise<T>, ttlMs = SNAPSHOT_TTL_MS): Promise<T> {
+  return readIn(checkSnapshots, runner, key, read, ttlMs);
+}
+
+function readIn<T>(snapshots: Snapshots, runner: Runner, key: string, read: () => Promise<T>, ttlMs: number): Promise<T> {
   let host = snapshots.get(runner.hostId);
   if (!host) snapshots.set(runner.hostId, (host = new Map()));
   const hit = host.get(key);
@@ -44,9 +66,18 @@ export function readOnce<T>(runner: Runner, key: string, read: () => Promise<T>,
 /** Drops every snapshot of every host (tests, between cases that script one host differently). */
 export function forgetAllSnapshots(): void {
   snapshots.clear();
+  checkSnapshots.clear();
+  for (const f of forgetters) f();
 }
 
-/** Drops every snapshot of a host (called before each mutation on it). */
+const forgetters: (() => void)[] = [];
+
+/** Registers what else {@link forgetAllSnapshots} drops (a cache kept elsewhere, such as the preflight's container reads). */
+export function alsoForgetAll(f: () => void): void {
+  forgetters.push(f);
+}
+
+/** Drops every snapshot of a host but those of checks (called before and after each mutation on it). */
 export function forgetSnapshots(hostId: string): void {
   snapshots.delete(hostId);
 }
@@ -72,30 +103,23 @@ export interface ContainersSnapshot {
  */
 export async function readContainersSnapshot(runner: Runner, found: { infos: Map<string, ContainerInfo | undefined>; inodes: Map<string, string> }): Promise<ContainersSnapshot> {
   const running = [...found.infos].filter((e): e is [string, ContainerInfo] => e[1] !== undefined && e[1].running && e[1].pid > 0);
-  const argvs: string[][] = [ip.ipAddrShowAll()];
-  for (const [, info] of running) {
-    const ns = netnsPathOfPid(info.pid);
-    argvs.push(inNetns(ns, ip.ipAddrShowAll()), inNetns(ns, ip.ipRouteShow(4)), inNetns(ns, ip.ipRouteShow(6)));
-  }
-  const seq = await runInOrder(runner, argvs.map((argv) => ({ argv })), { all: true });
+  const hostArgv = ip.ipAddrShowAll();
+  const perContainer = running.map(([, info]) => namespaceReads(runner, netnsPathOfPid(info.pid)));
+  const seq = await runInOrder(runner, [{ argv: hostArgv }, ...perContainer.flatMap((r) => r.commands)], { all: true });
   if (seq.error) throw seq.error;
-  const ok = (i: number): RunResult => {
-    const r = seq.results[i];
-    if (r.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: argvs[i], ...r, context: "read the host and its containers" });
-    return r;
-  };
+  const host = seq.results[0];
+  if (host.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: hostArgv, ...host, context: "read the host and its containers" });
   const containers = new Map<string, ContainerSnapshot>();
   for (const [name, info] of found.infos) if (!info || !running.some(([n]) => n === name)) containers.set(name, { info, links: [], routes: [] });
+  let at = 1;
   running.forEach(([name, info], k) => {
-    const base = 1 + 3 * k;
+    const reads = perContainer[k];
+    const results = seq.results.slice(at, at + reads.commands.length);
+    at += reads.commands.length;
     // A container that stopped between the inspect and this read has no namespace to read: the resource reads on its own.
-    if (seq.results[base].exitCode !== 0) return;
-    containers.set(name, {
-      info,
-      inode: found.inodes.get(netnsPathOfPid(info.pid)),
-      links: parseLinks(ok(base).stdout),
-      routes: [...parseRoutes(ok(base + 1).stdout), ...parseRoutes(ok(base + 2).stdout)],
-    });
+    if (results[0].exitCode !== 0 && results[0].stdout.trim() === "") return;
+    const { links, routes } = reads.parse(results);
+    containers.set(name, { info, inode: found.inodes.get(netnsPathOfPid(info.pid)), links, routes });
   });
-  return { containers, hostLinks: parseLinks(ok(0).stdout) };
+  return { containers, hostLinks: parseLinks(host.stdout) };
 }

@@ -1,6 +1,6 @@
 /** A transaction across several planned phases: a failure in any phase undoes every step done so far, newest first. */
 import { CommandError, ConnectionLostError, HostnetError } from "../../host/errors";
-import { RunResult, Runner, runInOrder } from "../../host/runner";
+import { Command, RunResult, Runner, runInOrder } from "../../host/runner";
 import { Step, StepError, asCommand } from "./steps";
 
 /** Runs phases of steps; keeps what was done so a later failure can undo it all. */
@@ -24,11 +24,23 @@ export class Transaction {
    * re-read). Returns the reads' results, or undefined when they did not all
    * run and succeed (the caller reads again on its own).
    */
-  async runAndRead(steps: readonly Step[], reads: readonly (readonly string[])[]): Promise<RunResult[] | undefined> {
+  async runAndRead(steps: readonly Step[], reads: readonly Command[]): Promise<RunResult[] | undefined> {
+    const r = await this.probeRunAndRead(steps, 0, reads);
+    return r === "refused" ? undefined : r;
+  }
+
+  /**
+   * As {@link runAndRead}, where the first `probes` steps are ones that
+   * change nothing when they fail (a guard, or a create the kernel refuses
+   * whole because the name is taken): the failure of one of them is no error,
+   * it undoes what the steps before it did and returns `refused`, for the
+   * caller to read the host and plan from what is there.
+   */
+  async probeRunAndRead(steps: readonly Step[], probes: number, reads: readonly Command[]): Promise<RunResult[] | undefined | "refused"> {
     const base = this.count;
     this.count += steps.length;
     let seq;
-    const commands = [...steps.map((st) => (st.stdin !== undefined ? { argv: st.argv, stdin: st.stdin } : { argv: st.argv })), ...reads.map((argv) => ({ argv }))];
+    const commands = [...steps.map((st) => (st.stdin !== undefined ? { argv: st.argv, stdin: st.stdin } : { argv: st.argv })), ...reads];
     try {
       seq = await runInOrder(this.runner, commands);
     } catch (e) {
@@ -45,6 +57,10 @@ export class Transaction {
       const cause = new CommandError({ host: this.runner.hostId, argv: steps[i].argv, exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr });
       const undone = this.done.length;
       const undoErrors = await this.rollback();
+      if (i < probes && undoErrors.length === 0) {
+        this.count = base;
+        return "refused";
+      }
       throw new StepError(this.subject, base + i + 1, base + steps.length, cause, undone, undoErrors);
     }
     if (seq.error) {

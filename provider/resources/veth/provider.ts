@@ -11,7 +11,7 @@ import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { findMovedLink, movedIntoGoneNamespace, removeRecordsArgv } from "../common/moved";
 import { linkId, otherOwner, ownerFromInput } from "../common/owner";
-import { checkOnHost, hostLinksOnce, nameTaken } from "../common/preflight";
+import { checkOnHost, hostLinksForChecks, hostLinksOnce, nameTaken } from "../common/preflight";
 import { runSteps } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { PeerLocation, VethInputs, VethOutputs } from "./args";
@@ -59,7 +59,7 @@ export class VethProvider implements pulumi.dynamic.ResourceProvider {
     return checkOnHost(normalizeVeth, news, this.runners, async (runner, d) => {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       if (d.adopt) return failures;
-      const links = await hostLinksOnce(runner);
+      const links = await hostLinksForChecks(runner);
       const owner = ownerFromInput(d.owner);
       for (const [field, name] of [["name", d.name], ["peerName", d.peerName]] as const) {
         const veth = links.find((x) => x.name === name)?.kind === "veth";
