@@ -17,7 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule } from "../provider";
 import { closeAllSsh } from "../provider/host/ssh";
-import { hostIdOf } from "../provider/host/connection";
+import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { containerPid, removeContainers, runContainer } from "../tests/helpers/docker";
 import { newStack } from "../tests/helpers/engine";
@@ -113,6 +113,41 @@ async function plainRun(host: TestHost, script: string): Promise<number> {
   }
 }
 
+/**
+ * Destroy of 10 attachments on a host that holds only their containers, then
+ * on the same host with 50 more containers that the stack does not name
+ * (each in a namespace of its own): wall time of each, and how many commands
+ * the provider sent that name a foreign container or its namespace (must be 0).
+ */
+async function foreignDestroy(conn: ConnectionSpec, own: string[], trace: string, count: () => Counts): Promise<string> {
+  const run = async (label: string): Promise<Figure> => {
+    process.env[PREFLIGHT_ENV] = JSON.stringify({ [hostIdOf(conn)]: own });
+    const t = await newStack(`bench-foreign-${label}`, async () => {
+      const br = new Bridge("br", { connection: conn, name: BRIDGE, addresses: ["10.88.0.1/16"] });
+      own.forEach((c, i) => new ContainerAttachment(`a${i}`, { connection: conn, container: { docker: c }, interface: `hnv-bn${i}`, bridge: br.name, addresses: [`${addr(i)}/16`], gateway: "10.88.0.1" }));
+    });
+    try {
+      await t.stack.up({ color: "never" });
+      return await measure(count, () => t.stack.destroy({ color: "never" }));
+    } finally {
+      await t.cleanup().catch(() => undefined);
+    }
+  };
+  const empty = await run("empty");
+  const foreign: string[] = [];
+  try {
+    for (let i = 0; i < 50; i++) foreign.push(await runContainer(`fx${i}`));
+    const pids = await Promise.all(foreign.map((c) => containerPid(c)));
+    const mark = fs.existsSync(trace) ? fs.readFileSync(trace, "utf8").length : 0;
+    const busy = await run("busy");
+    const sent = fs.readFileSync(trace, "utf8").slice(mark);
+    const touched = sent.split("\n").filter((l) => foreign.some((c) => l.includes(`"${c}"`)) || pids.some((p) => l.includes(`/proc/${p}/`))).length;
+    return `destroy of ${own.length} attachments: ${cell(empty)} on a host with only their containers; ${cell(busy)} with 50 foreign containers (${(busy.ms / empty.ms).toFixed(2)}×); commands naming a foreign container or its namespace: ${touched}`;
+  } finally {
+    await removeContainers(foreign);
+  }
+}
+
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const cell = (f: Figure) => `${s(f.ms)} · ${f.channels} ch · ${f.trips} rt · ${f.commands} cmd`;
 
@@ -121,16 +156,23 @@ export async function attachBench(sizes: number[]): Promise<void> {
   const max = Math.max(...sizes);
   const containers: string[] = [];
   const rows: string[] = [];
+  let foreignLine = "";
   const trace = path.join(os.tmpdir(), `hostnet-bench-trace-${process.pid}`);
   process.env.HOSTNET_TEST_TRACE = trace;
   try {
-    for (let i = 0; i < max; i++) containers.push(await runContainer(`bn${i}`));
-    const pids = await Promise.all(containers.map((c) => containerPid(c)));
+    for (let i = 0; i < 10; i++) containers.push(await runContainer(`bn${i}`));
     for (const [shell, bashrc] of [["empty .bashrc", ""], [".bashrc sleeping 100 ms", "sleep 0.1\n"]] as const) {
       const host = await TestHost.create("bench", { hard: true });
       try {
         fs.writeFileSync(path.join(host.dir, `home-${HARD_HOST_USERS.sudo}`, ".bashrc"), bashrc);
         const count = counters(host, trace);
+        if (!foreignLine) {
+          // Before the other containers exist: the stack's 10 are all the host holds.
+          foreignLine = await foreignDestroy(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }), containers.slice(0, 10), trace, count);
+          console.error(foreignLine);
+          for (let i = containers.length; i < max; i++) containers.push(await runContainer(`bn${i}`));
+        }
+        const pids = await Promise.all(containers.map((c) => containerPid(c)));
         for (const n of sizes) {
           const conn = host.connection({ user: HARD_HOST_USERS.sudo, sudo: true });
           // As `hostnet up` does: tell the provider which containers the spec names on the host, so checks read them in one go.
@@ -178,6 +220,8 @@ export async function attachBench(sizes: number[]): Promise<void> {
       "| login shell | N | up | no-op up | preview | refresh | destroy | plain, one process per step | plain, batched | up ÷ per-step | round trips per attachment, up / destroy | resources in state · state per resource |",
       "|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows,
+      "",
+      foreignLine,
     ].join("\n"),
   );
 }
