@@ -113,6 +113,19 @@ async function plainRun(host: TestHost, script: string): Promise<number> {
   }
 }
 
+/** The engine's fixed cost: `up`, a no-op `up` and `destroy` of a program that declares nothing. */
+async function emptyStack(): Promise<string> {
+  const t = await newStack("bench-empty", async () => undefined);
+  try {
+    const up = await timed(() => t.stack.up({ color: "never" }));
+    const noop = await timed(() => t.stack.up({ color: "never" }));
+    const destroy = await timed(() => t.stack.destroy({ color: "never" }));
+    return `the engine's fixed cost (a program with no resources): up ${s(up)}, no-op up ${s(noop)}, destroy ${s(destroy)}`;
+  } finally {
+    await t.cleanup().catch(() => undefined);
+  }
+}
+
 /**
  * Destroy of 10 attachments on a host that holds only their containers, then
  * on the same host with 50 more containers that the stack does not name
@@ -168,7 +181,7 @@ export async function attachBench(sizes: number[]): Promise<void> {
         const count = counters(host, trace);
         if (!foreignLine) {
           // Before the other containers exist: the stack's 10 are all the host holds.
-          foreignLine = await foreignDestroy(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }), containers.slice(0, 10), trace, count);
+          foreignLine = `${await emptyStack()}\n\n${await foreignDestroy(host.connection({ user: HARD_HOST_USERS.sudo, sudo: true }), containers.slice(0, 10), trace, count)}`;
           console.error(foreignLine);
           for (let i = containers.length; i < max; i++) containers.push(await runContainer(`bn${i}`));
         }

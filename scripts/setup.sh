@@ -13,7 +13,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs Debian packages and the tests create network namespaces)"
 
 # --- Debian packages -------------------------------------------------------
-PKGS=(iproute2 iptables nftables openssh-server openssh-client docker.io busybox-static procps conntrack util-linux sudo bash dash coreutils ca-certificates)
+PKGS=(iproute2 iptables nftables openssh-server openssh-client docker.io busybox-static procps conntrack util-linux sudo bash dash coreutils findutils ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -29,7 +29,7 @@ mkdir -p /run/sshd
 # (a package missing from the list above shows here, naming the command, instead of as a failed test)
 REQUIRED_CMDS=(ip bridge nft iptables iptables-nft iptables-nft-save iptables-nft-restore iptables-legacy iptables-legacy-save
   iptables-legacy-restore sshd ssh-keygen docker dockerd flock nsenter unshare mount sudo sysctl stat tee cat rm env sh bash dash busybox
-  conntrack timeout setsid)
+  conntrack timeout setsid find)
 for c in "${REQUIRED_CMDS[@]}"; do
   command -v "$c" >/dev/null 2>&1 \
     || die "required command '$c' is not installed (after installing ${PKGS[*]}); add its Debian package to PKGS in scripts/setup.sh"

@@ -25,13 +25,14 @@ export function statInode(path: string): string[] {
 
 /**
  * A guard: succeeds only while the namespace file at `path` is still the
- * namespace whose inode is `inode` (else exit 1, saying so). It goes first
- * in a round trip of changes planned from an earlier read, so a PID that
- * has come to name another namespace is never entered. Constant script,
- * values as positional parameters.
+ * namespace whose inode is `inode` (exit 1 when it is another, or gone). It
+ * goes first in a round trip of changes planned from an earlier read, so a
+ * PID that has come to name another namespace is never entered. One process
+ * (`find`, GNU or busybox): `false` runs, and fails the guard, only when the
+ * inode differs.
  */
 export function netnsIs(path: string, inode: string): string[] {
-  return ["sh", "-c", '[ "$(stat -L -c %i "$1" 2>/dev/null)" = "$2" ] || { echo "$1 is not the namespace $2 any more" >&2; exit 1; }', "sh", path, inode];
+  return ["find", "-L", path, "-maxdepth", "0", "!", "-inum", inode, "-exec", "false", "{}", "+"];
 }
 
 /**
