@@ -329,7 +329,7 @@ export class SshRunner implements Runner {
     // sshd frees a session slot a moment after a channel closes; a refused open is transient.
     for (let attempt = 1; ; attempt++) {
       try {
-        const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(sessionCommandFor(this.conn), (err, ch) => (err ? reject(err) : resolve(ch))));
+        const channel = await openChannel(client, sessionCommandFor(this.conn));
         channels++;
         const session = new RemoteSession(channel, REMOTE_PATH);
         await session.ready(SESSION_START_MS);
@@ -350,9 +350,40 @@ export class SshRunner implements Runner {
   }
 }
 
+/**
+ * Opens an exec channel. Fails when the connection closes first, or when no
+ * answer comes within {@link SESSION_START_MS}: a channel requested as the
+ * connection dies may never be answered, and its caller (holding one of the
+ * connection's session slots) would wait for ever.
+ */
+function openChannel(client: Client, command: string, ms = SESSION_START_MS): Promise<ClientChannel> {
+  return new Promise<ClientChannel>((resolve, reject) => {
+    let done = false;
+    const finish = (err: Error | undefined, ch?: ClientChannel) => {
+      if (done) {
+        if (!err) ch?.close();
+        return;
+      }
+      done = true;
+      clearTimeout(timer);
+      client.off("close", onClose);
+      if (err || !ch) reject(err ?? new Error("no channel"));
+      else resolve(ch);
+    };
+    const onClose = () => finish(new Error("the connection closed while a channel was being opened"));
+    const timer = setTimeout(() => finish(new Error(`no answer to a channel request within ${ms} ms`)), ms);
+    client.once("close", onClose);
+    try {
+      client.exec(command, (err, ch) => finish(err ?? undefined, ch));
+    } catch (e) {
+      finish(e as Error);
+    }
+  });
+}
+
 /** Runs a command on its own channel (outside the channel limit: it holds one for as long as it runs) until its first line. */
 async function holdOn(client: Client, command: string, timeoutMs: number, onNote?: NoteListener): Promise<Held> {
-  const stream = await new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+  const stream = await openChannel(client, command);
   channels++;
   let stderr = "";
   stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
