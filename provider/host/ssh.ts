@@ -123,6 +123,9 @@ function dialOnce(c: ConnectionSpec, sock?: ClientChannel): Promise<Client> {
       client.end();
       reject(new ConnectionError(hostIdOf(c), redact(badKey ?? e.message, secretsOf(c)), { cause: badKey ? undefined : e }));
     });
+    // A connection closed during the handshake (sshd killed) ends with "close" and no "error": without this the dial,
+    // and every command waiting for it, would wait for ever (no-op once ready).
+    client.once("close", () => reject(new ConnectionError(hostIdOf(c), redact(badKey ?? "the connection closed before the SSH handshake completed", secretsOf(c)))));
     client.connect(cfg);
   });
 }
