@@ -19,6 +19,11 @@ import { checkContainer, hostLinksForChecks, knownContainer, nameTaken, snapshot
 import { netnsPathOfPid } from "../../linux/netns";
 import { Owner, otherOwner, ownerFromInput, parseMark } from "../common/owner";
 
+/** How errors name an attachment with its own pair. */
+function ownPairSubject(runner: Runner, d: AttachmentInputs, target: Target): string {
+  return `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
+}
+
 /** A veth mark of this stack (or a 0.1 mark, which has no owner). */
 function oursToMove(alias: string, owner: Owner): boolean {
   const p = parseMark(alias);
@@ -149,7 +154,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       if (made) return made;
     }
     const { target, results } = await resolveAndRead(runner, d.container, (nsPath) => namespaceAndHostLinkReads(runner, nsPath, d.interface).commands, known);
-    const subject = `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
+    const subject = ownPairSubject(runner, d, target);
     const { links, hostLink: hostEnd, routes: routesBefore } = namespaceAndHostLinkReads(runner, target.nsPath, d.interface).parse(results);
     const inside = links.find((l) => l.name === d.ifname);
     const lo = links.find((l) => l.name === "lo");
@@ -196,7 +201,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
    */
   private async makeOwnPairAtOnce(runner: Runner, d: AttachmentInputs, marks: OwnPairMarks, target: Target | undefined): Promise<AttachmentOutputs | undefined> {
     if (!target) return undefined;
-    const subject = `attachment of ${d.ifname} to ${target.label} on ${runner.hostId} (host end ${d.interface} on ${d.bridge})`;
+    const subject = ownPairSubject(runner, d, target);
     const tx = new Transaction(runner, subject);
     const guard = { description: `check that ${target.nsPath} is still the namespace ${target.inode} of ${target.label}`, argv: netnsIs(target.nsPath, target.inode), undo: [] };
     const verify = linkAndRoutesReads(runner, d.ifname, target.nsPath, d.interface, wantsIpv6(d));
