@@ -11,7 +11,9 @@
  * instead throws a lost-connection error, as when sshd dies mid-command.
  *
  * `HOSTNET_TEST_TRACE`: a file that gets one line per command, `host<TAB>argv
- * as JSON`, before it runs (how tests prove that a preview only reads).
+ * as JSON`, before it runs (how tests prove that a preview only reads), and
+ * one line `host<TAB>#fault<TAB>index<TAB>command` per fault injected (how a
+ * test tells a run that recovered from a fault from one that never met it).
  *
  * Without either variable runners are returned unwrapped.
  */
@@ -67,6 +69,7 @@ export class FaultRunner implements Runner {
     for (let i = 0; i < this.faults.length; i++) {
       if (!this.picks(i, argv)) continue;
       const line = argv.join(" ");
+      if (this.trace) fs.appendFileSync(this.trace, `${this.hostId}\t#fault\t${i}\t${line.replace(/[\t\n]/g, " ")}\n`);
       if (this.faults[i].cut) throw new ConnectionLostError(this.hostId, "injected cut (HOSTNET_TEST_FAULTS)", argv);
       return { stdout: "", stderr: `injected fault (HOSTNET_TEST_FAULTS) for: ${line}`, exitCode: 1 };
     }

@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
@@ -47,7 +49,7 @@ const OPERATIONS: [string, Shape, Shape, Shape[]?][] = [
 ];
 
 /** Tallies for the note. */
-const tally = { injected: 0, asBefore: 0, asDesired: 0, perResource: 0, other: 0, converged: 0, foreignTouched: 0 };
+const tally = { injected: 0, asBefore: 0, asDesired: 0, perResource: 0, recovered: 0, other: 0, converged: 0, foreignTouched: 0 };
 
 /**
  * Issue 9's fault-injection suite: for each resource kind and each of its
@@ -138,38 +140,72 @@ describe("integration: fault injection at every mutating step of every resource'
       await mustUp(from, "reset");
       assert.equal(await state(), before, `reset to before; the last ups said:\n${outputs.join("\n")}`);
       const outcomes: string[] = [];
-      for (let k = 1; k <= 60; k++) {
-        process.env.HOSTNET_TEST_FAULTS = JSON.stringify([{ host: `${host.address}:22`, mutating: true, nth: k }]);
-        let r;
-        try {
-          r = await up(to);
-        } finally {
-          delete process.env.HOSTNET_TEST_FAULTS;
-        }
-        const now = await state();
-        if (r.ok) {
-          // The operation has fewer than k mutating commands: it completed.
-          assert.equal(now, desired, `${name}: completed without meeting fault ${k}`);
+      const trace = path.join(host.dir, "faults-trace");
+      /**
+       * Fails the k-th mutating command, k = 1, 2, … on top of the faults of
+       * `prefix` (each of which was met and recovered from), until a run no
+       * longer meets the new fault. A fault that a run recovers from by
+       * itself (the one-round-trip create's probes fall back to reading and
+       * planning) leaves the host as desired; the steps of the path it fell
+       * back to are then failed in turn the same way (one level: two faults,
+       * the first of which changed nothing, never a fault in an undo).
+       */
+      const explore = async (prefix: { k: number; line: string }[]): Promise<void> => {
+        const label = (k: number) => [...prefix.map((p) => p.k), k].join("+");
+        const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        for (let k = 1; k <= 60; k++) {
+          fs.writeFileSync(trace, "");
+          // A fault recovered from is pinned to its command (the first run of it), so that the new fault's count cannot move it onto another one (an undo).
+          const faults = [...prefix.map((p) => ({ host: `${host.address}:22`, mutating: true, match: `^${escape(p.line)}$`, nth: 1 })), { host: `${host.address}:22`, mutating: true, nth: k }];
+          process.env.HOSTNET_TEST_FAULTS = JSON.stringify(faults);
+          process.env.HOSTNET_TEST_TRACE = trace;
+          let r;
+          try {
+            r = await up(to);
+          } finally {
+            delete process.env.HOSTNET_TEST_FAULTS;
+            delete process.env.HOSTNET_TEST_TRACE;
+          }
+          const met = new Map(fs.readFileSync(trace, "utf8").split("\n").filter((l) => l.split("\t")[1] === "#fault").map((l) => [Number(l.split("\t")[2]), l.split("\t").slice(3).join("\t")] as const));
+          const now = await state();
+          if (r.ok && !met.has(prefix.length)) {
+            // The operation has fewer than k mutating commands (after the prefix's): it completed.
+            assert.equal(now, desired, `${name}: completed without meeting fault ${label(k)}`);
+            await mustUp(from, "reset");
+            return;
+          }
+          tally.injected++;
+          if ((await foreignFirewall(host)) !== foreignBefore) tally.foreignTouched++;
+          if (r.ok) {
+            // Met and recovered from within the same run: the host must be as desired.
+            assert.equal(now, desired, `${name}, fault ${label(k)}: the run succeeded but the host is not as desired`);
+            const line = met.get(prefix.length) ?? "";
+            outcomes.push(`recovered(${label(k)}: ${line.slice(0, 40)})`);
+            tally.recovered++;
+            tally.converged++;
+            await mustUp(from, "reset");
+            assert.equal(await state(), before, "reset to before");
+            if (prefix.length === 0) await explore([{ k, line }]);
+            continue;
+          }
+          const outcome = now === before ? "as-before" : now === desired ? "as-desired" : middles.includes(now) ? "per-resource" : "other";
+          outcomes.push(prefix.length ? `${outcome}(${label(k)})` : outcome);
+          if (outcome === "as-before") tally.asBefore++;
+          else if (outcome === "as-desired") tally.asDesired++;
+          else if (outcome === "per-resource") tally.perResource++;
+          else tally.other++;
+          assert.match(r.out, /injected fault \(HOSTNET_TEST_FAULTS\)/, `${name}, fault ${label(k)}: the error shows the failed command`);
+          assert.ok(r.out.includes(`${host.address}:22`), `${name}, fault ${label(k)}: the error names the host`);
+          assert.notEqual(outcome, "other", `${name}, fault ${label(k)}: the host is neither as before nor as desired:\n${r.out}\n--- now:\n${now}\n--- before:\n${before}\n--- desired:\n${desired}`);
+          await mustUp(to, `${name}, fault ${label(k)}: converge`);
+          assert.equal(await state(), desired, `${name}, fault ${label(k)}: the next up converges`);
+          tally.converged++;
           await mustUp(from, "reset");
-          break;
+          assert.equal(await state(), before, "reset to before");
         }
-        tally.injected++;
-        const outcome = now === before ? "as-before" : now === desired ? "as-desired" : middles.includes(now) ? "per-resource" : "other";
-        outcomes.push(outcome);
-        if (outcome === "as-before") tally.asBefore++;
-        else if (outcome === "as-desired") tally.asDesired++;
-        else if (outcome === "per-resource") tally.perResource++;
-        else tally.other++;
-        if ((await foreignFirewall(host)) !== foreignBefore) tally.foreignTouched++;
-        assert.match(r.out, /injected fault \(HOSTNET_TEST_FAULTS\)/, `${name}, fault ${k}: the error shows the failed command`);
-        assert.ok(r.out.includes(`${host.address}:22`), `${name}, fault ${k}: the error names the host`);
-        assert.notEqual(outcome, "other", `${name}, fault ${k}: the host is neither as before nor as desired:\n${r.out}\n--- now:\n${now}\n--- before:\n${before}\n--- desired:\n${desired}`);
-        await mustUp(to, `${name}, fault ${k}: converge`);
-        assert.equal(await state(), desired, `${name}, fault ${k}: the next up converges`);
-        tally.converged++;
-        await mustUp(from, "reset");
-        assert.equal(await state(), before, "reset to before");
-      }
+        assert.fail(`${name}: still meeting fault ${label(60)}`);
+      };
+      await explore([]);
       assert.ok(outcomes.length > 0, `${name}: at least one step was failed`);
       console.log(`      ${name}: ${outcomes.length} fault(s): ${outcomes.join(", ")}`);
     });
