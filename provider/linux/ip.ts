@@ -171,11 +171,6 @@ export function ipLinkRename(oldName: string, newName: string): string[] {
   return ["ip", "link", "set", "dev", oldName, "name", newName];
 }
 
-/** Reads the main routing table of one family as JSON. */
-export function ipRouteShow(family: 4 | 6): string[] {
-  return ["ip", "-j", `-${family}`, "route", "show", "table", "main"];
-}
-
 /** A route to add or remove. */
 export interface RouteSpec {
   /** `default` or a canonical CIDR. */

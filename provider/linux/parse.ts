@@ -110,6 +110,7 @@ interface RawRoute {
   dev?: string;
   protocol?: string;
   type?: string;
+  table?: string;
 }
 
 /** Canonical route destination: `default`, or a CIDR with an explicit prefix. */
@@ -119,12 +120,16 @@ export function canonicalRouteTo(dst: string): string {
   return parseCidr(withPrefix, "route").text;
 }
 
-/** Parses `ip -j route show` (unicast routes only). */
+/**
+ * Parses `ip -j route show` (unicast routes of the main table only: `table
+ * all`, which lists both families in one process, names each route's table;
+ * `table main` names none).
+ */
 export function parseRoutes(stdout: string): RouteState[] {
   const text = stdout.trim();
   if (text === "") return [];
   return (JSON.parse(text) as RawRoute[])
-    .filter((r) => r.dst && r.dev && (r.type === undefined || r.type === "unicast"))
+    .filter((r) => r.dst && r.dev && (r.type === undefined || r.type === "unicast") && (r.table === undefined || r.table === "main"))
     .map((r) => ({
       to: canonicalRouteTo(r.dst as string),
       ...(r.gateway ? { via: parseCidr(`${r.gateway}/${r.gateway.includes(":") ? 128 : 32}`, "gateway").address } : {}),

@@ -36,19 +36,31 @@ export class RecordingRunner implements Runner {
 
   /**
    * A read batch (`ip -j -d -batch -`) answered as `ip` does: each line as the
-   * command it stands for (`route show …` as `ip -j -4 route show …`, the
-   * rest as `ip -j -d …`), one JSON value per line, stopping at the first
-   * that fails ("Command failed -:N").
+   * command it stands for (`route show …` as `ip -j -4 route show …`;
+   * `route show table all` as the main table's routes of both families, each
+   * named `table: main`, from `ip -j -4|-6 route show table main`; the rest as
+   * `ip -j -d …`), one JSON value per line, stopping at the first that fails
+   * ("Command failed -:N").
    */
   private answerBatch(prefix: readonly string[], lines: readonly string[][]): RunResult {
     const out: string[] = [];
     for (const [i, line] of lines.entries()) {
-      const argv = [...prefix, "ip", "-j", ...(line[0] === "route" ? ["-4"] : ["-d"]), ...line];
-      const r = this.answer(argv);
+      const r = line.join(" ") === "route show table all" ? this.bothFamilies(prefix) : this.answer([...prefix, "ip", "-j", ...(line[0] === "route" ? ["-4"] : ["-d"]), ...line]);
       if (r.exitCode !== 0) return { stdout: out.map((l) => l + "\n").join(""), stderr: `${r.stderr}\nCommand failed -:${i + 1}`, exitCode: 1 };
       out.push(r.stdout.trim() === "" ? "[]" : r.stdout.trim());
     }
     return { stdout: out.map((l) => l + "\n").join(""), stderr: "", exitCode: 0 };
+  }
+
+  /** The routes of both families' main tables as `ip -j route show table all` lists them. */
+  private bothFamilies(prefix: readonly string[]): RunResult {
+    const routes: unknown[] = [];
+    for (const family of ["-4", "-6"]) {
+      const r = this.answer([...prefix, "ip", "-j", family, "route", "show", "table", "main"]);
+      if (r.exitCode !== 0) return r;
+      if (r.stdout.trim() !== "") routes.push(...(JSON.parse(r.stdout) as object[]).map((x) => ({ ...x, table: "main" })));
+    }
+    return { stdout: JSON.stringify(routes), stderr: "", exitCode: 0 };
   }
 
   /** The recorded calls, each joined with spaces (for readable assertions). */

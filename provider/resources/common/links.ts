@@ -37,21 +37,16 @@ export async function readLinks(runner: Runner, nsPath?: string): Promise<LinkSt
   return parseLinks(res.stdout);
 }
 
-const routeArgvs = (nsPath: string | undefined) => ([4, 6] as const).map((family) => wrap(nsPath, ip.ipRouteShow(family)));
+/** The routes of a namespace's main table: IPv4 only, or both families (`table all` lists every table, each route naming its own). */
+const routeLine = (ipv6: boolean) => ["route", "show", "table", ipv6 ? "all" : "main"];
 
-function routesOf(runner: Runner, argvs: readonly (readonly string[])[], results: readonly RunResult[]): RouteState[] {
-  const out: RouteState[] = [];
-  results.forEach((res, i) => {
-    if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: argvs[i], ...res, context: "read routes" });
-    out.push(...parseRoutes(res.stdout));
-  });
-  return out;
-}
-
-/** IPv4 and IPv6 routes of the main table (of the namespace at `nsPath`), in one round trip. */
+/** IPv4 and IPv6 routes of the main table (of the namespace at `nsPath`), in one `ip` process. */
 export async function readRoutes(runner: Runner, nsPath?: string): Promise<RouteState[]> {
-  const argvs = routeArgvs(nsPath);
-  return routesOf(runner, argvs, await reads(runner, argvs.map((argv) => ({ argv }))));
+  const b = ip.ipJsonBatch([routeLine(true)]);
+  const argv = wrap(nsPath, b.argv);
+  const res = await runner.run(argv, { stdin: b.stdin });
+  if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read routes" });
+  return parseRoutes(res.stdout);
 }
 
 /** What {@link linkAndRoutesReads} reads: one link inside (undefined when absent), the namespace's routes, and one host link when asked. */
@@ -62,12 +57,12 @@ export interface LinkAndRoutes {
 }
 
 /**
- * Reads inside a namespace in one `ip` process: the IPv4 routes of the main
- * table, then `links` (one link by name, or all), as one `ip -j -d -batch`
- * (a batch line cannot choose the family: IPv6 routes are a second command).
+ * Reads inside a namespace in one `ip` process: the routes of the main table
+ * (IPv4 only, or both families with `ipv6`), then `links` (one link by name,
+ * or all), as one `ip -j -d -batch`.
  */
-function insideBatch(nsPath: string, links: string | "all"): { command: Command; parse(runner: Runner, res: RunResult): { routes: RouteState[]; links: LinkState[] | undefined } } {
-  const b = ip.ipJsonBatch([["route", "show", "table", "main"], links === "all" ? ["addr", "show"] : ["addr", "show", "dev", links]]);
+function insideBatch(nsPath: string, links: string | "all", ipv6: boolean): { command: Command; parse(runner: Runner, res: RunResult): { routes: RouteState[]; links: LinkState[] | undefined } } {
+  const b = ip.ipJsonBatch([routeLine(ipv6), links === "all" ? ["addr", "show"] : ["addr", "show", "dev", links]]);
   const command = { argv: inNetns(nsPath, b.argv), stdin: b.stdin };
   return {
     command,
@@ -97,17 +92,15 @@ function insideBatch(nsPath: string, links: string | "all"): { command: Command;
  * IPv6 configuration, which cannot have any of ours).
  */
 export function linkAndRoutesReads(runner: Runner, name: string, nsPath: string, hostLink?: string, ipv6 = true): { commands: Command[]; parse(results: readonly RunResult[]): LinkAndRoutes } {
-  const inside = insideBatch(nsPath, name);
-  const r6 = ipv6 ? [wrap(nsPath, ip.ipRouteShow(6))] : [];
+  const inside = insideBatch(nsPath, name, ipv6);
   const hostArgv = hostLink ? [ip.ipAddrShowDev(hostLink)] : [];
   return {
-    commands: [inside.command, ...r6.map((argv) => ({ argv })), ...hostArgv.map((argv) => ({ argv }))],
+    commands: [inside.command, ...hostArgv.map((argv) => ({ argv }))],
     parse: (results) => {
       const [b, ...rest] = results;
       const read = inside.parse(runner, b);
-      const routes = [...read.routes, ...routesOf(runner, r6, rest.slice(0, r6.length))];
-      const out = { link: read.links?.[0], routes };
-      const host = hostLink ? linkOf(runner, hostArgv[0], rest[r6.length], hostLink) : undefined;
+      const out = { link: read.links?.[0], routes: read.routes };
+      const host = hostLink ? linkOf(runner, hostArgv[0], rest[0], hostLink) : undefined;
       return host ? { ...out, hostLink: host } : out;
     },
   };
@@ -140,15 +133,14 @@ export function namespaceAndHostLinkReads(runner: Runner, nsPath: string, hostLi
   };
 }
 
-/** The reads of every link and the routes of the namespace at `nsPath` (two commands), and how to parse their results. */
+/** The reads of every link and the routes (both families) of the namespace at `nsPath` (one command), and how to parse their results. */
 export function namespaceReads(runner: Runner, nsPath: string): { commands: Command[]; parse(results: readonly RunResult[]): { links: LinkState[]; routes: RouteState[] } } {
-  const inside = insideBatch(nsPath, "all");
-  const r6 = wrap(nsPath, ip.ipRouteShow(6));
+  const inside = insideBatch(nsPath, "all", true);
   return {
-    commands: [inside.command, { argv: r6 }],
-    parse: ([b, r]) => {
+    commands: [inside.command],
+    parse: ([b]) => {
       const read = inside.parse(runner, b);
-      return { links: read.links ?? [], routes: [...read.routes, ...routesOf(runner, [r6], [r])] };
+      return { links: read.links ?? [], routes: read.routes };
     },
   };
 }
