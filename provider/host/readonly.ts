@@ -21,6 +21,8 @@ export function innerCommand(argv: readonly string[]): readonly string[] {
 const IP_OPTIONS = /^-(j|json|d|details|4|6|o|oneline|br|brief|s|stats|p|pretty|n|netns)$/;
 
 function ipReads(a: readonly string[]): boolean {
+  // `ip -j -d -batch -` is built only by ipJsonBatch (linux/ip.ts), which accepts nothing but `show` lines.
+  if (a.includes("-batch")) return a.includes("-j") && a.at(-1) === "-";
   const words = a.slice(1).filter((w) => !IP_OPTIONS.test(w));
   const [object, verb] = words;
   if (object === undefined) return false;

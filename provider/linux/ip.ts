@@ -57,9 +57,13 @@ export function ipBatch(lines: readonly (readonly string[])[]): { argv: string[]
 
 /**
  * `ip -j -d -batch -` for reads: each line's JSON result on a line of its
- * own, in order (see {@link jsonLines}); stops at the first that fails.
+ * own, in order (see {@link jsonLines}); stops at the first that fails. Only
+ * `addr|link|route show …` lines are accepted: a `-j` batch is a read by
+ * construction, which is how readonly.ts can tell it from a change without
+ * seeing its stdin.
  */
 export function ipJsonBatch(lines: readonly (readonly string[])[]): { argv: string[]; stdin: string } {
+  for (const l of lines) if (!["addr", "link", "route"].includes(l[0] ?? "") || l[1] !== "show") throw new Error(`ip -j batch line ${JSON.stringify(l.join(" "))} is not a read (addr|link|route show)`);
   return { argv: ["ip", "-j", "-d", "-batch", "-"], stdin: batchText(lines) };
 }
 

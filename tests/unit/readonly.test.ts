@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { isReadOnlyCommand } from "../../provider/host/readonly";
+import { ipJsonBatch } from "../../provider/linux/ip";
 
 describe("unit: which commands only read a host", () => {
   const reads = [
@@ -8,13 +9,19 @@ describe("unit: which commands only read a host", () => {
     ["iptables", "--version"], ["iptables-nft", "-w", "-t", "nat", "-C", "POSTROUTING", "-j", "X"], ["nft", "-j", "list", "table", "inet", "hostnet"],
     ["docker", "inspect", "--type", "container", "web"], ["stat", "-L", "-c", "%i", "/proc/7/ns/net"], ["sysctl", "-n", "net.ipv4.ip_forward"],
     ["env", "PATH=/usr/sbin:/usr/bin", "ip", "-j", "link", "show"], ["ip", "netns", "exec", "h1", "ip", "-j", "addr", "show"],
+    ["nsenter", "--net=/proc/7/ns/net", "--", "ip", "-j", "-d", "-batch", "-"],
   ];
   const writes = [
     ["ip", "link", "add", "name", "br0", "type", "bridge"], ["ip", "addr", "add", "10.0.0.1/24", "dev", "br0"], ["ip", "route", "add", "default", "via", "10.0.0.1"],
     ["nsenter", "--net=/proc/7/ns/net", "--", "ip", "link", "set", "dev", "x", "name", "eth0"], ["iptables-nft-restore", "-w", "--noflush"],
     ["iptables-nft", "-w", "-t", "nat", "-N", "HOSTNET-POSTROUTING"], ["nft", "-f", "-"], ["nft", "delete", "table", "ip", "nat"],
     ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], ["sh", "-c", "rm -f /run/x"], ["rm", "-f", "/run/x"], ["docker", "rm", "-f", "web"], ["ip", "netns", "add", "x"],
+    ["nsenter", "--net=/proc/7/ns/net", "--", "ip", "-batch", "-"], ["ip", "-force", "-batch", "-"],
   ];
   for (const r of reads) it(`reads: ${r.join(" ")}`, () => assert.equal(isReadOnlyCommand(r), true));
   for (const w of writes) it(`writes: ${w.join(" ")}`, () => assert.equal(isReadOnlyCommand(w), false));
+  it("a -j batch is a read by construction: ipJsonBatch refuses any line but addr|link|route show", () => {
+    assert.deepEqual(ipJsonBatch([["route", "show", "table", "all"], ["addr", "show", "dev", "eth0"]]), { argv: ["ip", "-j", "-d", "-batch", "-"], stdin: "route show table all\naddr show dev eth0\n" });
+    for (const line of [["link", "set", "dev", "x", "up"], ["addr", "add", "10.0.0.1/24", "dev", "x"], ["route", "flush"], ["neigh", "show"]]) assert.throws(() => ipJsonBatch([line]), /is not a read/);
+  });
 });

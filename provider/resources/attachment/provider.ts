@@ -134,7 +134,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     const inner = planInside(target.nsPath, inside, lo, d, routesBefore);
     await tx.run(inner);
     // Changed addresses take the kernel's routes through them along: plan the routes from what is there now.
-    await tx.run(planRoutes(target.nsPath, inner.length > 0 ? await readRoutes(runner, target.nsPath) : routesBefore, d));
+    await tx.run(planRoutes(target.nsPath, inner.length > 0 ? await tx.read("reading the routes after the change", () => readRoutes(runner, target.nsPath)) : routesBefore, d));
     return this.verified(runner, tx, subject, target, d, alias);
   }
 
@@ -176,7 +176,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       // Changed addresses take the kernel's routes through them along: routes are planned from a fresh read after those.
       if (steps.length > 0) {
         await tx.run(steps);
-        steps = planRoutes(target.nsPath, await readRoutes(runner, target.nsPath), d);
+        steps = planRoutes(target.nsPath, await tx.read("reading the routes after the change", () => readRoutes(runner, target.nsPath)), d);
       } else steps = planRoutes(target.nsPath, routesBefore, d);
     } else {
       // Not there, or half of a pair whose other end went with an old namespace (a restarted container): ours, so made anew.

@@ -80,6 +80,23 @@ export class Transaction {
     return readResults.length === reads.length && readResults.every((r) => r.exitCode === 0) ? readResults : undefined;
   }
 
+  /**
+   * A read between two phases (the routes after the addresses changed): when
+   * it fails, everything this transaction did is undone before the error
+   * goes on, as for a failed step.
+   */
+  async read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const undone = this.done.length;
+      const undoErrors = await this.rollback();
+      if (undone === 0) throw e;
+      const undo = undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
+      throw new HostnetError(`${this.subject}: ${what} failed: ${e instanceof Error ? e.message : String(e)}; ${undo}`, { cause: e });
+    }
+  }
+
   /** Undoes every completed step, newest first; returns the undo commands that failed. */
   async rollback(): Promise<CommandError[]> {
     const errors: CommandError[] = [];
