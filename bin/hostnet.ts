@@ -1,22 +1,18 @@
 /**
  * hostnet — apply a pulumi-hostnet spec file without writing a program.
  *
- *   hostnet validate FILE
- *   hostnet graph FILE [--format mermaid|dot]
- *   hostnet preview FILE [--markdown OUT.md]
- *   hostnet up FILE [--yes]
- *   hostnet refresh FILE [--yes]
- *   hostnet destroy FILE [--yes]
+ *   hostnet validate|graph|preview|up|refresh|destroy FILE [options]
+ *   hostnet --help | hostnet <command> --help | hostnet --version
  *
- * Options: --stack NAME (default dev), --project NAME (default hostnet-<file>),
- * --backend URL (default file://./.hostnet/state), --work-dir DIR.
- * The engine is the Pulumi CLI built by scripts/setup.sh (or $HOSTNET_PULUMI_PREFIX).
+ * The command line is parsed in provider/cli/args.ts (options, help, exit
+ * codes). The engine is the Pulumi CLI built by scripts/setup.sh (or
+ * $HOSTNET_PULUMI_PREFIX).
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, pulumiCommand } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
 import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
@@ -26,55 +22,12 @@ import { SpecError, formatProblem } from "../provider/spec/errors";
 import { LoadedSpec, Spec } from "../provider/spec/types";
 import { Topology } from "../provider/topology/topology";
 import { toDot, toMermaid } from "../provider/topology/graph";
+import { CliOptions, CommandName, EXIT, UsageError, helpText, parseCli } from "../provider/cli/args";
 import { PreviewStep, previewMarkdown } from "../provider/cli/markdown";
 import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
 import { planTopology, resourceNamesOf } from "../provider/topology/plan";
 
-interface Options {
-  command: string;
-  file: string;
-  yes: boolean;
-  format: string;
-  markdown?: string;
-  stack: string;
-  project?: string;
-  backend?: string;
-  workDir?: string;
-  /** Resource operations the engine runs at once (`--parallel`); default from the spec ({@link engineParallel}). */
-  parallel?: number;
-}
-
-const USAGE = "usage: hostnet <validate|graph|preview|up|refresh|destroy> FILE [--yes] [--format mermaid|dot] [--markdown OUT] [--stack NAME] [--project NAME] [--backend URL] [--work-dir DIR] [--parallel N]";
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { command: argv[0] ?? "", file: "", yes: false, format: "mermaid", stack: "dev" };
-  const rest = argv.slice(1);
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const value = () => {
-      const v = rest[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === "--yes" || a === "-y") o.yes = true;
-    else if (a === "--format") o.format = value();
-    else if (a === "--markdown") o.markdown = value();
-    else if (a === "--stack") o.stack = value();
-    else if (a === "--project") o.project = value();
-    else if (a === "--backend") o.backend = value();
-    else if (a === "--work-dir") o.workDir = value();
-    else if (a === "--parallel") {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--parallel needs a whole number >= 1\n${USAGE}`);
-      o.parallel = n;
-    }
-    else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
-    else if (!o.file) o.file = a;
-    else throw new Error(`unexpected argument ${a}\n${USAGE}`);
-  }
-  if (!["validate", "graph", "preview", "up", "refresh", "destroy"].includes(o.command) || !o.file) throw new Error(USAGE);
-  return o;
-}
+type Options = CliOptions & { readonly command: CommandName; readonly file: string };
 
 /**
  * How many resource operations the engine runs at once: 8 per host of the
@@ -142,81 +95,157 @@ function changedInputs(olds: Record<string, unknown> | undefined, news: Record<s
   return [...keys].filter((k) => k !== "__provider" && JSON.stringify(olds[k]) !== JSON.stringify(news[k])).sort();
 }
 
-async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<void> {
-  const steps: PreviewStep[] = [];
-  await stack.preview({
-    color: "never",
-    parallel: engineParallel(loaded.spec, o.parallel),
-    onOutput: (s) => process.stdout.write(s),
-    onEvent: (e) => {
-      const m = e.resourcePreEvent?.metadata;
-      if (m) steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs: m.diffs?.length ? m.diffs : changedInputs(m.old?.inputs, m.new?.inputs) });
-    },
-  });
-  if (o.markdown) {
-    fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps));
-    console.log(`wrote ${o.markdown}`);
-  }
+/** The engine's colour: on a terminal unless NO_COLOR is set (https://no-color.org) or the output is JSON. */
+const color = (o: Options): "always" | "never" => (!o.json && process.stdout.isTTY && !process.env.NO_COLOR ? "always" : "never");
+
+/** Writes progress unless the output is JSON (then the result alone goes to stdout). */
+const progress = (o: Options) => (o.json ? undefined : (x: string) => process.stdout.write(x));
+
+/** Resource steps of a preview or an update, as the engine reported them. */
+function stepRecorder(steps: PreviewStep[]) {
+  return (e: EngineEvent) => {
+    const m = e.resourcePreEvent?.metadata;
+    if (m) steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs: m.diffs?.length ? m.diffs : changedInputs(m.old?.inputs, m.new?.inputs) });
+  };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const o = parseArgs(argv);
+/** The steps of the spec's own resources that change something (the stack resource and `same` steps left out; a replacement is its one `replace` step). */
+const changesOf = (steps: readonly PreviewStep[]) =>
+  steps.filter((s) => !["same", "create-replacement", "delete-replaced", "read"].includes(s.op) && s.type.includes("hostnet:") && !s.type.endsWith("Topology"));
+
+async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<PreviewStep[]> {
+  const steps: PreviewStep[] = [];
+  try {
+    await stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput: progress(o), onEvent: stepRecorder(steps) });
+  } catch (e) {
+    // The pull request comment says why the preview failed.
+    if (o.markdown) fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, e instanceof Error ? e.message : String(e)));
+    throw e;
+  }
+  if (o.markdown) {
+    fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps));
+    if (!o.json) console.log(`wrote ${o.markdown}`);
+  }
+  return steps;
+}
+
+/** Counts of a spec's parts (validate's summary). */
+function specCounts(s: Spec) {
+  return { hosts: Object.keys(s.hosts).length, bridges: (s.bridges ?? []).length, containers: (s.containers ?? []).length, links: (s.links ?? []).length, natRules: (s.nat?.masquerade ?? []).length + (s.nat?.publish ?? []).length };
+}
+
+/** Prints the result of a command: JSON on stdout with --json, else the human line(s). */
+function result(o: Options, json: Record<string, unknown>, human?: string): void {
+  if (o.json) process.stdout.write(JSON.stringify({ command: o.command, file: o.file, ...json }, null, 2) + "\n");
+  else if (human !== undefined) console.log(human);
+}
+
+async function run(o: Options): Promise<number> {
   let loaded: LoadedSpec;
   try {
     loaded = loadSpec(o.file);
   } catch (e) {
     if (e instanceof SpecError) {
-      for (const p of e.problems) console.error(formatProblem(p));
+      if (o.json) result(o, { ok: false, problems: e.problems });
+      else for (const p of e.problems) console.error(formatProblem(p));
       console.error(`${o.file}: ${e.problems.length} problem(s); nothing was applied`);
-      return 1;
+      return EXIT.failure;
     }
     throw e;
   }
   const s = loaded.spec;
   if (o.command === "validate") {
-    console.log(`${o.file}: valid — ${Object.keys(s.hosts).length} host(s), ${(s.bridges ?? []).length} bridge(s), ${(s.containers ?? []).length} container(s), ${(s.links ?? []).length} link(s), ${(s.nat?.masquerade ?? []).length + (s.nat?.publish ?? []).length} NAT rule(s)`);
-    return 0;
+    const c = specCounts(s);
+    result(o, { ok: true, ...c }, `${o.file}: valid — ${c.hosts} host(s), ${c.bridges} bridge(s), ${c.containers} container(s), ${c.links} link(s), ${c.natRules} NAT rule(s)`);
+    return EXIT.ok;
   }
   if (o.command === "graph") {
-    if (o.format !== "mermaid" && o.format !== "dot") throw new Error(`--format must be mermaid or dot, got ${o.format}`);
-    process.stdout.write(o.format === "dot" ? toDot(s) : toMermaid(s));
-    return 0;
+    const text = o.format === "dot" ? toDot(s) : toMermaid(s);
+    if (o.json) result(o, { ok: true, format: o.format, graph: text });
+    else process.stdout.write(text);
+    return EXIT.ok;
   }
   const stack = await openStack(o, loaded);
   const parallel = engineParallel(s, o.parallel);
   if (o.command === "preview") {
-    await preview(stack, loaded, o);
-    return 0;
+    const changes = changesOf(await preview(stack, loaded, o));
+    result(o, { ok: true, stack: stack.name, changes });
+    if (o.expectNoChanges && changes.length > 0) {
+      console.error(`hostnet: ${changes.length} change(s) found (--expect-no-changes): ${changes.map((c) => `${c.op} ${c.name}`).join(", ")}`);
+      return EXIT.changes;
+    }
+    return EXIT.ok;
   }
   if (o.command === "up") {
     if (!o.yes) await preview(stack, loaded, o);
-    if (!(await confirm(o, "apply these changes"))) return 1;
-    // Hosts are independent: carry on with the other hosts when one fails, so none is left half-done by an early stop.
-    const onOutput = (x: string) => process.stdout.write(x);
+    if (!(await confirm(o, "apply these changes"))) return EXIT.failure;
+    // Hosts are independent: by default carry on with the other hosts when one fails, so none is left half-done by an early stop.
+    const onOutput = progress(o);
+    const steps: PreviewStep[] = [];
     // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
     // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
     const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
     const removed = removedFromSpec(state, resourceNamesOf(planTopology(s)));
     if (removed.length > 0) {
-      console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
+      if (!o.json) console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
       try {
-        await stack.up({ color: "never", onOutput, continueOnError: true, exclude: removed, parallel });
+        await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, exclude: removed, parallel });
       } catch (e) {
         console.error(`hostnet: kept ${removed.map(urnName).join(", ")} on their hosts because applying the rest of the spec failed; the next up that succeeds deletes them`);
         throw e;
       }
     }
-    const res = await stack.up({ color: "never", onOutput, continueOnError: true, parallel });
-    console.log(`\ninventory: ${JSON.stringify(res.outputs.inventory?.value ?? {}, null, 2)}`);
-    return 0;
+    const res = await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel });
+    const inventory = res.outputs.inventory?.value ?? {};
+    result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {}, changes: changesOf(steps), inventory }, `\ninventory: ${JSON.stringify(inventory, null, 2)}`);
+    return EXIT.ok;
   }
   if (o.command === "refresh") {
-    await stack.refresh({ color: "never", onOutput: (x) => process.stdout.write(x), parallel });
-    return 0;
+    const res = await stack.refresh({ color: color(o), onOutput: progress(o), parallel });
+    result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
+    return EXIT.ok;
   }
-  if (!(await confirm(o, "destroy everything in this spec"))) return 1;
-  await stack.destroy({ color: "never", onOutput: (x) => process.stdout.write(x), continueOnError: true, parallel });
-  return 0;
+  if (!(await confirm(o, "destroy everything in this spec"))) return EXIT.failure;
+  const res = await stack.destroy({ color: color(o), onOutput: progress(o), continueOnError: o.continueOnError, parallel });
+  result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
+  return EXIT.ok;
+}
+
+/** The package's version (package.json two levels above dist/bin). */
+export function version(): string {
+  for (const p of [path.join(__dirname, "..", "..", "package.json"), path.join(__dirname, "..", "package.json")]) {
+    if (fs.existsSync(p)) return (JSON.parse(fs.readFileSync(p, "utf8")) as { version: string }).version;
+  }
+  return "unknown";
+}
+
+/** Runs `hostnet` with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let req;
+  try {
+    req = parseCli(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`hostnet: ${e.message}\n\n${helpText(e.command)}`);
+    return EXIT.usage;
+  }
+  if (req.kind === "help") {
+    process.stdout.write(req.text);
+    return EXIT.ok;
+  }
+  if (req.kind === "version") {
+    console.log(`hostnet ${version()}`);
+    return EXIT.ok;
+  }
+  const o: Options = { ...req.options, command: req.command, file: req.file };
+  try {
+    return await run(o);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (o.json) result(o, { ok: false, error: message });
+    console.error(`hostnet: ${o.debug && e instanceof Error && e.stack ? e.stack : message}`);
+    return EXIT.failure;
+  }
 }
 
 if (require.main === module) {
@@ -226,7 +255,7 @@ if (require.main === module) {
     },
     (e: unknown) => {
       console.error(`hostnet: ${e instanceof Error ? e.message : String(e)}`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.failure;
     },
   );
 }

@@ -21,10 +21,11 @@ export function hostOfName(name: string, hosts: readonly string[]): string {
   return [...hosts].sort((a, b) => b.length - a.length).find((h) => name.startsWith(`${h}.`)) ?? "(other)";
 }
 
-/** Renders the summary. */
-export function previewMarkdown(specFile: string, spec: Spec, steps: readonly PreviewStep[]): string {
+/** Renders the summary; with `error`, the preview failed: the comment says so first, with the error. */
+export function previewMarkdown(specFile: string, spec: Spec, steps: readonly PreviewStep[], error?: string): string {
   const hosts = Object.keys(spec.hosts);
   const out: string[] = [`## hostnet preview: \`${specFile}\``, ""];
+  if (error !== undefined) out.push("**The preview failed**; what it showed before the failure is below.", "", "~~~", error.trimEnd().replace(/~~~/g, "~ ~ ~"), "~~~", "");
   // A replacement shows as create-replacement + replace + delete-replaced; the summary keeps the one `replace` row.
   const mine = steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced");
   const counts = (list: readonly PreviewStep[]) => {

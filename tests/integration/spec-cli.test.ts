@@ -26,9 +26,11 @@ describe("integration: S6 — one spec, two SSH test hosts, through the hostnet 
   const natRules = async (h: TestHost) =>
     (await h.exec(["iptables-nft-save", "-t", "nat"])).split("\n").filter((l) => l.startsWith("-A") || (l.startsWith(":") && !/^:(PREROUTING|INPUT|OUTPUT|POSTROUTING) /.test(l)));
 
-  /** Runs the CLI in the test's directory (its state and work dir land there). */
+  /** Runs the CLI in the test's directory (its state and work dir land there); resolves to its exit code and output. */
+  const cliRaw = (...args: string[]) => spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
+  /** Runs the CLI and requires it to succeed. */
   const cli = async (...args: string[]) => {
-    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
+    const r = await cliRaw(...args);
     if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
@@ -90,7 +92,21 @@ nat:
       assert.ok(mermaid.includes(want), `graph lacks ${want}`);
     }
     assert.match(await cli("graph", spec, "--format", "dot"), /subgraph cluster_h2 \{/);
+    const json = JSON.parse(await cli("validate", spec, "--json")) as Record<string, unknown>;
+    assert.deepEqual(json, { command: "validate", file: spec, ok: true, hosts: 2, bridges: 2, containers: 4, links: 0, natRules: 4 });
     assert.deepEqual(hosts.map((h) => h.acceptedConnections()), accepted);
+  });
+
+  it("hostnet --help, COMMAND --help and --version answer; a wrong command line exits 2 with the command's usage", async () => {
+    assert.match(await cli("--help"), /commands:\n {2}validate .*\n {2}graph .*\n {2}preview .*\n {2}up .*\n {2}refresh .*\n {2}destroy /);
+    assert.match(await cli("up", "--help"), /usage: hostnet up FILE \[options\][\s\S]*--stop-on-error/);
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
+    assert.equal(await cli("--version"), `hostnet ${pkg.version}\n`);
+    for (const args of [["up", spec, "--bogus"], ["frobnicate", spec], ["up"], ["preview", spec, "--parallel", "zero"]]) {
+      const r = await cliRaw(...args);
+      assert.equal(r.exitCode, 2, `${args.join(" ")}: exit 2\n${r.stderr}`);
+      assert.match(r.stderr, /^hostnet: .+\n\nusage: hostnet /, args.join(" "));
+    }
   });
 
   it("one `hostnet up` provisions both hosts; traffic works on each", async () => {
@@ -112,6 +128,9 @@ nat:
     const text = fs.readFileSync(md, "utf8");
     assert.match(text, /### host `h1` — 5 same\n\nNo changes\./);
     assert.match(text, /### host `h2` — 5 same\n\nNo changes\./);
+    const r = await cliRaw("preview", spec, "--expect-no-changes", "--json");
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { changes: unknown[] }).changes, [], "--json: no changes, and nothing but the JSON on stdout");
   });
 
   it("editing one host's part of the spec changes only that host: the preview lists it, up applies it", async () => {
@@ -125,6 +144,9 @@ nat:
     assert.ok(text.includes(`| update | \`h2.${names.web2}.eth0\` | ContainerAttachment | addresses |`), text);
     assert.ok(text.includes(`| replace | \`h2.publish.${names.web2}.tcp.8080\` | NatRule | to |`), "the published port follows the new address");
     assert.ok(text.includes("```mermaid"));
+    const drift = await cliRaw("preview", spec, "--expect-no-changes");
+    assert.equal(drift.exitCode, 3, "--expect-no-changes: exit 3 on changes");
+    assert.match(drift.stderr, /2 change\(s\) found \(--expect-no-changes\): (update|replace) h2\./);
     const out = await cli("up", spec, "--yes");
     assert.match(out, /~ 1 updated/);
     assert.match(out, /\+-1 replaced/);
@@ -167,7 +189,7 @@ nat:
     fs.writeFileSync(bad, fs.readFileSync(spec, "utf8").replace("hnbr-s6b, addresses: [172.22.0.1/16]", "hnbr-s6b, mtu: 9, addresses: [172.22.0.1/16]"));
     const accepted = hosts.map((h) => h.acceptedConnections());
     for (const cmd of ["validate", "preview", "up"]) {
-      const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, cmd, bad, "--yes"], { timeoutMs: 120_000 });
+      const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, cmd, bad, ...(cmd === "up" ? ["--yes"] : [])], { timeoutMs: 120_000 });
       assert.equal(r.exitCode, 1, `${cmd} exits non-zero`);
       assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:7:\\d+: bridges\\[1\\]\\.mtu: expected a number >= 68, got 9`));
     }
