@@ -3,15 +3,35 @@ import { Spec } from "../spec/types";
 import { planTopology } from "./plan";
 
 interface Graph {
-  hosts: { host: string; nodes: { id: string; label: string; shape: "bridge" | "container" | "port" | "outside" }[] }[];
+  hosts: { host: string; id: string; nodes: { id: string; label: string; shape: "bridge" | "container" | "port" | "outside" }[] }[];
   edges: { from: string; to: string; label: string; style: "solid" | "dotted" | "arrow" }[];
 }
 
-const id = (...parts: string[]) => parts.join("_").replace(/[^A-Za-z0-9_]/g, "_");
+/**
+ * Node ids for Mermaid and DOT: the parts joined with `_`, every other
+ * character made `_` (readable: `node1_c_web`), and a `_2`, `_3`, … suffix when
+ * that id is taken by other parts (`node-1` and `node_1` are two nodes).
+ */
+function idRegistry(): (...parts: string[]) => string {
+  const byKey = new Map<string, string>();
+  const used = new Set<string>();
+  return (...parts) => {
+    const key = JSON.stringify(parts);
+    const known = byKey.get(key);
+    if (known) return known;
+    const base = parts.join("_").replace(/[^A-Za-z0-9_]/g, "_");
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}_${n}`;
+    byKey.set(key, id);
+    used.add(id);
+    return id;
+  };
+}
 
 /** The nodes and edges of a spec. */
 export function topologyGraph(spec: Spec): Graph {
   const g: Graph = { hosts: [], edges: [] };
+  const id = idRegistry();
   for (const p of planTopology(spec)) {
     const nodes: Graph["hosts"][number]["nodes"] = [];
     const containers = new Set<string>();
@@ -39,7 +59,7 @@ export function topologyGraph(spec: Spec): Graph {
         g.edges.push({ from: port, to: id(p.host, "c", c), label: `dnat ${n.rule.to}`, style: "arrow" });
       }
     }
-    g.hosts.push({ host: p.host, nodes });
+    g.hosts.push({ host: p.host, id: id("host", p.host), nodes });
   }
   return g;
 }
@@ -51,7 +71,7 @@ export function toMermaid(spec: Spec): string {
   const g = topologyGraph(spec);
   const lines = ["flowchart LR"];
   for (const h of g.hosts) {
-    lines.push(`  subgraph ${id("host", h.host)}["host ${q(h.host)}"]`);
+    lines.push(`  subgraph ${h.id}["host ${q(h.host)}"]`);
     for (const n of h.nodes) {
       const label = q(n.label);
       lines.push(`    ${n.id}${n.shape === "bridge" ? `[["${label}"]]` : n.shape === "container" ? `["${label}"]` : n.shape === "port" ? `(["${label}"])` : `(("${label}"))`}`);
@@ -67,7 +87,7 @@ export function toDot(spec: Spec): string {
   const g = topologyGraph(spec);
   const lines = ["graph hostnet {", "  rankdir=LR;"];
   for (const h of g.hosts) {
-    lines.push(`  subgraph cluster_${id(h.host)} {`, `    label="host ${q(h.host)}";`);
+    lines.push(`  subgraph cluster_${h.id.replace(/^host_/, "")} {`, `    label="host ${q(h.host)}";`);
     for (const n of h.nodes) lines.push(`    ${n.id} [label="${q(n.label)}", shape=${n.shape === "bridge" ? "box3d" : n.shape === "container" ? "box" : n.shape === "port" ? "oval" : "doublecircle"}];`);
     lines.push("  }");
   }

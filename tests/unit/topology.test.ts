@@ -75,6 +75,36 @@ describe("unit: Topology planning, graph and preview summary", () => {
     ]) assert.ok(m.includes(want), `missing: ${want}\n${m}`);
   });
 
+  it("names that differ only in - and _ are two nodes in Mermaid and DOT (node-1, node_1)", () => {
+    const twins = parseSpec(
+      `
+hosts:
+  h-1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+  h_1: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+bridges:
+  - { host: h-1, name: br-0, addresses: [172.16.0.1/16] }
+  - { host: h-1, name: br_0, addresses: [172.18.0.1/16] }
+  - { host: h_1, name: br0, addresses: [172.17.0.1/16] }
+containers:
+  - { host: h-1, name: node-1, interfaces: [{ bridge: br-0, addresses: [172.16.0.2/16] }] }
+  - { host: h-1, name: node_1, interfaces: [{ bridge: br_0, addresses: [172.18.0.3/16] }] }
+`,
+      "twins.yaml",
+    ).spec;
+    const m = toMermaid(twins);
+    for (const want of [
+      'subgraph host_h_1["host h-1"]',
+      'subgraph host_h_1_2["host h_1"]',
+      'h_1_c_node_1["container node-1"]',
+      'h_1_c_node_1_2["container node_1"]',
+      'h_1_c_node_1 ---|"eth0 172.16.0.2/16"| h_1_br_br_0',
+      'h_1_c_node_1_2 ---|"eth0 172.18.0.3/16"| h_1_br_br_0_2',
+    ]) assert.ok(m.includes(want), `missing: ${want}\n${m}`);
+    const d = toDot(twins);
+    assert.ok(d.includes("subgraph cluster_h_1 {") && d.includes("subgraph cluster_h_1_2 {"), d);
+    assert.ok(d.includes('h_1_c_node_1_2 -- h_1_br_br_0_2 [label="eth0 172.18.0.3/16"];'), d);
+  });
+
   it("DOT has a cluster per host and the same edges", () => {
     const d = toDot(spec);
     assert.ok(d.startsWith("graph hostnet {"));
