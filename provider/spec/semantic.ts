@@ -7,6 +7,7 @@
  */
 import * as ipaddr from "ipaddr.js";
 import { parseCidr, parseIp } from "../linux/names";
+import { canonicalRoute } from "../resources/attachment/plan";
 import { parsePortRange } from "../resources/nat/plan";
 import { DataPath } from "./locate";
 import { BridgeSpec, ContainerSpec, Spec } from "./types";
@@ -33,6 +34,21 @@ function net(text: string): Net | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why an IPv4 address cannot be a host's address in its subnet: it is the
+ * network or the broadcast address (prefixes up to /30; /31 and /32 have
+ * neither). Undefined when it can.
+ */
+function reserved(n: Net): string | undefined {
+  if (n.family !== 4 || n.prefix > 30) return undefined;
+  const bits = n.addr.toByteArray().reduce((v, b) => v * 256 + b, 0);
+  const host = bits % 2 ** (32 - n.prefix);
+  const subnet = `${ipaddr.IPv4.networkAddressFromCIDR(n.text).toString()}/${n.prefix}`;
+  if (host === 0) return `${n.addr.toString()} is the network address of ${subnet}, not an address a host can take`;
+  if (host === 2 ** (32 - n.prefix) - 1) return `${n.addr.toString()} is the broadcast address of ${subnet}, not an address a host can take`;
+  return undefined;
 }
 
 function inside(ip: ipaddr.IPv4 | ipaddr.IPv6, n: Net): boolean {
@@ -75,7 +91,11 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     (b.addresses ?? []).forEach((a, j) => {
       const n = net(a);
       if (!n) add(["bridges", i, "addresses", j], `expected an address with prefix such as 172.16.0.1/16, got "${a}"`);
-      else nets.push(n);
+      else {
+        const why = reserved(n);
+        if (why) add(["bridges", i, "addresses", j], why);
+        nets.push(n);
+      }
     });
     for (const [otherKey, other] of bridges) {
       if (!otherKey.startsWith(`${b.host}/`) || otherKey === key) continue;
@@ -114,6 +134,8 @@ export function semanticProblems(spec: Spec): PathProblem[] {
         const n = net(a);
         if (!n) return add([...at, "addresses", k], `expected an address with prefix such as 172.16.0.2/16, got "${a}"`);
         mine.push(n);
+        const why = reserved(n);
+        if (why) add([...at, "addresses", k], why);
         if (br.nets.length > 0 && !br.nets.some((bn) => inside(n.addr, bn) && n.prefix === bn.prefix)) {
           add([...at, "addresses", k], `${n.text} is not inside the subnet of bridge ${itf.bridge} (${br.nets.map((x) => x.text).join(", ")})`);
         }
@@ -131,6 +153,16 @@ export function semanticProblems(spec: Spec): PathProblem[] {
         }
         if (gw && !mine.some((n) => inside(gw as ipaddr.IPv4, n))) add([...at, "gateway"], `gateway ${itf.gateway} is not inside the subnet of the interface's addresses (${mine.map((x) => x.text).join(", ") || "none"})`);
       }
+      (itf.routes ?? []).forEach((r, k) => {
+        let route;
+        try {
+          route = canonicalRoute(r, k);
+        } catch (e) {
+          return add([...at, "routes", k, ...(/\.via$/.test((e as { field?: string }).field ?? "") ? ["via"] : ["to"])], (e as Error).message.replace(/^routes\[\d+\]\.(to|via): /, ""));
+        }
+        const via = route.via;
+        if (via !== undefined && !mine.some((n) => inside(ipaddr.parse(via), n))) add([...at, "routes", k, "via"], `next hop ${via} is not inside the subnet of the interface's addresses (${mine.map((x) => x.text).join(", ") || "none"})`);
+      });
     });
   });
 
@@ -165,6 +197,15 @@ export function semanticProblems(spec: Spec): PathProblem[] {
       range = parsePortRange(p.hostPort, "hostPort");
     } catch (e) {
       return add(["nat", "publish", i, "hostPort"], (e as Error).message.replace(/^hostPort: /, ""));
+    }
+    if (p.hostIp !== undefined) {
+      let hostIp: string | undefined;
+      try {
+        hostIp = parseIp(p.hostIp, "hostIp");
+      } catch {
+        add(["nat", "publish", i, "hostIp"], `expected an IPv4 address of the host, got "${p.hostIp}"`);
+      }
+      if (hostIp !== undefined && hostIp.includes(":")) add(["nat", "publish", i, "hostIp"], `IPv6 NAT is not supported yet, got ${hostIp}`);
     }
     const proto = p.protocol ?? "tcp";
     const ip = p.hostIp ?? "*";

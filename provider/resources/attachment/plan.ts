@@ -31,7 +31,8 @@ export function containerLabel(c: ContainerRef): string {
   return "docker" in c ? `docker:${c.docker}` : "pid" in c ? `pid:${c.pid}` : `netns:${c.netns}`;
 }
 
-function canonicalRoute(r: unknown, i: number): RouteInput {
+/** A route as given (`{ to, via? }`) checked and made canonical; throws ValidationError naming `routes[i]`'s field. */
+export function canonicalRoute(r: unknown, i: number): RouteInput {
   const o = (r ?? {}) as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== "to" && k !== "via") throw new ValidationError(`routes[${i}].${k}`, "unknown field; expected to and via");
   if (typeof o.to !== "string") throw new ValidationError(`routes[${i}].to`, "expected a destination (CIDR, address or default)");
