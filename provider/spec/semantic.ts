@@ -186,7 +186,8 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     else if (!br.nets.some((n) => n.family === 4)) add(["nat", "masquerade", i, "bridge"], `bridge ${m.bridge} has no IPv4 subnet to masquerade`);
   });
 
-  const published: { host: string; proto: string; ip: string; from: number; to: number; index: number }[] = [];
+  // Published ports per host and protocol (a spec may publish thousands).
+  const published = new Map<string, { ip: string; from: number; to: number; index: number }[]>();
   (spec.nat?.publish ?? []).forEach((p, i) => {
     if (!hostRef(["nat", "publish", i, "host"], p.host)) return;
     const c = containers.get(`${p.host}/${p.container}`);
@@ -209,9 +210,12 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     }
     const proto = p.protocol ?? "tcp";
     const ip = p.hostIp ?? "*";
-    const clash = published.find((q) => q.host === p.host && q.proto === proto && (q.ip === ip || q.ip === "*" || ip === "*") && q.from <= range.to && range.from <= q.to);
+    const key = `${p.host}/${proto}`;
+    const same = published.get(key) ?? [];
+    if (same.length === 0) published.set(key, same);
+    const clash = same.find((q) => (q.ip === ip || q.ip === "*" || ip === "*") && q.from <= range.to && range.from <= q.to);
     if (clash) add(["nat", "publish", i, "hostPort"], `${proto} port ${p.hostPort} on host ${p.host} is already published by nat.publish[${clash.index}]`);
-    published.push({ host: p.host, proto, ip, from: range.from, to: range.to, index: i });
+    same.push({ ip, from: range.from, to: range.to, index: i });
   });
   return problems;
 }
