@@ -19,6 +19,7 @@ let seq = 0;
 export async function ensureTestImage(): Promise<void> {
   if ((await tryRun(["docker", "image", "inspect", TEST_IMAGE])).exitCode === 0) return;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "hostnet-rootfs-"));
+  const tar = path.join(os.tmpdir(), `hostnet-rootfs-${process.pid}.tar`);
   try {
     for (const d of ["bin", "etc", "tmp", "www", "proc", "sys", "dev"]) fs.mkdirSync(path.join(root, d));
     fs.copyFileSync("/bin/busybox", path.join(root, "bin", "busybox"));
@@ -26,11 +27,11 @@ export async function ensureTestImage(): Promise<void> {
     for (const a of APPLETS) fs.symlinkSync("busybox", path.join(root, "bin", a));
     fs.writeFileSync(path.join(root, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n");
     fs.writeFileSync(path.join(root, "www", "index.html"), "hello from hostnet\n");
-    const tar = path.join(os.tmpdir(), `hostnet-rootfs-${process.pid}.tar`);
     await sh(["tar", "-C", root, "-cf", tar, "."]);
     await sh(["docker", "import", "--change", 'CMD ["/bin/sh"]', "--change", "ENV PATH=/bin", tar, TEST_IMAGE]);
-    fs.rmSync(tar, { force: true });
   } finally {
+    // Also when the import fails (dockerd not up yet): the next run builds it again.
+    fs.rmSync(tar, { force: true });
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
