@@ -83,6 +83,8 @@ export interface PublishSpec {
 
 /** A whole spec file. */
 export interface Spec {
+  /** The schema of the file, for editors; ignored. */
+  $schema?: string;
   hosts: Record<string, HostSpec>;
   bridges?: BridgeSpec[];
   containers?: ContainerSpec[];
