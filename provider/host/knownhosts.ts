@@ -1,11 +1,16 @@
 /** Host key checks: a pinned `hostKey` or a `known_hosts` file (plain or hashed names). Pure except for reading the file. */
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 /** One accepted key: its type and base64 blob. */
 export interface PinnedKey {
   readonly type: string;
   readonly blob: string;
+}
+
+/** The OpenSSH SHA256 fingerprint of a key blob (base64), as `ssh-keygen -lf` prints it: `SHA256:…` without padding. */
+export function fingerprint(blobBase64: string): string {
+  return `SHA256:${createHash("sha256").update(Buffer.from(blobBase64, "base64")).digest("base64").replace(/=+$/, "")}`;
 }
 
 /** Parses `ssh-ed25519 AAAA… [comment]` (a pinned key or a known_hosts line without the host field). */

@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
-import { keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
+import { fingerprint, keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
 import { Semaphore } from "./semaphore";
 import { RemoteSession, SESSION_COMMAND, SessionTimeout } from "./session";
@@ -95,7 +95,9 @@ function connectConfig(c: ConnectionSpec, onBadKey: (msg: string) => void): Conn
       onBadKey(
         keys.length === 0
           ? `no known host key for ${c.host}:${c.port ?? 22} (the server offered ${offered}); set hostKey or add it to ${c.knownHostsFile}`
-          : `host key mismatch: the server offered a ${offered} key that is not the pinned one (possible man-in-the-middle); refusing to connect`,
+          : `host key mismatch: the server offered a ${offered} key that is not the pinned one (possible man-in-the-middle); refusing to connect. ` +
+              `Offered: ${offered} ${fingerprint(blob)}; pinned: ${keys.map((k) => fingerprint(k.blob)).join(", ")}. ` +
+              `If the host's key changed for a reason you know, check the new one out of band (ssh-keyscan -p ${c.port ?? 22} ${c.host} | ssh-keygen -lf -) and update ${c.hostKey ? "hostKey" : `its line in ${c.knownHostsFile}`}`,
       );
       return false;
     },

@@ -8,6 +8,7 @@ import { SshRunner, closeAllSsh, sshChannelCount, sshConnectionCount, sshRoundTr
 import { HARD_HOST_USERS } from "../helpers/testhost";
 import { runnerFor } from "../../provider/host";
 import { ConnectionLostError } from "../../provider/host/errors";
+import { fingerprint } from "../../provider/host/knownhosts";
 import { runInOrder } from "../../provider/host/runner";
 import { Step } from "../../provider/resources/common/steps";
 import { Transaction } from "../../provider/resources/common/transaction";
@@ -79,6 +80,10 @@ describe("transport: SSH runner against a real sshd", function () {
     const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOn0tTheRightKeyAtAllJustForTheTestXXXXXXXXXX";
     const runner = new SshRunner(host.connection({ hostKey: other, hostId: "wrong-key-host" }));
     await assert.rejects(runner.run(["true"]), /cannot connect to wrong-key-host: host key mismatch: the server offered a ssh-ed25519 key that is not the pinned one/);
+    // Both fingerprints, as ssh-keygen -lf prints them, and how to update the pin.
+    const offered = fingerprint(host.hostKey.split(/\s+/)[1]);
+    const pinned = fingerprint(other.split(/\s+/)[1]);
+    await assert.rejects(runner.run(["true"]), (e: Error) => e.message.includes(`Offered: ssh-ed25519 ${offered}; pinned: ${pinned}.`) && e.message.includes(`ssh-keyscan -p 22 ${host.address} | ssh-keygen -lf -) and update hostKey`));
   });
 
   it("refuses a host missing from the known_hosts file", async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHmac } from "node:crypto";
-import { keysFromKnownHosts, parsePublicKey } from "../../provider/host/knownhosts";
+import { fingerprint, keysFromKnownHosts, parsePublicKey } from "../../provider/host/knownhosts";
 
 describe("unit: known_hosts matching", () => {
   const key = "AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyBlobOnlyForTests0000000000000";
@@ -18,5 +18,12 @@ describe("unit: known_hosts matching", () => {
     assert.equal(keysFromKnownHosts(text, "10.0.0.6", 22).length, 0);
     assert.equal(keysFromKnownHosts(text, "10.0.0.9", 22).length, 1);
     assert.equal(keysFromKnownHosts(text, "10.0.0.8", 22).length, 0);
+  });
+});
+
+describe("unit: host key fingerprints", () => {
+  it("are OpenSSH's SHA256 fingerprints (as ssh-keygen -lf prints them)", () => {
+    // ssh-keygen -lf of this key printed: 256 SHA256:zoQHMuJAXdoLoTlslp2YVhscvSD7sVmoz97T4ocVeko x (ED25519)
+    assert.equal(fingerprint("AAAAC3NzaC1lZDI1NTE5AAAAIJvUAFMSzuUcZyOfFE/ZFiWEjfp7+p8QuR61TXgL3/po"), "SHA256:zoQHMuJAXdoLoTlslp2YVhscvSD7sVmoz97T4ocVeko");
   });
 });
