@@ -23,7 +23,8 @@ import { LoadedSpec, Spec } from "../provider/spec/types";
 import { Topology } from "../provider/topology/topology";
 import { toDot, toMermaid } from "../provider/topology/graph";
 import { CliOptions, CommandName, EXIT, UsageError, helpText, parseCli } from "../provider/cli/args";
-import { PreviewStep, previewMarkdown } from "../provider/cli/markdown";
+import { engineErrors, failureMessage } from "../provider/cli/failure";
+import { PreviewStep, changeSummary, previewMarkdown } from "../provider/cli/markdown";
 import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
 import { planTopology, resourceNamesOf } from "../provider/topology/plan";
 
@@ -50,12 +51,15 @@ function passphrase(stateDir: string): string {
   return fs.readFileSync(file, "utf8");
 }
 
+/** The state backend: --backend, else a local file backend in ./.hostnet/state. */
+const backendOf = (o: Options) => o.backend ?? `file://${path.join(path.resolve(".hostnet"), "state")}`;
+
 async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
   const base = path.resolve(".hostnet");
   const workDir = path.resolve(o.workDir ?? path.join(base, "work"));
   fs.mkdirSync(workDir, { recursive: true });
   const env = engineEnv(base, passphrase(base));
-  const backend = o.backend ?? `file://${path.join(base, "state")}`;
+  const backend = backendOf(o);
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
   env.PULUMI_BACKEND_URL = backend;
   // Which containers the spec names on each host: the provider's checks read them all in one go (preflight.ts).
@@ -105,7 +109,10 @@ const progress = (o: Options) => (o.json ? undefined : (x: string) => process.st
 function stepRecorder(steps: PreviewStep[]) {
   return (e: EngineEvent) => {
     const m = e.resourcePreEvent?.metadata;
-    if (m) steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs: m.diffs?.length ? m.diffs : changedInputs(m.old?.inputs, m.new?.inputs) });
+    if (!m) return;
+    const diffs = m.diffs?.length ? m.diffs : changedInputs(m.old?.inputs, m.new?.inputs);
+    const values = m.old?.inputs && m.new?.inputs ? Object.fromEntries(diffs.map((f) => [f, { old: m.old?.inputs?.[f], new: m.new?.inputs?.[f] }])) : undefined;
+    steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs, ...(values ? { values } : {}) });
   };
 }
 
@@ -119,11 +126,12 @@ async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<Pr
     await stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput: progress(o), onEvent: stepRecorder(steps) });
   } catch (e) {
     // The pull request comment says why the preview failed.
-    if (o.markdown) fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, e instanceof Error ? e.message : String(e)));
+    if (o.markdown) fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, e instanceof Error ? (failureMessage("preview", e.message) ?? e.message) : String(e), { stack: stack.name, backend: backendOf(o) }));
     throw e;
   }
+  if (!o.json) process.stdout.write(changeSummary(changesOf(steps)));
   if (o.markdown) {
-    fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps));
+    fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, undefined, { stack: stack.name, backend: backendOf(o) }));
     if (!o.json) console.log(`wrote ${o.markdown}`);
   }
   return steps;
@@ -242,8 +250,10 @@ export async function main(argv: string[]): Promise<number> {
     return await run(o);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    if (o.json) result(o, { ok: false, error: message });
-    console.error(`hostnet: ${o.debug && e instanceof Error && e.stack ? e.stack : message}`);
+    // A failed engine run: its output was streamed already (or, with --json, goes into the result as its errors); say each resource's error once.
+    const errors = engineErrors(message);
+    if (o.json) result(o, errors.length > 0 ? { ok: false, errors } : { ok: false, error: message });
+    console.error(`hostnet: ${o.debug && e instanceof Error && e.stack ? e.stack : (failureMessage(o.command, message) ?? message)}`);
     return EXIT.failure;
   }
 }

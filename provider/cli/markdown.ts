@@ -12,7 +12,49 @@ export interface PreviewStep {
   type: string;
   /** Changed input fields. */
   diffs: string[];
+  /** Each changed field's value before and after (absent when the engine did not report inputs, e.g. a create). */
+  values?: Record<string, { old: unknown; new: unknown }>;
 }
+
+/** Fields whose values are never shown (credentials). */
+const HIDDEN = new Set(["connection"]);
+/** Pulumi's marker of a secret value in engine events and state. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** A value as a reviewer reads it: lists joined, secrets and credentials hidden. */
+export function showValue(field: string, v: unknown): string {
+  if (HIDDEN.has(field)) return "(credentials)";
+  if (v === undefined || v === null) return "—";
+  if (typeof v === "string") return v === "[secret]" ? "[secret]" : v;
+  if (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] !== undefined) return "[secret]";
+  if (Array.isArray(v)) return v.length === 0 ? "[]" : v.map((x) => showValue(field, x)).join(", ");
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+/** `field: old → new` for each changed field (the field name alone when its values are not known). */
+export function changedFields(s: PreviewStep): string[] {
+  return s.diffs.map((f) => {
+    const v = s.values?.[f];
+    return v ? `${f}: ${showValue(f, v.old)} → ${showValue(f, v.new)}` : f;
+  });
+}
+
+/**
+ * The changes of a preview for the terminal, after the engine's own output:
+ * deletes and replacements first (marked ⚠), then the rest, each with its
+ * changed fields as old → new. Empty when nothing changes.
+ */
+export function changeSummary(changes: readonly PreviewStep[]): string {
+  if (changes.length === 0) return "";
+  const risky = (s: PreviewStep) => s.op === "delete" || s.op === "replace";
+  const ordered = [...changes.filter(risky), ...changes.filter((s) => !risky(s))];
+  const lines = ordered.map((s) => `  ${risky(s) ? "⚠ " : ""}${s.op} ${s.name} (${kindOf(s.type)})${s.diffs.length ? `: ${changedFields(s).join("; ")}` : ""}`);
+  return ["", "Changes:", ...lines, ""].join("\n");
+}
+
+/** Markdown table cell text (pipes and line breaks escaped). */
+const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 const kindOf = (type: string) => type.split(":").at(-1) ?? type;
 
@@ -21,10 +63,18 @@ export function hostOfName(name: string, hosts: readonly string[]): string {
   return [...hosts].sort((a, b) => b.length - a.length).find((h) => name.startsWith(`${h}.`)) ?? "(other)";
 }
 
+/** Where a preview ran: the stack and the state backend. */
+export interface PreviewContext {
+  readonly stack?: string;
+  readonly backend?: string;
+}
+
 /** Renders the summary; with `error`, the preview failed: the comment says so first, with the error. */
-export function previewMarkdown(specFile: string, spec: Spec, steps: readonly PreviewStep[], error?: string): string {
+export function previewMarkdown(specFile: string, spec: Spec, steps: readonly PreviewStep[], error?: string, context: PreviewContext = {}): string {
   const hosts = Object.keys(spec.hosts);
   const out: string[] = [`## hostnet preview: \`${specFile}\``, ""];
+  const where = [context.stack ? `stack \`${context.stack}\`` : "", context.backend ? `backend \`${context.backend}\`` : ""].filter(Boolean);
+  if (where.length > 0) out.push(`Spec \`${specFile}\`, ${where.join(", ")}.`, "");
   if (error !== undefined) out.push("**The preview failed**; what it showed before the failure is below.", "", "~~~", error.trimEnd().replace(/~~~/g, "~ ~ ~"), "~~~", "");
   // A replacement shows as create-replacement + replace + delete-replaced; the summary keeps the one `replace` row.
   const mine = steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced");
@@ -34,6 +84,13 @@ export function previewMarkdown(specFile: string, spec: Spec, steps: readonly Pr
     return Object.entries(c).map(([k, v]) => `${v} ${k}`).join(", ") || "no resources";
   };
   out.push(`Total: ${counts(mine)}.`, "");
+  // What removes something from a host comes first, so a reviewer cannot miss it.
+  const risky = mine.filter((s) => s.op === "delete" || s.op === "replace");
+  if (risky.length > 0) {
+    out.push(`### ⚠ ${risky.length} delete(s) and replacement(s)`, "");
+    for (const s of risky) out.push(`- **${s.op}** \`${s.name}\` (${kindOf(s.type)})${s.diffs.length ? `: ${changedFields(s).join("; ")}` : ""}`);
+    out.push("");
+  }
   for (const h of [...hosts, "(other)"]) {
     const list = mine.filter((s) => hostOfName(s.name, hosts) === h);
     if (list.length === 0) continue;
@@ -44,7 +101,7 @@ export function previewMarkdown(specFile: string, spec: Spec, steps: readonly Pr
       continue;
     }
     out.push("| change | resource | kind | changed fields |", "|---|---|---|---|");
-    for (const s of changes) out.push(`| ${s.op} | \`${s.name}\` | ${kindOf(s.type)} | ${s.diffs.length ? s.diffs.join(", ") : "—"} |`);
+    for (const s of changes) out.push(`| ${s.op === "delete" || s.op === "replace" ? `⚠ ${s.op}` : s.op} | \`${s.name}\` | ${kindOf(s.type)} | ${s.diffs.length ? cell(changedFields(s).join("; ")) : "—"} |`);
     out.push("");
   }
   out.push("### Resulting topology", "", "```mermaid", toMermaid(spec).trimEnd(), "```", "");

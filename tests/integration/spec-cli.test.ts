@@ -137,12 +137,16 @@ nat:
     const idx1 = (await linkOf(hosts[0], "hnbr-s6a"))?.ifindex;
     writeSpec("172.22.0.5/16");
     const md = path.join(dir, "preview2.md");
-    await cli("preview", spec, "--markdown", md);
+    const shown = await cli("preview", spec, "--markdown", md);
     const text = fs.readFileSync(md, "utf8");
     assert.match(text, /### host `h1` — 5 same\n\nNo changes\./);
     assert.match(text, /### host `h2` — 3 same, 1 update, 1 replace\n/);
-    assert.ok(text.includes(`| update | \`h2.${names.web2}.eth0\` | ContainerAttachment | addresses |`), text);
-    assert.ok(text.includes(`| replace | \`h2.publish.${names.web2}.tcp.8080\` | NatRule | to |`), "the published port follows the new address");
+    // Old → new values, the replacement listed first under ⚠, in the Markdown and in the terminal.
+    assert.ok(text.includes(`| update | \`h2.${names.web2}.eth0\` | ContainerAttachment | addresses: 172.22.0.2/16 → 172.22.0.5/16 |`), text);
+    assert.ok(text.includes(`| ⚠ replace | \`h2.publish.${names.web2}.tcp.8080\` | NatRule | to: 172.22.0.2:80 → 172.22.0.5:80 |`), "the published port follows the new address");
+    assert.ok(text.indexOf("### ⚠ 1 delete(s) and replacement(s)") < text.indexOf("### host `h1`"), text);
+    assert.match(text, /^Spec `.*network\.yaml`, stack `dev`, backend `file:\/\/.*\/\.hostnet\/state`\.$/m);
+    assert.ok(shown.includes(`Changes:\n  ⚠ replace h2.publish.${names.web2}.tcp.8080 (NatRule): to: 172.22.0.2:80 → 172.22.0.5:80\n  update h2.${names.web2}.eth0 (ContainerAttachment): addresses: 172.22.0.2/16 → 172.22.0.5/16\n`), shown);
     assert.ok(text.includes("```mermaid"));
     const drift = await cliRaw("preview", spec, "--expect-no-changes");
     assert.equal(drift.exitCode, 3, "--expect-no-changes: exit 3 on changes");
@@ -176,6 +180,13 @@ nat:
     try {
       assert.notEqual(r.exitCode, 0, "up reports the failure");
       assert.match(r.stdout + r.stderr, /injected fault \(HOSTNET_TEST_FAULTS\)/);
+      // One clean message: each failed resource once, with the failed command; no stack trace, no second copy of the engine's output.
+      assert.match(r.stderr, /^hostnet: up failed:\n {2}h1\./m, r.stderr);
+      assert.match(r.stderr, /^ {2}h1\.\S+: attachment of eth0 .*step \d+\/\d+ \(.*\) failed on .*:22 with exit code 1: injected fault \(HOSTNET_TEST_FAULTS\)/m, "each failed resource with its step, command, host and stderr");
+      assert.doesNotMatch(r.stderr, /^\s+at \S+ \(/m, "no stack trace");
+      assert.doesNotMatch(r.stderr, /Diagnostics:|Updating \(/, "the engine's output is not repeated on stderr");
+      const said = r.stderr.split("\n").filter((l) => l.includes("injected fault"));
+      assert.equal(new Set(said).size, said.length, "no error said twice");
       assert.deepEqual(globalAddrs((await containerLinks(names.web2)).find((l) => l.ifname === "eth0")), ["172.22.0.5/16"], "h2 is complete");
       assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0, "h2 works");
       assert.equal(await hosts[1].exec(["timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${hosts[1].address}:8080/`]), "hello from hostnet\n", "h2's published port works");

@@ -4,7 +4,7 @@ import { planTopology, resourceNamesOf } from "../../provider/topology/plan";
 import { engineParallel } from "../../bin/hostnet";
 import { Spec } from "../../provider/spec/types";
 import { toDot, toMermaid } from "../../provider/topology/graph";
-import { previewMarkdown } from "../../provider/cli/markdown";
+import { PreviewStep, changeSummary, previewMarkdown, showValue } from "../../provider/cli/markdown";
 import { vethNames } from "../../provider/spec/names";
 
 const SPEC = `
@@ -123,6 +123,38 @@ containers:
     assert.ok(md.includes("| update | `node1.web.eth0` | ContainerAttachment | addresses |"));
     assert.ok(md.includes("### host `node2` — 1 same\n\nNo changes."));
     assert.ok(md.includes("```mermaid\nflowchart LR"));
+  });
+
+  it("the preview shows each changed field as old → new, lists deletes and replacements first under ⚠, names stack and backend, and hides credentials", () => {
+    const steps: PreviewStep[] = [
+      { op: "update", name: "node1.web.eth0", type: "pulumi-nodejs:dynamic/hostnet:ContainerAttachment", diffs: ["addresses", "connection"], values: { addresses: { old: ["172.16.0.2/16"], new: ["172.16.0.9/16"] }, connection: { old: { host: "a", privateKey: "SECRET" }, new: { host: "b", privateKey: "SECRET2" } } } },
+      { op: "replace", name: "node1.publish.web.tcp.8080", type: "pulumi-nodejs:dynamic/hostnet:NatRule", diffs: ["hostPort"], values: { hostPort: { old: 8080, new: 8081 } } },
+      { op: "delete", name: "node1.bridge.old", type: "pulumi-nodejs:dynamic/hostnet:Bridge", diffs: [] },
+    ];
+    const md = previewMarkdown("net.yaml", spec, steps, undefined, { stack: "dev", backend: "file:///srv/state" });
+    assert.ok(md.includes("Spec `net.yaml`, stack `dev`, backend `file:///srv/state`."), md);
+    const warn = md.indexOf("### ⚠ 2 delete(s) and replacement(s)");
+    assert.ok(warn > 0 && warn < md.indexOf("### host `node1`"), "the ⚠ section comes before the hosts");
+    assert.ok(md.includes("- **replace** `node1.publish.web.tcp.8080` (NatRule): hostPort: 8080 → 8081"), md);
+    assert.ok(md.includes("- **delete** `node1.bridge.old` (Bridge)"), md);
+    assert.ok(md.includes("| update | `node1.web.eth0` | ContainerAttachment | addresses: 172.16.0.2/16 → 172.16.0.9/16; connection: (credentials) → (credentials) |"), md);
+    assert.ok(md.includes("| ⚠ replace | `node1.publish.web.tcp.8080` | NatRule | hostPort: 8080 → 8081 |"), md);
+    assert.ok(!md.includes("SECRET"), "no credential is shown");
+    const term = changeSummary(steps.filter((x) => x.op !== "same"));
+    assert.deepEqual(term.trim().split("\n"), [
+      "Changes:",
+      "  ⚠ replace node1.publish.web.tcp.8080 (NatRule): hostPort: 8080 → 8081",
+      "  ⚠ delete node1.bridge.old (Bridge)",
+      "  update node1.web.eth0 (ContainerAttachment): addresses: 172.16.0.2/16 → 172.16.0.9/16; connection: (credentials) → (credentials)",
+    ]);
+    assert.equal(showValue("to", { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "x" }), "[secret]");
+    assert.equal(changeSummary([]), "");
+  });
+
+  it("a failed preview's Markdown says so first, with the error", () => {
+    const md = previewMarkdown("net.yaml", spec, [], "up failed:\n  node1.bridge.br0: host key mismatch");
+    assert.ok(md.startsWith("## hostnet preview: `net.yaml`\n\n**The preview failed**"), md);
+    assert.ok(md.includes("~~~\nup failed:\n  node1.bridge.br0: host key mismatch\n~~~"), md);
   });
 });
 
