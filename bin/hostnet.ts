@@ -24,7 +24,7 @@ import { Topology } from "../provider/topology/topology";
 import { toDot, toMermaid } from "../provider/topology/graph";
 import { CliOptions, CommandName, EXIT, UsageError, helpText, parseCli } from "../provider/cli/args";
 import { engineErrors, failureMessage } from "../provider/cli/failure";
-import { PreviewStep, changeSummary, previewMarkdown } from "../provider/cli/markdown";
+import { PreviewStep, changeSummary, changesOf, previewMarkdown } from "../provider/cli/markdown";
 import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
 import { planTopology, resourceNamesOf } from "../provider/topology/plan";
 
@@ -116,24 +116,20 @@ function stepRecorder(steps: PreviewStep[]) {
   };
 }
 
-/** The steps of the spec's own resources that change something (the stack resource and `same` steps left out; a replacement is its one `replace` step). */
-const changesOf = (steps: readonly PreviewStep[]) =>
-  steps.filter((s) => !["same", "create-replacement", "delete-replaced", "read"].includes(s.op) && s.type.includes("hostnet:") && !s.type.endsWith("Topology"));
-
 async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<PreviewStep[]> {
   const steps: PreviewStep[] = [];
+  const writeMarkdown = (error?: string) => o.markdown && fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, error, { stack: stack.name, backend: backendOf(o) }));
   try {
     await stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput: progress(o), onEvent: stepRecorder(steps) });
   } catch (e) {
     // The pull request comment says why the preview failed.
-    if (o.markdown) fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, e instanceof Error ? (failureMessage("preview", e.message) ?? e.message) : String(e), { stack: stack.name, backend: backendOf(o) }));
+    const message = e instanceof Error ? e.message : String(e);
+    writeMarkdown(failureMessage("preview", engineErrors(message)) ?? message);
     throw e;
   }
   if (!o.json) process.stdout.write(changeSummary(changesOf(steps)));
-  if (o.markdown) {
-    fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, undefined, { stack: stack.name, backend: backendOf(o) }));
-    if (!o.json) console.log(`wrote ${o.markdown}`);
-  }
+  writeMarkdown();
+  if (o.markdown && !o.json) console.log(`wrote ${o.markdown}`);
   return steps;
 }
 
@@ -253,7 +249,7 @@ export async function main(argv: string[]): Promise<number> {
     // A failed engine run: its output was streamed already (or, with --json, goes into the result as its errors); say each resource's error once.
     const errors = engineErrors(message);
     if (o.json) result(o, errors.length > 0 ? { ok: false, errors } : { ok: false, error: message });
-    console.error(`hostnet: ${o.debug && e instanceof Error && e.stack ? e.stack : (failureMessage(o.command, message) ?? message)}`);
+    console.error(`hostnet: ${o.debug && e instanceof Error && e.stack ? e.stack : (failureMessage(o.command, errors) ?? message)}`);
     return EXIT.failure;
   }
 }

@@ -140,7 +140,12 @@ export function parseCli(argv: readonly string[]): CliRequest {
   if (first === "--version" || first === "-V") return { kind: "version" };
   if (!isCommand(first)) throw new UsageError(first.startsWith("-") ? `unknown option ${first} (a command comes first)` : `unknown command ${JSON.stringify(first)}`);
   const allowed = [...COMMANDS[first].options, ...COMMON];
-  const options = Object.fromEntries(allowed.map((n) => [n, OPTIONS[n].type === "boolean" ? { type: "boolean", ...("short" in OPTIONS[n] ? { short: (OPTIONS[n] as OptionSpec).short } : {}) } : { type: "string" }])) as Record<string, { type: "boolean" | "string"; short?: string }>;
+  const options = Object.fromEntries(
+    allowed.map((n) => {
+      const o: OptionSpec = OPTIONS[n];
+      return [n, { type: o.type, ...(o.short ? { short: o.short } : {}) }];
+    }),
+  );
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });

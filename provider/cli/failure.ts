@@ -52,9 +52,8 @@ export function engineErrors(text: string): EngineError[] {
   return specific.length > 0 ? specific : out;
 }
 
-/** The CLI's message for a failed engine run: one line per resource error, or undefined when the text has no diagnostics. */
-export function failureMessage(command: string, text: string): string | undefined {
-  const errors = engineErrors(text);
+/** The CLI's message for a failed engine run from its {@link engineErrors}: one line per resource error, or undefined when there are none. */
+export function failureMessage(command: string, errors: readonly EngineError[]): string | undefined {
   if (errors.length === 0) return undefined;
   return [`${command} failed:`, ...errors.map((e) => `  ${e.resource}: ${e.message.replace(/\n/g, "\n    ")}`), "(the engine's whole output is above; --debug adds stack traces)"].join("\n");
 }

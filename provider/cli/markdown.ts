@@ -47,10 +47,29 @@ export function changedFields(s: PreviewStep): string[] {
  */
 export function changeSummary(changes: readonly PreviewStep[]): string {
   if (changes.length === 0) return "";
-  const risky = (s: PreviewStep) => s.op === "delete" || s.op === "replace";
-  const ordered = [...changes.filter(risky), ...changes.filter((s) => !risky(s))];
-  const lines = ordered.map((s) => `  ${risky(s) ? "⚠ " : ""}${s.op} ${s.name} (${kindOf(s.type)})${s.diffs.length ? `: ${changedFields(s).join("; ")}` : ""}`);
+  const ordered = [...changes.filter(isRisky), ...changes.filter((s) => !isRisky(s))];
+  const lines = ordered.map((s) => `  ${isRisky(s) ? "⚠ " : ""}${s.op} ${s.name} (${kindOf(s.type)})${fieldsSuffix(s)}`);
   return ["", "Changes:", ...lines, ""].join("\n");
+}
+
+/** A step that removes something from a host (listed first, marked ⚠). */
+const isRisky = (s: PreviewStep) => s.op === "delete" || s.op === "replace";
+
+/** `: field: old → new; …`, or nothing when no field changed. */
+const fieldsSuffix = (s: PreviewStep) => (s.diffs.length ? `: ${changedFields(s).join("; ")}` : "");
+
+/**
+ * The steps of the spec's own resources (not the stack or the Topology
+ * component); a replacement, which the engine reports as create-replacement +
+ * replace + delete-replaced, is its one `replace` step.
+ */
+export function ownSteps(steps: readonly PreviewStep[]): PreviewStep[] {
+  return steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced");
+}
+
+/** The own steps that change something (neither `same` nor `read`). */
+export function changesOf(steps: readonly PreviewStep[]): PreviewStep[] {
+  return ownSteps(steps).filter((s) => s.op !== "same" && s.op !== "read");
 }
 
 /** Markdown table cell text (pipes and line breaks escaped). */
@@ -76,8 +95,7 @@ export function previewMarkdown(specFile: string, spec: Spec, steps: readonly Pr
   const where = [context.stack ? `stack \`${context.stack}\`` : "", context.backend ? `backend \`${context.backend}\`` : ""].filter(Boolean);
   if (where.length > 0) out.push(`Spec \`${specFile}\`, ${where.join(", ")}.`, "");
   if (error !== undefined) out.push("**The preview failed**; what it showed before the failure is below.", "", "~~~", error.trimEnd().replace(/~~~/g, "~ ~ ~"), "~~~", "");
-  // A replacement shows as create-replacement + replace + delete-replaced; the summary keeps the one `replace` row.
-  const mine = steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced");
+  const mine = ownSteps(steps);
   const counts = (list: readonly PreviewStep[]) => {
     const c: Record<string, number> = {};
     for (const s of list) c[s.op] = (c[s.op] ?? 0) + 1;
@@ -85,10 +103,10 @@ export function previewMarkdown(specFile: string, spec: Spec, steps: readonly Pr
   };
   out.push(`Total: ${counts(mine)}.`, "");
   // What removes something from a host comes first, so a reviewer cannot miss it.
-  const risky = mine.filter((s) => s.op === "delete" || s.op === "replace");
+  const risky = mine.filter(isRisky);
   if (risky.length > 0) {
     out.push(`### ⚠ ${risky.length} delete(s) and replacement(s)`, "");
-    for (const s of risky) out.push(`- **${s.op}** \`${s.name}\` (${kindOf(s.type)})${s.diffs.length ? `: ${changedFields(s).join("; ")}` : ""}`);
+    for (const s of risky) out.push(`- **${s.op}** \`${s.name}\` (${kindOf(s.type)})${fieldsSuffix(s)}`);
     out.push("");
   }
   for (const h of [...hosts, "(other)"]) {
@@ -101,7 +119,7 @@ export function previewMarkdown(specFile: string, spec: Spec, steps: readonly Pr
       continue;
     }
     out.push("| change | resource | kind | changed fields |", "|---|---|---|---|");
-    for (const s of changes) out.push(`| ${s.op === "delete" || s.op === "replace" ? `⚠ ${s.op}` : s.op} | \`${s.name}\` | ${kindOf(s.type)} | ${s.diffs.length ? cell(changedFields(s).join("; ")) : "—"} |`);
+    for (const s of changes) out.push(`| ${isRisky(s) ? `⚠ ${s.op}` : s.op} | \`${s.name}\` | ${kindOf(s.type)} | ${s.diffs.length ? cell(changedFields(s).join("; ")) : "—"} |`);
     out.push("");
   }
   out.push("### Resulting topology", "", "```mermaid", toMermaid(spec).trimEnd(), "```", "");

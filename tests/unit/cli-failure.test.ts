@@ -32,7 +32,7 @@ describe("unit: one clean message for a failed engine run", () => {
       { resource: "h1.web.eth0", message: "attachment of eth0 to docker:web on 10.0.0.5:22 (host end hn1 on br0): step 4/4 (nsenter --net=/proc/7/ns/net -- ip -batch -) failed on 10.0.0.5:22 with exit code 2: RTNETLINK answers: File exists; undid 3 completed step(s)" },
       { resource: "h2.bridge.br0", message: "host key mismatch for 10.0.0.6:22\nexpected SHA256:abc, got SHA256:def" },
     ]);
-    const m = failureMessage("up", text) ?? "";
+    const m = failureMessage("up", engineErrors(text)) ?? "";
     assert.equal(m.split("\n")[0], "up failed:");
     assert.equal((m.match(/RTNETLINK answers/g) ?? []).length, 1, "said once");
     assert.ok(!m.includes("update failed"));
@@ -40,6 +40,6 @@ describe("unit: one clean message for a failed engine run", () => {
 
   it("keeps a generic error when it is all there is, and says nothing without diagnostics", () => {
     assert.deepEqual(engineErrors("Diagnostics:\n  pulumi:pulumi:Stack (s):\n    error: update failed\n"), [{ resource: "s", message: "update failed" }]);
-    assert.equal(failureMessage("up", "connection refused"), undefined);
+    assert.equal(failureMessage("up", engineErrors("connection refused")), undefined);
   });
 });
