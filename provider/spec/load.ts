@@ -73,7 +73,7 @@ function describe(e: ErrorObject): { path: DataPath; message: string; atKey: boo
   }
 }
 
-/** Whether `data`, read by the fast parser, is a spec without problems (then no positions are needed). */
+/** The spec in `text` read by the fast parser, when it has no problem at all (then no positions are needed); else undefined. */
 function fastCheck(text: string): Spec | undefined {
   let data: unknown;
   try {

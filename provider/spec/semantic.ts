@@ -8,7 +8,8 @@
 import * as ipaddr from "ipaddr.js";
 import { parseCidr, parseIp } from "../linux/names";
 import { canonicalRoute } from "../resources/attachment/plan";
-import { parsePortRange } from "../resources/nat/plan";
+import { ipv4Only, parsePortRange } from "../resources/nat/plan";
+import { ValidationError } from "../host/errors";
 import { DataPath } from "./locate";
 import { BridgeSpec, ContainerSpec, Spec } from "./types";
 
@@ -43,12 +44,15 @@ function net(text: string): Net | undefined {
  */
 function reserved(n: Net): string | undefined {
   if (n.family !== 4 || n.prefix > 30) return undefined;
-  const bits = n.addr.toByteArray().reduce((v, b) => v * 256 + b, 0);
-  const host = bits % 2 ** (32 - n.prefix);
-  const subnet = `${ipaddr.IPv4.networkAddressFromCIDR(n.text).toString()}/${n.prefix}`;
-  if (host === 0) return `${n.addr.toString()} is the network address of ${subnet}, not an address a host can take`;
-  if (host === 2 ** (32 - n.prefix) - 1) return `${n.addr.toString()} is the broadcast address of ${subnet}, not an address a host can take`;
-  return undefined;
+  const address = n.addr.toString();
+  const network = ipaddr.IPv4.networkAddressFromCIDR(n.text).toString();
+  const which = address === network ? "network" : address === ipaddr.IPv4.broadcastAddressFromCIDR(n.text).toString() ? "broadcast" : undefined;
+  return which && `${address} is the ${which} address of ${network}/${n.prefix}, not an address a host can take`;
+}
+
+/** The message of a validator's error without its `field: ` prefix (the problem's path names the field). */
+function reason(e: unknown): string {
+  return e instanceof ValidationError ? e.message.slice(e.field.length + 2) : String((e as Error).message ?? e);
 }
 
 function inside(ip: ipaddr.IPv4 | ipaddr.IPv6, n: Net): boolean {
@@ -158,7 +162,7 @@ export function semanticProblems(spec: Spec): PathProblem[] {
         try {
           route = canonicalRoute(r, k);
         } catch (e) {
-          return add([...at, "routes", k, ...(/\.via$/.test((e as { field?: string }).field ?? "") ? ["via"] : ["to"])], (e as Error).message.replace(/^routes\[\d+\]\.(to|via): /, ""));
+          return add([...at, "routes", k, e instanceof ValidationError && e.field.endsWith(".via") ? "via" : "to"], reason(e));
         }
         const via = route.via;
         if (via !== undefined && !mine.some((n) => inside(ipaddr.parse(via), n))) add([...at, "routes", k, "via"], `next hop ${via} is not inside the subnet of the interface's addresses (${mine.map((x) => x.text).join(", ") || "none"})`);
@@ -197,7 +201,7 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     try {
       range = parsePortRange(p.hostPort, "hostPort");
     } catch (e) {
-      return add(["nat", "publish", i, "hostPort"], (e as Error).message.replace(/^hostPort: /, ""));
+      return add(["nat", "publish", i, "hostPort"], reason(e));
     }
     if (p.hostIp !== undefined) {
       let hostIp: string | undefined;
@@ -206,7 +210,11 @@ export function semanticProblems(spec: Spec): PathProblem[] {
       } catch {
         add(["nat", "publish", i, "hostIp"], `expected an IPv4 address of the host, got "${p.hostIp}"`);
       }
-      if (hostIp !== undefined && hostIp.includes(":")) add(["nat", "publish", i, "hostIp"], `IPv6 NAT is not supported yet, got ${hostIp}`);
+      try {
+        if (hostIp !== undefined) ipv4Only(hostIp, "hostIp");
+      } catch (e) {
+        add(["nat", "publish", i, "hostIp"], reason(e));
+      }
     }
     const proto = p.protocol ?? "tcp";
     const ip = p.hostIp ?? "*";

@@ -27,7 +27,8 @@ export function parsePortRange(v: unknown, field: string): PortRange {
   return { from, to };
 }
 
-function ipv4Only(ip: string, field: string): string {
+/** Refuses an IPv6 address where NAT needs IPv4 (the spec's semantic pass asks the same). */
+export function ipv4Only(ip: string, field: string): string {
   if (ipaddr.parse(ip).kind() !== "ipv4") throw new ValidationError(field, `IPv6 NAT is not supported yet, got ${ip}`);
   return ip;
 }
