@@ -3,6 +3,11 @@ import { CommandError, ConnectionLostError, HostnetError } from "../../host/erro
 import { Command, RunResult, Runner, runInOrder } from "../../host/runner";
 import { Step, StepError, asCommand } from "./steps";
 
+/** What became of the `undone` steps done before a failure. */
+function undoneText(undone: number, undoErrors: readonly CommandError[]): string {
+  return undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
+}
+
 /** Runs phases of steps; keeps what was done so a later failure can undo it all. */
 export class Transaction {
   private readonly done: Step[] = [];
@@ -71,7 +76,7 @@ export class Transaction {
       const undoErrors = await this.rollback();
       if (e instanceof HostnetError) {
         // Name the resource and the step, and say what became of the steps before it.
-        const undo = undone === 0 ? "no earlier step to undo" : undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
+        const undo = undone === 0 ? "no earlier step to undo" : undoneText(undone, undoErrors);
         const how = e instanceof ConnectionLostError ? "was cut off" : "did not run";
         throw new HostnetError(`${this.subject}: step ${base + i + 1} of ${base + steps.length} (${steps[i]?.description ?? "?"}) ${how}: ${e.message}; ${undo}`, { cause: e });
       }
@@ -92,8 +97,7 @@ export class Transaction {
       const undone = this.done.length;
       const undoErrors = await this.rollback();
       if (undone === 0) throw e;
-      const undo = undoErrors.length === 0 ? `the ${undone} earlier step(s) were undone` : `undoing the ${undone} earlier step(s) failed too (${undoErrors.length} undo command(s) could not run)`;
-      throw new HostnetError(`${this.subject}: ${what} failed: ${e instanceof Error ? e.message : String(e)}; ${undo}`, { cause: e });
+      throw new HostnetError(`${this.subject}: ${what} failed: ${e instanceof Error ? e.message : String(e)}; ${undoneText(undone, undoErrors)}`, { cause: e });
     }
   }
 
