@@ -14,7 +14,7 @@ describe("unit: the __provider module text of each resource kind", () => {
     it(`${folder}: small, and forwards the six methods to resources/${folder}/provider`, async () => {
       const src = providerSource(folder);
       // Stored twice per resource in the state; the serialised closures it replaces took ~2.2 KiB.
-      assert.ok(src.length < 700, `${src.length} bytes`);
+      assert.ok(src.length < 300, `${src.length} bytes`);
       const p = load(src);
       assert.deepEqual(Object.keys(p).sort(), ["check", "create", "delete", "diff", "read", "update"]);
       for (const f of Object.values(p)) assert.equal(typeof f, "function");

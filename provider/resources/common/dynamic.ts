@@ -5,11 +5,10 @@
  * object it returns. `pulumi.dynamic.Resource` fills `__provider` by
  * serialising a provider object's closures: ~2.2 KiB of wrappers per
  * resource, stored twice in the state (inputs and outputs) and serialised
- * anew for every resource the program declares. Ours is the module text
- * itself, a few hundred bytes the same for every resource of a kind: it
- * `require`s the implementation, first from the absolute path of this build
- * (the code that defined the resource), then by package name (state written
- * on another machine).
+ * anew for every resource the program declares. Ours is a module text of
+ * ~200 bytes, the same for every resource of a kind, that `require`s
+ * handler.ts (the engine writes the whole state after every step, so each
+ * byte here is written 2N times per N resources).
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,20 +18,14 @@ export type ProviderFolder = "bridge" | "veth" | "attachment" | "nat";
 
 /**
  * The `__provider` module text for the resource kind in `folder`: its
- * `handler()` returns a provider whose methods load `<folder>/provider` on
- * first use and forward to its exports (`delete` to `del`).
+ * `handler()` returns {@link of handler.ts's `of(folder)`}, loaded first from
+ * the absolute path of this build (the code that defined the resource), then
+ * by package name (state written on another machine).
  */
 export function providerSource(folder: ProviderFolder): string {
-  const absolute = JSON.stringify(path.resolve(__dirname, "..", folder, "provider"));
-  const byName = JSON.stringify(`pulumi-hostnet/provider/resources/${folder}/provider`);
-  return [
-    "exports.handler = () => {",
-    "  let m;",
-    `  const l = () => m || (m = (() => { try { return require(${absolute}); } catch (e) { if (e.code !== "MODULE_NOT_FOUND") throw e; return require(${byName}); } })());`,
-    "  return { check: (o, n) => l().check(o, n), diff: (i, o, n) => l().diff(i, o, n), create: (i) => l().create(i), read: (i, p) => l().read(i, p), update: (i, o, n) => l().update(i, o, n), delete: (i, p) => l().del(i, p) };",
-    "};",
-    "",
-  ].join("\n");
+  const absolute = JSON.stringify(path.resolve(__dirname, "handler"));
+  const byName = JSON.stringify("pulumi-hostnet/provider/resources/common/handler");
+  return `exports.handler=()=>{let h;try{h=require(${absolute})}catch(e){if(e.code!=="MODULE_NOT_FOUND")throw e;h=require(${byName})}return h.of(${JSON.stringify(folder)})}\n`;
 }
 
 /**
