@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { engineEnv, pulumiCommand } from "../provider/automation/engine";
+import { engineEnv, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
 import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
@@ -205,7 +205,7 @@ async function run(o: Options): Promise<number> {
     return EXIT.ok;
   }
   if (o.command === "refresh") {
-    const res = await stack.refresh({ color: color(o), onOutput: progress(o), parallel });
+    const res = await refreshWithoutCheckpoints(stack, () => stack.refresh({ color: color(o), onOutput: progress(o), parallel }));
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
     return EXIT.ok;
   }

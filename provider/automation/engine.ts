@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { isolateEngineLinks } from "./engine-link";
 
 /** The Pulumi CLI version the project builds and tests against. */
@@ -44,3 +44,26 @@ export function engineEnv(dir: string, passphrase = process.env.PULUMI_CONFIG_PA
     PATH: `${path.join(enginePrefix(), "bin")}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
   };
 }
+
+/**
+ * Runs a refresh with the engine's intermediate checkpoints off
+ * (`PULUMI_SKIP_CHECKPOINTS`): the engine then writes the state once, at the
+ * end, instead of the whole state after every resource read — 2N writes of
+ * the whole state, most of a large stack's refresh. Safe for a refresh and
+ * only for it: a refresh changes nothing on the hosts, so a run cut off
+ * half-way leaves the state from before, which still records everything
+ * that exists (the next refresh reads again). `up` and `destroy` keep them:
+ * there a lost checkpoint would lose the record of what was made.
+ */
+export async function refreshWithoutCheckpoints<T>(stack: Stack, refresh: () => Promise<T>): Promise<T> {
+  const env = stack.workspace.envVars;
+  const before = env[SKIP_CHECKPOINTS];
+  env[SKIP_CHECKPOINTS] = "true";
+  try {
+    return await refresh();
+  } finally {
+    if (before === undefined) delete env[SKIP_CHECKPOINTS];
+    else env[SKIP_CHECKPOINTS] = before;
+  }
+}
+const SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS";

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { containerLinks } from "../helpers/container-ns";
-import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
+import { containerPid, dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { globalAddrs, linkAndAddrSnapshot, linkOf } from "../helpers/kernel";
 import { REPO_ROOT } from "../helpers/paths";
 import { sh, sleep, tryRun } from "../helpers/procs";
@@ -157,6 +157,20 @@ nat:
     assert.deepEqual(globalAddrs((await containerLinks(names.web2)).find((l) => l.ifname === "eth0")), ["172.22.0.5/16"]);
     assert.equal((await linkOf(hosts[0], "hnbr-s6a"))?.ifindex, idx1, "h1 untouched");
     assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0);
+  });
+
+  it("hostnet refresh records an address removed by hand (the state is written once, at the end); the next up puts it back", async () => {
+    const pid = await containerPid(names.cli1);
+    await sh(["nsenter", "-t", String(pid), "-n", "ip", "addr", "del", "172.21.0.3/16", "dev", "eth0"]);
+    const refreshed = await cli("refresh", spec);
+    assert.match(refreshed, /~ 1 updated/, refreshed);
+    const r = await cliRaw("preview", spec, "--json");
+    assert.equal(r.exitCode, 0, r.stderr);
+    const changes = (JSON.parse(r.stdout) as { changes: { op: string; name: string }[] }).changes;
+    assert.deepEqual(changes.map((c) => `${c.op} ${c.name}`), [`update h1.${names.cli1}.eth0`], "the refreshed state knows the address is gone");
+    assert.match(await cli("up", spec, "--yes"), /~ 1 updated/);
+    assert.deepEqual(globalAddrs((await containerLinks(names.cli1)).find((l) => l.ifname === "eth0")), ["172.21.0.3/16"]);
+    assert.equal((await dockerExec(names.cli1, ["ping", "-c", "1", "-W", "2", "172.21.0.2"])).exitCode, 0);
   });
 
   it("hostnet destroy cleans both hosts", async () => {
