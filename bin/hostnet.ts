@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { engineEnv, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
+import { engineEnv, projectSettings, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
 import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
@@ -58,7 +58,7 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
   const base = path.resolve(".hostnet");
   const workDir = path.resolve(o.workDir ?? path.join(base, "work"));
   fs.mkdirSync(workDir, { recursive: true });
-  const env = engineEnv(base, passphrase(base));
+  const env = engineEnv(base, passphrase(base), o.pulumi);
   const backend = backendOf(o);
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
   env.PULUMI_BACKEND_URL = backend;
@@ -79,7 +79,7 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
         return { inventory: t.inventory };
       }),
     },
-    { workDir, pulumiCommand: await pulumiCommand(), envVars: env, projectSettings: { name: projectName, runtime: "nodejs" } },
+    { workDir, pulumiCommand: await pulumiCommand(o.pulumi), envVars: env, projectSettings: projectSettings(projectName, o.pulumi) },
   );
 }
 

@@ -48,12 +48,13 @@ const OPTIONS = {
   project: { type: "string", value: "NAME", help: "Pulumi project name (default hostnet-<file name>)" },
   backend: { type: "string", value: "URL", help: "state backend (default file://./.hostnet/state)" },
   "work-dir": { type: "string", value: "DIR", help: "the engine's work directory (default ./.hostnet/work)" },
+  pulumi: { type: "string", value: "PATH", help: "the Pulumi CLI to run (default: $HOSTNET_PULUMI, the one scripts/setup.sh built, then pulumi on PATH)" },
   parallel: { type: "string", value: "N", help: "resource operations the engine runs at once (default 8 per host, at most 64)" },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
 
-const ENGINE: OptionName[] = ["stack", "project", "backend", "work-dir", "parallel"];
+const ENGINE: OptionName[] = ["stack", "project", "backend", "work-dir", "pulumi", "parallel"];
 
 /** The commands, what they do, and the options each takes (besides --help, --json and --debug). */
 const COMMANDS = {
@@ -90,6 +91,8 @@ export interface CliOptions {
   readonly project?: string;
   readonly backend?: string;
   readonly workDir?: string;
+  /** `--pulumi`: the Pulumi CLI binary (or its install prefix). */
+  readonly pulumi?: string;
   readonly parallel?: number;
 }
 
@@ -182,6 +185,7 @@ export function parseCli(argv: readonly string[]): CliRequest {
       ...(str("project") !== undefined ? { project: str("project") } : {}),
       ...(str("backend") !== undefined ? { backend: str("backend") } : {}),
       ...(str("work-dir") !== undefined ? { workDir: str("work-dir") } : {}),
+      ...(str("pulumi") !== undefined ? { pulumi: str("pulumi") } : {}),
       ...(parallel !== undefined ? { parallel } : {}),
     },
   };

@@ -1,0 +1,130 @@
+/**
+ * The package as a user gets it: `npm pack` of this checkout, `npm install`
+ * of the tarball into an empty directory outside the checkout, and the
+ * installed `hostnet` run there against an SSH test host through a Pulumi
+ * CLI found on `PATH` (a copy of the built engine, without the dynamic
+ * provider shim beside it, as some installs have it), with the engine that
+ * scripts/setup.sh builds hidden.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
+import { linkAndAddrSnapshot } from "../helpers/kernel";
+import { REPO_ROOT } from "../helpers/paths";
+import { sh } from "../helpers/procs";
+import { requireRoot } from "../helpers/root";
+import { TestHost } from "../helpers/testhost";
+import { execFile } from "node:child_process";
+import { enginePrefix } from "../../provider/automation/engine";
+
+/** Runs argv in `cwd` with exactly `env`; resolves to its exit code and output. */
+function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(argv[0], argv.slice(1), { cwd, env, timeout: 600_000, maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
+      const code = e ? (typeof (e as { code?: unknown }).code === "number" ? ((e as { code: number }).code) : 1) : 0;
+      resolve({ exitCode: code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+describe("integration: the packed package, installed into an empty directory, run with a Pulumi CLI from PATH", function () {
+  this.timeout(900_000);
+  let dir = "";
+  let bin = "";
+  let host: TestHost;
+  const containers: string[] = [];
+  let linksBefore: unknown;
+
+  /** The environment of a user's shell: node and the `pulumi` in `bin` on PATH, nothing of this checkout. */
+  const userEnv = (withPulumi = true): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith("HOSTNET_") || k.startsWith("PULUMI_") || k === "NODE_PATH") delete env[k];
+    env.HOSTNET_PULUMI_PREFIX = path.join(dir, "no-setup-sh-engine");
+    env.PATH = [...(withPulumi ? [bin] : []), path.dirname(process.execPath), "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
+    return env;
+  };
+  /** Runs the installed CLI in the install directory. */
+  const hostnet = (args: string[], withPulumi = true) => run([path.join(dir, "node_modules", ".bin", "hostnet"), ...args], dir, userEnv(withPulumi));
+  const ok = async (args: string[]) => {
+    const r = await hostnet(args);
+    if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    requireRoot();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hostnet-installed-"));
+    assert.ok(!path.resolve(dir).startsWith(REPO_ROOT + path.sep), "the install directory is outside the checkout");
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, "dist", "bin", "hostnet.js")), "dist/ is built (npm test builds it first)");
+    // dist/ is already built here; `npm pack` would otherwise build it (prepack).
+    const packed = (await sh(["sh", "-c", 'cd "$1" && npm pack --ignore-scripts --silent --pack-destination "$2"', "sh", REPO_ROOT, dir])).trim().split("\n").at(-1) ?? "";
+    assert.match(packed, /^pulumi-hostnet-.*\.tgz$/);
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "my-network", private: true }));
+    await sh(["sh", "-c", 'cd "$1" && npm install --no-audit --no-fund --prefer-offline --loglevel=error "./$2"', "sh", dir, packed]);
+    // A Pulumi CLI on PATH with nothing beside it: the dynamic provider shim then comes from the package's @pulumi/pulumi.
+    bin = path.join(dir, "pulumi-bin");
+    fs.mkdirSync(bin);
+    fs.copyFileSync(path.join(enginePrefix(), "bin", "pulumi"), path.join(bin, "pulumi"));
+    fs.chmodSync(path.join(bin, "pulumi"), 0o755);
+    host = await TestHost.create("pkg");
+    const web = await runContainer("pkgweb");
+    containers.push(web);
+    linksBefore = await linkAndAddrSnapshot(host);
+    fs.writeFileSync(
+      path.join(dir, "network.yaml"),
+      `# yaml-language-server: $schema=node_modules/pulumi-hostnet/schema/hostnet.schema.json
+hosts:
+  h1: { host: "${host.address}", hostKey: "${host.hostKey}", privateKeyFile: "${path.join(host.dir, "id_ed25519")}" }
+bridges:
+  - { host: h1, name: hnbr-pkg, addresses: [172.23.0.1/16] }
+containers:
+  - { host: h1, name: ${web}, interfaces: [{ bridge: hnbr-pkg, addresses: [172.23.0.2/16], gateway: 172.23.0.1 }] }
+nat:
+  masquerade:
+    - { host: h1, bridge: hnbr-pkg }
+`,
+    );
+  });
+  after(async () => {
+    if (dir && fs.existsSync(path.join(dir, ".hostnet"))) await hostnet(["destroy", "network.yaml", "--yes"]).catch(() => undefined);
+    await removeContainers(containers);
+    await host?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("--help, --version, validate and graph answer from the installed package", async () => {
+    assert.match(await ok(["--help"]), /^usage: hostnet <command> FILE/);
+    assert.match(await ok(["--version"]), /^hostnet \d+\.\d+\.\d+/);
+    assert.match(await ok(["validate", "network.yaml"]), /network\.yaml: valid — 1 host\(s\), 1 bridge\(s\), 1 container\(s\)/);
+    assert.match(await ok(["graph", "network.yaml"]), /hnbr-pkg/);
+  });
+
+  it("the library and the schema resolve by package name", async () => {
+    const r = await run([process.execPath, "-e", 'const h = require("pulumi-hostnet"); console.log(["Bridge", "VethPair", "ContainerAttachment", "NatRule", "Topology"].filter((k) => typeof h[k] === "function").join(",")); console.log(require("pulumi-hostnet/schema").title ?? "schema")'], dir, userEnv());
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.split("\n")[0], "Bridge,VethPair,ContainerAttachment,NatRule,Topology");
+  });
+
+  it("preview, up and destroy run through the Pulumi CLI on PATH, and leave the host as it was", async () => {
+    const preview = await ok(["preview", "network.yaml"]);
+    assert.match(preview, /\+ 5 to create/, preview);
+    assert.doesNotMatch(preview, /warning/i, "no warning about where the engine found its plugins");
+    const up = await ok(["up", "network.yaml", "--yes"]);
+    assert.match(up, /\+ 5 created/, up);
+    assert.equal((await dockerExec(containers[0], ["ping", "-c", "1", "-W", "2", "172.23.0.1"])).exitCode, 0, "the container pings its gateway");
+    assert.match(await ok(["destroy", "network.yaml", "--yes"]), /- 5 deleted/);
+    assert.deepEqual(await linkAndAddrSnapshot(host), linksBefore, "links and addresses as before");
+  });
+
+  it("without any Pulumi CLI, preview says where it looked and what to do, in a few lines, exit 1", async () => {
+    const r = await hostnet(["preview", "network.yaml"], false);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /no Pulumi CLI v\d+\.\d+\.\d+ or newer found; tried:/);
+    assert.match(r.stderr, /no-setup-sh-engine\/bin\/pulumi \(scripts\/setup\.sh\): not there/);
+    assert.match(r.stderr, /Install the Pulumi CLI/);
+    assert.ok(r.stderr.split("\n").length <= 12, r.stderr);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+  });
+});
