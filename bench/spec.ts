@@ -16,7 +16,7 @@ const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIOErvZhzCgwVuH/jsB4wTKk1p
 
 /** A spec of `hosts` hosts × 1000 containers (~120 KB per host), optionally with one wrong address in the last container. */
 export function bigSpec(hosts: number, broken: boolean): string {
-  const out = ["hosts:"];
+  const out = ["name: bench-spec", "hosts:"];
   for (let h = 0; h < hosts; h++) out.push(`  h${h}: { host: 10.0.${Math.floor(h / 250)}.${(h % 250) + 1}, hostKey: ${HOST_KEY} }`);
   out.push("bridges:");
   for (let h = 0; h < hosts; h++) out.push(`  - { host: h${h}, name: br0, addresses: [10.${h}.0.1/16] }`);

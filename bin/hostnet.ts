@@ -26,6 +26,7 @@ import { CliOptions, CommandName, EXIT, UsageError, helpText, parseCli } from ".
 import { engineErrors, failureMessage } from "../provider/cli/failure";
 import { PreviewStep, changeSummary, changesOf, previewMarkdown } from "../provider/cli/markdown";
 import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
+import { hostTargets } from "../provider/cli/targets";
 import { planTopology, resourceNamesOf } from "../provider/topology/plan";
 
 type Options = CliOptions & { readonly command: CommandName; readonly file: string };
@@ -69,10 +70,12 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
     if (h) (hint[hostIdOf({ host: h.host, port: h.port, local: h.local, netns: h.netns } as ConnectionSpec)] ??= []).push(c.name);
   }
   env[PREFLIGHT_ENV] = JSON.stringify(hint);
-  const projectName = o.project ?? `hostnet-${path.basename(o.file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "-")}`;
+  const projectName = o.project ?? loaded.spec.name;
+  const stackName = o.stack ?? loaded.spec.name;
+  if (o.project === undefined && o.stack === undefined) refuseLegacyState(backend, o.file, projectName, stackName);
   return LocalWorkspace.createOrSelectStack(
     {
-      stackName: o.stack,
+      stackName,
       projectName,
       program: guardedProgram(async () => {
         const t = new Topology("topology", { spec: loaded });
@@ -80,6 +83,26 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
       }),
     },
     { workDir, pulumiCommand: await pulumiCommand(o.pulumi), envVars: env, projectSettings: projectSettings(projectName, o.pulumi) },
+  );
+}
+
+/**
+ * hostnet 0.1 named the project after the spec's file (`hostnet-network`)
+ * and the stack `dev`. A spec now names both; state left by 0.1 in this
+ * backend is not picked up silently under the new names (its objects carry
+ * the old stack's ownership mark, so a new stack would refuse them or make
+ * them twice): this says how to keep managing it.
+ */
+function refuseLegacyState(backend: string, file: string, project: string, stack: string): void {
+  if (!backend.startsWith("file://")) return;
+  const stacks = path.join(backend.slice("file://".length), ".pulumi", "stacks");
+  const legacy = `hostnet-${path.basename(file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "-")}`;
+  const has = (p: string, s: string) => fs.existsSync(path.join(stacks, p, `${s}.json`));
+  if (legacy === project || !has(legacy, "dev") || has(project, stack)) return;
+  throw new Error(
+    `this directory's state has the stack ${legacy}/dev, which hostnet 0.1 made from ${path.basename(file)} (before specs had a name); ` +
+      `its objects carry that stack's mark. To keep managing them, run with --project ${legacy} --stack dev ` +
+      `(or destroy them with those options, then use the name ${JSON.stringify(project)})`,
   );
 }
 
@@ -116,11 +139,11 @@ function stepRecorder(steps: PreviewStep[]) {
   };
 }
 
-async function preview(stack: Stack, loaded: LoadedSpec, o: Options): Promise<PreviewStep[]> {
+async function preview(stack: Stack, loaded: LoadedSpec, o: Options, targeted?: { target: string[]; targetDependents: true }): Promise<PreviewStep[]> {
   const steps: PreviewStep[] = [];
   const writeMarkdown = (error?: string) => o.markdown && fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, error, { stack: stack.name, backend: backendOf(o) }));
   try {
-    await stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput: progress(o), onEvent: stepRecorder(steps) });
+    await stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput: progress(o), onEvent: stepRecorder(steps), ...targeted });
   } catch (e) {
     // The pull request comment says why the preview failed.
     const message = e instanceof Error ? e.message : String(e);
@@ -169,10 +192,21 @@ async function run(o: Options): Promise<number> {
     else process.stdout.write(text);
     return EXIT.ok;
   }
+  const unknown = (o.hosts ?? []).filter((h) => !(h in s.hosts));
+  if (unknown.length > 0) {
+    console.error(`hostnet: --host ${unknown.join(", ")}: not a host of ${o.file} (its hosts: ${Object.keys(s.hosts).join(", ")})`);
+    return EXIT.usage;
+  }
   const stack = await openStack(o, loaded);
   const parallel = engineParallel(s, o.parallel);
+  /** With --host: the engine's targets (with their dependents) for this command; undefined for the whole spec. */
+  const targets = async (destroy = false): Promise<{ target: string[]; targetDependents: true } | undefined> => {
+    if (!o.hosts) return undefined;
+    const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
+    return { target: hostTargets(o.hosts, planTopology(s), state, Object.keys(s.hosts), destroy), targetDependents: true };
+  };
   if (o.command === "preview") {
-    const changes = changesOf(await preview(stack, loaded, o));
+    const changes = changesOf(await preview(stack, loaded, o, await targets()));
     result(o, { ok: true, stack: stack.name, changes });
     if (o.expectNoChanges && changes.length > 0) {
       console.error(`hostnet: ${changes.length} change(s) found (--expect-no-changes): ${changes.map((c) => `${c.op} ${c.name}`).join(", ")}`);
@@ -181,7 +215,8 @@ async function run(o: Options): Promise<number> {
     return EXIT.ok;
   }
   if (o.command === "up") {
-    if (!o.yes) await preview(stack, loaded, o);
+    const targeted = await targets();
+    if (!o.yes) await preview(stack, loaded, o, targeted);
     if (!(await confirm(o, "apply these changes"))) return EXIT.failure;
     // Hosts are independent: by default carry on with the other hosts when one fails, so none is left half-done by an early stop.
     const onOutput = progress(o);
@@ -189,28 +224,30 @@ async function run(o: Options): Promise<number> {
     // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
     // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
     const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
-    const removed = removedFromSpec(state, resourceNamesOf(planTopology(s)));
+    const removed = removedFromSpec(state, resourceNamesOf(planTopology(s))).filter((urn) => !targeted || targeted.target.includes(urn));
     if (removed.length > 0) {
       if (!o.json) console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
       try {
-        await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, exclude: removed, parallel });
+        const first = targeted ? { ...targeted, target: targeted.target.filter((t) => !removed.includes(t)) } : { exclude: removed };
+        await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, ...first, parallel });
       } catch (e) {
         console.error(`hostnet: kept ${removed.map(urnName).join(", ")} on their hosts because applying the rest of the spec failed; the next up that succeeds deletes them`);
         throw e;
       }
     }
-    const res = await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel });
+    const res = await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel, ...targeted });
     const inventory = res.outputs.inventory?.value ?? {};
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {}, changes: changesOf(steps), inventory }, `\ninventory: ${JSON.stringify(inventory, null, 2)}`);
     return EXIT.ok;
   }
   if (o.command === "refresh") {
-    const res = await refreshWithoutCheckpoints(stack, () => stack.refresh({ color: color(o), onOutput: progress(o), parallel }));
+    const targeted = await targets();
+    const res = await refreshWithoutCheckpoints(stack, () => stack.refresh({ color: color(o), onOutput: progress(o), parallel, ...(targeted ? { target: targeted.target } : {}) }));
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
     return EXIT.ok;
   }
   if (!(await confirm(o, "destroy everything in this spec"))) return EXIT.failure;
-  const res = await stack.destroy({ color: color(o), onOutput: progress(o), continueOnError: o.continueOnError, parallel });
+  const res = await stack.destroy({ color: color(o), onOutput: progress(o), continueOnError: o.continueOnError, parallel, ...(await targets(true)) });
   result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
   return EXIT.ok;
 }

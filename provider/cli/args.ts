@@ -28,6 +28,8 @@ export class UsageError extends Error {
 /** One option: its type, short flag, value name and help line. */
 interface OptionSpec {
   readonly type: "boolean" | "string";
+  /** May be given more than once (each value kept). */
+  readonly multiple?: boolean;
   readonly short?: string;
   readonly value?: string;
   readonly help: string;
@@ -44,17 +46,18 @@ const OPTIONS = {
   format: { type: "string", value: "mermaid|dot", help: "graph format (default mermaid)" },
   markdown: { type: "string", value: "OUT.md", help: "also write the preview as Markdown (for a pull request comment), even when it fails" },
   "expect-no-changes": { type: "boolean", help: `exit ${EXIT.changes} when the preview has any change (a drift check for CI)` },
-  stack: { type: "string", value: "NAME", help: "stack name (default dev)" },
-  project: { type: "string", value: "NAME", help: "Pulumi project name (default hostnet-<file name>)" },
+  stack: { type: "string", value: "NAME", help: "stack name (default: the spec's name)" },
+  project: { type: "string", value: "NAME", help: "Pulumi project name (default: the spec's name)" },
   backend: { type: "string", value: "URL", help: "state backend (default file://./.hostnet/state)" },
   "work-dir": { type: "string", value: "DIR", help: "the engine's work directory (default ./.hostnet/work)" },
+  host: { type: "string", multiple: true, value: "NAME", help: "only this host of the spec (repeatable): its resources and what depends on them" },
   pulumi: { type: "string", value: "PATH", help: "the Pulumi CLI to run (default: $HOSTNET_PULUMI, the one scripts/setup.sh built, then pulumi on PATH)" },
   parallel: { type: "string", value: "N", help: "resource operations the engine runs at once (default 8 per host, at most 64)" },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
 
-const ENGINE: OptionName[] = ["stack", "project", "backend", "work-dir", "pulumi", "parallel"];
+const ENGINE: OptionName[] = ["host", "stack", "project", "backend", "work-dir", "pulumi", "parallel"];
 
 /** The commands, what they do, and the options each takes (besides --help, --json and --debug). */
 const COMMANDS = {
@@ -87,10 +90,14 @@ export interface CliOptions {
   readonly format: "mermaid" | "dot";
   readonly markdown?: string;
   readonly expectNoChanges: boolean;
-  readonly stack: string;
+  /** `--stack`; the spec's `name` when not given. */
+  readonly stack?: string;
+  /** `--project`; the spec's `name` when not given. */
   readonly project?: string;
   readonly backend?: string;
   readonly workDir?: string;
+  /** `--host` (repeatable): only these hosts of the spec. */
+  readonly hosts?: string[];
   /** `--pulumi`: the Pulumi CLI binary (or its install prefix). */
   readonly pulumi?: string;
   readonly parallel?: number;
@@ -146,7 +153,7 @@ export function parseCli(argv: readonly string[]): CliRequest {
   const options = Object.fromEntries(
     allowed.map((n) => {
       const o: OptionSpec = OPTIONS[n];
-      return [n, { type: o.type, ...(o.short ? { short: o.short } : {}) }];
+      return [n, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }];
     }),
   );
   let parsed;
@@ -155,7 +162,7 @@ export function parseCli(argv: readonly string[]): CliRequest {
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""), first);
   }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (v.help) return { kind: "help", text: helpText(first) };
   const [file, ...extra] = parsed.positionals;
   if (file === undefined) throw new UsageError(`${first} needs a spec FILE`, first);
@@ -180,13 +187,14 @@ export function parseCli(argv: readonly string[]): CliRequest {
       continueOnError: v["stop-on-error"] !== true,
       format,
       expectNoChanges: v["expect-no-changes"] === true,
-      stack: str("stack") ?? "dev",
+      ...(str("stack") !== undefined ? { stack: str("stack") } : {}),
       ...(str("markdown") !== undefined ? { markdown: str("markdown") } : {}),
       ...(str("project") !== undefined ? { project: str("project") } : {}),
       ...(str("backend") !== undefined ? { backend: str("backend") } : {}),
       ...(str("work-dir") !== undefined ? { workDir: str("work-dir") } : {}),
       ...(str("pulumi") !== undefined ? { pulumi: str("pulumi") } : {}),
       ...(parallel !== undefined ? { parallel } : {}),
+      ...(Array.isArray(v.host) ? { hosts: [...new Set(v.host)] } : {}),
     },
   };
 }

@@ -85,6 +85,8 @@ export interface PublishSpec {
 export interface Spec {
   /** The schema of the file, for editors; ignored. */
   $schema?: string;
+  /** The network's name: `hostnet` names the Pulumi project (and by default the stack) after it. */
+  name: string;
   hosts: Record<string, HostSpec>;
   bridges?: BridgeSpec[];
   containers?: ContainerSpec[];

@@ -50,7 +50,7 @@ describe("integration: no cascade — each kind of resource failing on create an
 
   async function writeSpec(w: HostSpec[] = want): Promise<void> {
     const host = (h: TestHost) => `{ host: "${h.address}", hostKey: "${h.hostKey}", privateKeyFile: "${path.join(h.dir, "id_ed25519")}" }`;
-    const lines = ["hosts:", ...hosts.map((h, i) => `  h${i}: ${host(h)}`), "bridges:"];
+    const lines = ["name: cascade", "hosts:", ...hosts.map((h, i) => `  h${i}: ${host(h)}`), "bridges:"];
     w.forEach((x, i) => lines.push(`  - { host: h${i}, name: ${x.bridge}, addresses: [172.24.${i}.1/24]${x.mtu ? `, mtu: ${x.mtu}` : ""} }`));
     lines.push("containers:");
     for (const [i, x] of w.entries()) {

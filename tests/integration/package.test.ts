@@ -75,6 +75,7 @@ describe("integration: the packed package, installed into an empty directory, ru
     fs.writeFileSync(
       path.join(dir, "network.yaml"),
       `# yaml-language-server: $schema=node_modules/pulumi-hostnet/schema/hostnet.schema.json
+name: installed
 hosts:
   h1: { host: "${host.address}", hostKey: "${host.hostKey}", privateKeyFile: "${path.join(host.dir, "id_ed25519")}" }
 bridges:
@@ -114,8 +115,28 @@ nat:
     const up = await ok(["up", "network.yaml", "--yes"]);
     assert.match(up, /\+ 5 created/, up);
     assert.equal((await dockerExec(containers[0], ["ping", "-c", "1", "-W", "2", "172.23.0.1"])).exitCode, 0, "the container pings its gateway");
+    // Another spec run from the same directory has its own project and stack (its name): it plans nothing for the first one's objects.
+    const hostsBlock = fs.readFileSync(path.join(dir, "network.yaml"), "utf8").split("\n").filter((l) => l.startsWith("hosts:") || l.startsWith("  h1:"));
+    fs.writeFileSync(path.join(dir, "other.yaml"), ["name: other", ...hostsBlock, "bridges:", "  - { host: h1, name: hnbr-pkg2, addresses: [172.24.0.1/16] }", ""].join("\n"));
+    const other = await hostnet(["preview", "other.yaml", "--json"]);
+    assert.equal(other.exitCode, 0, other.stderr);
+    assert.deepEqual((JSON.parse(other.stdout) as { changes: { op: string; name: string }[] }).changes.map((c) => `${c.op} ${c.name}`), ["create h1.bridge.hnbr-pkg2"]);
     assert.match(await ok(["destroy", "network.yaml", "--yes"]), /- 5 deleted/);
     assert.deepEqual(await linkAndAddrSnapshot(host), linksBefore, "links and addresses as before");
+  });
+
+  it("state that hostnet 0.1 left under the file's name is not silently replaced: the error says which options keep it", async () => {
+    const legacy = path.join(dir, ".hostnet", "state", ".pulumi", "stacks", "hostnet-lab");
+    fs.mkdirSync(legacy, { recursive: true });
+    fs.writeFileSync(path.join(legacy, "dev.json"), "{}");
+    fs.writeFileSync(path.join(dir, "lab.yaml"), fs.readFileSync(path.join(dir, "network.yaml"), "utf8").replace("name: installed", "name: lab1"));
+    try {
+      const r = await hostnet(["preview", "lab.yaml"]);
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /the stack hostnet-lab\/dev, which hostnet 0\.1 made from lab\.yaml .* run with --project hostnet-lab --stack dev/);
+    } finally {
+      fs.rmSync(legacy, { recursive: true, force: true });
+    }
   });
 
   it("without any Pulumi CLI, preview says where it looked and what to do, in a few lines, exit 1", async () => {

@@ -34,7 +34,7 @@ describe("integration: refusals at preview (read-only, one batched read per host
   /** Runs `hostnet preview` of a spec made of `bridge` and `containers`; returns its output, asserting it only read the host and changed nothing. */
   async function preview(containers: string[], bridge = "  - { host: h0, name: hnbr-pv, addresses: [172.25.0.1/24] }"): Promise<{ code: number; out: string; commands: string[][] }> {
     const spec = path.join(dir, "network.yaml");
-    fs.writeFileSync(spec, ["hosts:", hostLine(), "bridges:", bridge, ...(containers.length ? ["containers:"] : []), ...containers.map((c, i) => containerLine(c, i + 2))].join("\n") + "\n");
+    fs.writeFileSync(spec, ["name: preview", "hosts:", hostLine(), "bridges:", bridge, ...(containers.length ? ["containers:"] : []), ...containers.map((c, i) => containerLine(c, i + 2))].join("\n") + "\n");
     fs.writeFileSync(trace, "");
     const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec env HOSTNET_TEST_TRACE="$1" node "$2" preview "$3"', "sh", dir, trace, CLI, spec], { timeoutMs: 300_000 });
     const commands = fs.readFileSync(trace, "utf8").split("\n").filter((l) => l.split("\t")[1]?.startsWith("[")).map((l) => JSON.parse(l.split("\t")[1]) as string[]);

@@ -33,7 +33,7 @@ describe("integration: renaming a bridge that keeps its subnet, on one host of a
 
   function writeSpec(renamed: boolean): void {
     const host = (h: TestHost) => `{ host: "${h.address}", hostKey: "${h.hostKey}", privateKeyFile: "${path.join(h.dir, "id_ed25519")}" }`;
-    const lines = ["hosts:", ...hosts.map((h, i) => `  h${i}: ${host(h)}`), "bridges:"];
+    const lines = ["name: rename", "hosts:", ...hosts.map((h, i) => `  h${i}: ${host(h)}`), "bridges:"];
     hosts.forEach((_, i) => lines.push(`  - { host: h${i}, name: ${bridgeOf(i, renamed)}, addresses: [172.23.${i}.1/24] }`));
     lines.push("containers:");
     hosts.forEach((_, i) => containers[i].forEach((c, j) => lines.push(`  - { host: h${i}, name: ${c}, interfaces: [{ bridge: ${bridgeOf(i, renamed)}, addresses: [172.23.${i}.${j + 2}/24], gateway: 172.23.${i}.1 }] }`)));

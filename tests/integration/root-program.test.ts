@@ -25,7 +25,7 @@ describe("integration: the root Pulumi.yaml program applies the spec named in ho
     const before = await linkAndAddrSnapshot(host);
     specFile = path.join(REPO_ROOT, ".test-work", `root-program-${process.pid}.yaml`);
     fs.mkdirSync(path.dirname(specFile), { recursive: true });
-    fs.writeFileSync(specFile, `hosts:\n  lab:\n    netns: ${host.netns}\nbridges:\n  - { host: lab, name: hnbr-root, addresses: [10.66.0.1/24] }\n`);
+    fs.writeFileSync(specFile, `name: root-program\nhosts:\n  lab:\n    netns: ${host.netns}\nbridges:\n  - { host: lab, name: hnbr-root, addresses: [10.66.0.1/24] }\n`);
     const program = path.join(REPO_ROOT, "dist", "bin", "program.js");
     t = await newStack("root-program", async () => {
       delete require.cache[require.resolve(program)];

@@ -39,6 +39,7 @@ describe("integration: S6 — one spec, two SSH test hosts, through the hostnet 
     const [h1, h2] = hosts;
     const host = (h: TestHost) => `{ host: "${h.address}", hostKey: "${h.hostKey}", privateKeyFile: "${path.join(h.dir, "id_ed25519")}" }`;
     fs.writeFileSync(spec, `# S6: two hosts, each with its bridge, two containers and NAT
+name: s6
 hosts:
   h1: ${host(h1)}
   h2: ${host(h2)}
@@ -145,7 +146,7 @@ nat:
     assert.ok(text.includes(`| update | \`h2.${names.web2}.eth0\` | ContainerAttachment | addresses: 172.22.0.2/16 → 172.22.0.5/16 |`), text);
     assert.ok(text.includes(`| ⚠ replace | \`h2.publish.${names.web2}.tcp.8080\` | NatRule | to: 172.22.0.2:80 → 172.22.0.5:80 |`), "the published port follows the new address");
     assert.ok(text.indexOf("### ⚠ 1 delete(s) and replacement(s)") < text.indexOf("### host `h1`"), text);
-    assert.match(text, /^Spec `.*network\.yaml`, stack `dev`, backend `file:\/\/.*\/\.hostnet\/state`\.$/m);
+    assert.match(text, /^Spec `.*network\.yaml`, stack `s6`, backend `file:\/\/.*\/\.hostnet\/state`\.$/m);
     assert.ok(shown.includes(`Changes:\n  ⚠ replace h2.publish.${names.web2}.tcp.8080 (NatRule): to: 172.22.0.2:80 → 172.22.0.5:80\n  update h2.${names.web2}.eth0 (ContainerAttachment): addresses: 172.22.0.2/16 → 172.22.0.5/16\n`), shown);
     assert.ok(text.includes("```mermaid"));
     const drift = await cliRaw("preview", spec, "--expect-no-changes");
@@ -171,6 +172,24 @@ nat:
     assert.match(await cli("up", spec, "--yes"), /~ 1 updated/);
     assert.deepEqual(globalAddrs((await containerLinks(names.cli1)).find((l) => l.ifname === "eth0")), ["172.21.0.3/16"]);
     assert.equal((await dockerExec(names.cli1, ["ping", "-c", "1", "-W", "2", "172.21.0.2"])).exitCode, 0);
+  });
+
+  it("--host limits destroy, preview and up to that host: h2 is torn down and made again, h1 is not touched", async () => {
+    const idx1 = (await linkOf(hosts[0], "hnbr-s6a"))?.ifindex;
+    const bad = await cliRaw("preview", spec, "--host", "nope");
+    assert.equal(bad.exitCode, 2, bad.stderr);
+    assert.match(bad.stderr, /--host nope: not a host of .* \(its hosts: h1, h2\)/);
+    assert.match(await cli("destroy", spec, "--host", "h2", "--yes"), /- 5 deleted/);
+    assert.equal(await linkOf(hosts[1], "hnbr-s6b"), undefined, "h2's bridge is gone");
+    assert.equal((await linkOf(hosts[0], "hnbr-s6a"))?.ifindex, idx1, "h1's bridge untouched");
+    assert.equal((await dockerExec(names.cli1, ["ping", "-c", "1", "-W", "2", "172.21.0.2"])).exitCode, 0, "h1 still works");
+    const h1 = await cliRaw("preview", spec, "--host", "h1", "--expect-no-changes");
+    assert.equal(h1.exitCode, 0, `h1 alone has nothing to change, though h2's resources are missing:\n${h1.stdout}\n${h1.stderr}`);
+    assert.match(await cli("up", spec, "--host", "h2", "--yes"), /\+ 5 created/);
+    assert.equal((await linkOf(hosts[0], "hnbr-s6a"))?.ifindex, idx1, "h1's bridge still untouched");
+    assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0, "h2 works again");
+    const all = await cliRaw("preview", spec, "--expect-no-changes");
+    assert.equal(all.exitCode, 0, all.stdout + all.stderr);
   });
 
   it("hostnet destroy cleans both hosts", async () => {
@@ -216,7 +235,7 @@ nat:
     for (const cmd of ["validate", "preview", "up"]) {
       const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, cmd, bad, ...(cmd === "up" ? ["--yes"] : [])], { timeoutMs: 120_000 });
       assert.equal(r.exitCode, 1, `${cmd} exits non-zero`);
-      assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:7:\\d+: bridges\\[1\\]\\.mtu: expected a number >= 68, got 9`));
+      assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:8:\\d+: bridges\\[1\\]\\.mtu: expected a number >= 68, got 9`));
     }
     assert.deepEqual(hosts.map((h) => h.acceptedConnections()), accepted, "no SSH connection was opened");
   });

@@ -24,7 +24,7 @@ describe("unit: every example spec is valid", () => {
   it("a spec may name its schema with a top-level $schema key", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hostnet-schema-")), "net.yaml");
     try {
-      fs.writeFileSync(file, ["$schema: ../schema/hostnet.schema.json", "hosts:", "  node1: { local: true }", "bridges:", "  - { host: node1, name: br0, addresses: [172.16.0.1/16] }", ""].join("\n"));
+      fs.writeFileSync(file, ["$schema: ../schema/hostnet.schema.json", "name: lab", "hosts:", "  node1: { local: true }", "bridges:", "  - { host: node1, name: br0, addresses: [172.16.0.1/16] }", ""].join("\n"));
       assert.equal(loadSpec(file).spec.bridges?.length, 1);
     } finally {
       fs.rmSync(path.dirname(file), { recursive: true, force: true });

@@ -7,6 +7,7 @@ const urn = (type: string, name: string) => `urn:pulumi:dev::hostnet-net::hostne
 
 describe("unit: what left the spec (deleted only after the rest applied)", () => {
   const spec = {
+    name: "removed",
     hosts: { h0: { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" } },
     bridges: [{ host: "h0", name: "br1", addresses: ["172.20.0.1/24"] }],
     nat: { masquerade: [{ host: "h0", bridge: "br1" }] },

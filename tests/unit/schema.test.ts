@@ -13,10 +13,10 @@ describe("unit: schema/hostnet.schema.json", () => {
 
   it("compiles in ajv strict mode with allErrors", () => assert.equal(typeof validate, "function"));
   it("accepts a host with a bridge", () => {
-    assert.ok(validate({ hosts: { node1: { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" } }, bridges: [{ host: "node1", name: "mybr0", addresses: ["192.168.1.1/24"] }] }), JSON.stringify(validate.errors));
+    assert.ok(validate({ name: "lab", hosts: { node1: { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" } }, bridges: [{ host: "node1", name: "mybr0", addresses: ["192.168.1.1/24"] }] }), JSON.stringify(validate.errors));
   });
   it("reports every error at once, unknown fields included", () => {
-    assert.equal(validate({ hosts: { node1: { host: "x", pasword: "p" } }, bridges: [{ host: "node1", name: "name-too-long-for-linux", mtu: 10 }] }), false);
+    assert.equal(validate({ name: "lab", hosts: { node1: { host: "x", pasword: "p" } }, bridges: [{ host: "node1", name: "name-too-long-for-linux", mtu: 10 }] }), false);
     const paths = (validate.errors ?? []).map((e) => `${e.instancePath} ${e.keyword}`).sort();
     assert.deepEqual(paths, ["/bridges/0/mtu minimum", "/bridges/0/name pattern", "/hosts/node1 additionalProperties"]);
   });

@@ -8,6 +8,7 @@ import { PreviewStep, changeSummary, previewMarkdown, showValue } from "../../pr
 import { vethNames } from "../../provider/spec/names";
 
 const SPEC = `
+name: lab
 hosts:
   node1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
   node2: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
@@ -78,6 +79,7 @@ describe("unit: Topology planning, graph and preview summary", () => {
   it("names that differ only in - and _ are two nodes in Mermaid and DOT (node-1, node_1)", () => {
     const twins = parseSpec(
       `
+name: twins
 hosts:
   h-1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
   h_1: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
