@@ -1,6 +1,6 @@
 /** A pull-request summary of a preview: per host, a table of changes with the changed fields, and the resulting topology. Pure. */
 import { Spec } from "../spec/types";
-import { toMermaid } from "../topology/graph";
+import { graphChangeOf, hostOfName, toMermaid } from "../topology/graph";
 
 /** One resource step of a preview, as the engine reports it. */
 export interface PreviewStep {
@@ -77,10 +77,6 @@ const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 const kindOf = (type: string) => type.split(":").at(-1) ?? type;
 
-/** The host a resource belongs to (names start with `host.`). */
-export function hostOfName(name: string, hosts: readonly string[]): string {
-  return [...hosts].sort((a, b) => b.length - a.length).find((h) => name.startsWith(`${h}.`)) ?? "(other)";
-}
 
 /** Where a preview ran: the stack and the state backend. */
 export interface PreviewContext {
@@ -122,6 +118,11 @@ export function previewMarkdown(specFile: string, spec: Spec, steps: readonly Pr
     for (const s of changes) out.push(`| ${isRisky(s) ? `⚠ ${s.op}` : s.op} | \`${s.name}\` | ${kindOf(s.type)} | ${s.diffs.length ? cell(changedFields(s).join("; ")) : "—"} |`);
     out.push("");
   }
-  out.push("### Resulting topology", "", "```mermaid", toMermaid(spec).trimEnd(), "```", "");
+  // The picture marks what this preview adds, changes and removes.
+  const drawn = new Map(mine.flatMap((s) => {
+    const c = graphChangeOf(s.op);
+    return c ? [[s.name, c] as const] : [];
+  }));
+  out.push("### Resulting topology", "", "_Added in green, changed in amber, removed dashed red._", "", "```mermaid", toMermaid(spec, drawn).trimEnd(), "```", "");
   return out.join("\n");
 }

@@ -1,17 +1,7 @@
 /** Engine targets for `--host`: which resources of a spec and of its state belong to the hosts asked for. */
 import { HostPlan, resourceNamesOf } from "../topology/plan";
+import { hostOfName } from "../topology/graph";
 import { HOSTNET_TYPE_PREFIX, StateResource, urnName } from "./removed";
-
-/**
- * The spec host a resource belongs to: Topology names every resource
- * `<host>.<…>`, and host names may hold dots, so the longest host name that
- * prefixes the resource's name (followed by a dot) wins; undefined for none.
- */
-export function hostOfResource(name: string, hosts: readonly string[]): string | undefined {
-  let best: string | undefined;
-  for (const h of hosts) if (name.startsWith(`${h}.`) && (best === undefined || h.length > best.length)) best = h;
-  return best;
-}
 
 /**
  * What the engine must target so that a run touches only `selected` hosts:
@@ -25,7 +15,7 @@ export function hostOfResource(name: string, hosts: readonly string[]): string |
 export function hostTargets(selected: readonly string[], plans: readonly HostPlan[], state: readonly StateResource[], specHosts: readonly string[], destroy = false): string[] {
   const want = new Set(selected);
   const names = resourceNamesOf(plans.filter((p) => want.has(p.host)));
-  const fromState = state.filter((r) => r.type.startsWith(HOSTNET_TYPE_PREFIX) && want.has(hostOfResource(urnName(r.urn), specHosts) ?? "")).map((r) => r.urn);
+  const fromState = state.filter((r) => r.type.startsWith(HOSTNET_TYPE_PREFIX) && want.has(hostOfName(urnName(r.urn), specHosts))).map((r) => r.urn);
   const topology = !destroy && !state.some((r) => r.type === TOPOLOGY_TYPE) ? [`**${TOPOLOGY_TYPE}::*`] : [];
   return [...new Set([...topology, ...(destroy ? [] : [...names].map((n) => `**::${n}`)), ...fromState])];
 }

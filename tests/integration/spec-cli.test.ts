@@ -149,6 +149,7 @@ nat:
     assert.match(text, /^Spec `.*network\.yaml`, stack `s6`, backend `file:\/\/.*\/\.hostnet\/state`\.$/m);
     assert.ok(shown.includes(`Changes:\n  ⚠ replace h2.publish.${names.web2}.tcp.8080 (NatRule): to: 172.22.0.2:80 → 172.22.0.5:80\n  update h2.${names.web2}.eth0 (ContainerAttachment): addresses: 172.22.0.2/16 → 172.22.0.5/16\n`), shown);
     assert.ok(text.includes("```mermaid"));
+    assert.ok(text.includes(`  class h2_c_${names.web2.replace(/[^A-Za-z0-9_]/g, "_")} changed`), "the Mermaid marks the changed container");
     const drift = await cliRaw("preview", spec, "--expect-no-changes");
     assert.equal(drift.exitCode, 3, "--expect-no-changes: exit 3 on changes");
     assert.match(drift.stderr, /2 change\(s\) found \(--expect-no-changes\): (update|replace) h2\./);
@@ -226,6 +227,19 @@ nat:
     } finally {
       await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, "destroy", partial, "--yes", "--stack", "partial"], { timeoutMs: 600_000 });
     }
+  });
+
+  it("a wrong host key: preview fails in at most 10 lines, with both fingerprints and how to pin the right one", async () => {
+    const wrong = path.join(dir, "wrong-key.yaml");
+    // h1's entry pinned to h2's key: the host offers another.
+    fs.writeFileSync(wrong, fs.readFileSync(spec, "utf8").replace(`hostKey: "${hosts[0].hostKey}"`, `hostKey: "${hosts[1].hostKey}"`));
+    const r = await cliRaw("preview", wrong);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    const all = `${r.stdout}${r.stderr}`.trimEnd();
+    assert.match(all, /Offered: ssh-ed25519 SHA256:\S+; pinned: SHA256:\S+/);
+    assert.match(all, /ssh-keyscan/);
+    assert.doesNotMatch(all, /^\s+at /m, "no stack trace");
+    assert.ok(all.split("\n").length <= 10, `${all.split("\n").length} lines:\n${all}`);
   });
 
   it("an invalid spec is refused by validate, preview and up with file:line:column, without any SSH connection", async () => {

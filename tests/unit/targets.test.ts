@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { hostOfResource, hostTargets } from "../../provider/cli/targets";
+import { hostTargets } from "../../provider/cli/targets";
+import { hostOfName } from "../../provider/topology/graph";
 import { parseSpec } from "../../provider/spec/load";
 import { planTopology } from "../../provider/topology/plan";
 
@@ -21,9 +22,9 @@ describe("unit: --host targets", () => {
   const urn = (type: string, name: string) => `urn:pulumi:lab::lab::hostnet:index:Topology$pulumi-nodejs:dynamic/hostnet:${type}::${name}`;
 
   it("a resource belongs to the longest host name that prefixes it (host names may hold dots)", () => {
-    assert.equal(hostOfResource("h1.bridge.br1", hosts), "h1");
-    assert.equal(hostOfResource("h1.b.bridge.br2", hosts), "h1.b");
-    assert.equal(hostOfResource("other.bridge.x", hosts), undefined);
+    assert.equal(hostOfName("h1.bridge.br1", hosts), "h1");
+    assert.equal(hostOfName("h1.b.bridge.br2", hosts), "h1.b");
+    assert.equal(hostOfName("other.bridge.x", hosts), "(other)");
   });
 
   it("targets the host's declared resources by exact name, its state resources by URN (removed ones too), not the other host's", () => {

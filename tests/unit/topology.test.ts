@@ -76,6 +76,33 @@ describe("unit: Topology planning, graph and preview summary", () => {
     ]) assert.ok(m.includes(want), `missing: ${want}\n${m}`);
   });
 
+  it("Mermaid of a preview marks added, changed and removed resources (green, amber, dashed red), and lists what left the spec", () => {
+    const changes = new Map([
+      ["node1.web.eth0", "changed"],
+      ["node1.publish.web.tcp.8080", "added"],
+      ["node2.bridge.br0", "added"],
+      ["node2.db.eth1", "added"],
+      ["node2.bridge.old", "removed"],
+    ] as const);
+    const m = toMermaid(spec, changes);
+    const edges = m.split("\n").filter((l) => /^ {2}\S+ (---|-->|-\.->)\|/.test(l));
+    const edgeIndex = (needle: string) => edges.findIndex((l) => l.includes(needle));
+    for (const want of [
+      "  classDef added fill:#e6ffe6",
+      "  classDef removed fill:#ffebe9",
+      "  class node1_c_web changed",
+      "  class node1_port_tcp_8080 added",
+      "  class node2_br_br0 added",
+      "  class node2_c_db added",
+      'host_node2_removed["removed: node2.bridge.old"]',
+      "  class host_node2_removed removed",
+      `  linkStyle ${edgeIndex('"eth0 172.16.0.2/16"')} stroke:#9a6700`,
+      `  linkStyle ${edgeIndex('"dnat 172.16.0.2:80"')} stroke:#1a7f37`,
+    ]) assert.ok(m.includes(want), `missing: ${want}\n${m}`);
+    assert.ok(!m.includes("class node1_br_br0"), "an unchanged bridge is drawn plainly");
+    assert.ok(!toMermaid(spec).includes("classDef"), "graph without a preview: no styles");
+  });
+
   it("names that differ only in - and _ are two nodes in Mermaid and DOT (node-1, node_1)", () => {
     const twins = parseSpec(
       `
