@@ -39,6 +39,9 @@ export class ConnectionError extends HostnetError {
   }
 }
 
+/** The host offered a key that is not the pinned one (or none is known): never connected, nothing sent. */
+export class HostKeyError extends ConnectionError {}
+
 /**
  * The connection to a host was lost (sshd gone, network cut) while a command
  * was running or about to run: the command may or may not have taken effect.

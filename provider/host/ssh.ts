@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
-import { ConnectionError, ConnectionLostError, HostnetError, redact } from "./errors";
+import { ConnectionError, ConnectionLostError, HostKeyError, HostnetError, redact } from "./errors";
 import { fingerprint, keysFromKnownHostsFile, parsePublicKey, PinnedKey } from "./knownhosts";
 import { shellJoin } from "./quote";
 import { Semaphore } from "./semaphore";
@@ -123,11 +123,11 @@ function dialOnce(c: ConnectionSpec, sock?: ClientChannel): Promise<Client> {
     });
     client.once("error", (e: Error) => {
       client.end();
-      reject(new ConnectionError(hostIdOf(c), redact(badKey ?? e.message, secretsOf(c)), { cause: badKey ? undefined : e }));
+      reject(badKey ? new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c))) : new ConnectionError(hostIdOf(c), redact(e.message, secretsOf(c)), { cause: e }));
     });
     // A connection closed during the handshake (sshd killed) ends with "close" and no "error": without this the dial,
     // and every command waiting for it, would wait for ever (no-op once ready).
-    client.once("close", () => reject(new ConnectionError(hostIdOf(c), redact(badKey ?? "the connection closed before the SSH handshake completed", secretsOf(c)))));
+    client.once("close", () => reject(badKey ? new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c))) : new ConnectionError(hostIdOf(c), redact("the connection closed before the SSH handshake completed", secretsOf(c)))));
     client.connect(cfg);
   });
 }

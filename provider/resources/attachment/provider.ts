@@ -1,6 +1,6 @@
 /** CRUD wiring of the `ContainerAttachment` dynamic resource. */
 import * as pulumi from "@pulumi/pulumi";
-import { CommandError, HostnetError } from "../../host/errors";
+import { CommandError, HostKeyError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
@@ -56,6 +56,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       });
     } catch (e) {
       if (e instanceof HostNamespaceError || e instanceof TargetGoneError || e instanceof TargetStoppedError) return { inputs: res.inputs, failures: [{ property: "container", reason: e.message }] };
+      if (e instanceof HostKeyError) return { inputs: res.inputs, failures: [{ property: "connection", reason: e.message }] };
       // Anything else (host unreachable, docker down) is left to create, which reports the command that failed.
     }
     return taken ? { inputs: res.inputs, failures: [taken] } : res;

@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionSpec } from "../../host/connection";
-import { CommandError } from "../../host/errors";
+import { CommandError, HostKeyError } from "../../host/errors";
 import { Runner } from "../../host/runner";
 import { ContainerInfo, containerNamed, dockerInspectAll, parseDockerInspectAll } from "../../linux/docker";
 import { SELF_NETNS, netnsPathOfPid } from "../../linux/netns";
@@ -166,7 +166,9 @@ export async function checkOnHost<T extends { connection: ConnectionSpec }>(
   let failures: pulumi.dynamic.CheckFailure[] = [];
   try {
     failures = await withSecretsRedacted(inputs.connection, () => against(runners(inputs.connection), inputs));
-  } catch {
+  } catch (e) {
+    // A host that is not the one pinned is refused now: a preview must not look fine against it.
+    if (e instanceof HostKeyError) return { inputs: res.inputs, failures: [{ property: "connection", reason: e.message }] };
     // The host could not be read: create reads it again under the lock and reports what failed.
   }
   return failures.length > 0 ? { inputs: res.inputs, failures } : res;
