@@ -16,6 +16,8 @@ import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectSettings, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
 import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
+import { hostKeyMismatches } from "../provider/host/ssh";
+import { resolvePath } from "../provider/topology/connections";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
 import { SpecError, formatProblem } from "../provider/spec/errors";
@@ -135,7 +137,10 @@ function stepRecorder(steps: PreviewStep[]) {
     if (!m) return;
     const diffs = m.diffs?.length ? m.diffs : changedInputs(m.old?.inputs, m.new?.inputs);
     const values = m.old?.inputs && m.new?.inputs ? Object.fromEntries(diffs.map((f) => [f, { old: m.old?.inputs?.[f], new: m.new?.inputs?.[f] }])) : undefined;
-    steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs, ...(values ? { values } : {}) });
+    // A create's or a delete's inputs, without credentials: what pairs a moved port's delete with its create (markdown.ts).
+    const side = m.op === "create" ? m.new?.inputs : m.op === "delete" ? m.old?.inputs : undefined;
+    const inputs = side ? Object.fromEntries(Object.entries(side).filter(([k]) => k !== "connection" && k !== "__provider")) : undefined;
+    steps.push({ op: m.op, name: m.urn.split("::").at(-1) ?? m.urn, type: m.type, diffs, ...(values ? { values } : {}), ...(inputs ? { inputs } : {}) });
   };
 }
 
@@ -196,6 +201,14 @@ async function run(o: Options): Promise<number> {
   if (unknown.length > 0) {
     console.error(`hostnet: --host ${unknown.join(", ")}: not a host of ${o.file} (its hosts: ${Object.keys(s.hosts).join(", ")})`);
     return EXIT.usage;
+  }
+  // A host that does not offer its pinned key stops the run before the engine starts: one message, no login anywhere.
+  const probed = Object.entries(s.hosts).filter(([name]) => !o.hosts || o.hosts.includes(name));
+  const mismatched = await hostKeyMismatches(probed.map(([, h]) => ({ host: h.host, port: h.port, user: h.user, hostKey: h.hostKey, ...(h.knownHostsFile ? { knownHostsFile: resolvePath(h.knownHostsFile, path.dirname(path.resolve(o.file))) } : {}), insecureIgnoreHostKey: h.insecureIgnoreHostKey, local: h.local, netns: h.netns })));
+  if (mismatched.length > 0) {
+    if (o.json) result(o, { ok: false, errors: mismatched.map((e) => e.message) });
+    console.error(`hostnet: ${o.command} stopped before running anything: ${mismatched.length} host(s) of ${o.file} did not offer the pinned key:\n${mismatched.map((e) => `  ${e.message}`).join("\n")}`);
+    return EXIT.failure;
   }
   const stack = await openStack(o, loaded);
   const parallel = engineParallel(s, o.parallel);

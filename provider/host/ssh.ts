@@ -202,6 +202,43 @@ function pooledClient(c: ConnectionSpec): Promise<Client> {
   return entryFor(c).client;
 }
 
+/**
+ * The hosts that do not offer their pinned key, found before anything else
+ * runs: with each host, a key exchange and nothing more (no login, no
+ * command), all hosts at once. Each mismatch comes back as the
+ * {@link HostKeyError} a connection would raise. Anything else (a host that
+ * is down, a connection through a jump host, an unreadable known_hosts
+ * file) is left to the run, which reports it in context.
+ */
+export async function hostKeyMismatches(conns: readonly ConnectionSpec[], timeoutMs = 10_000): Promise<HostKeyError[]> {
+  const one = (c: ConnectionSpec) =>
+    new Promise<HostKeyError | undefined>((resolve) => {
+      let cfg: ConnectConfig;
+      let badKey: string | undefined;
+      try {
+        if (c.local || c.netns || c.proxy || expectedKeys(c) === "any") return resolve(undefined);
+        cfg = { ...connectConfig({ host: c.host, port: c.port, user: c.user, hostKey: c.hostKey, knownHostsFile: c.knownHostsFile }, (m) => (badKey = m)), readyTimeout: timeoutMs };
+      } catch {
+        return resolve(undefined);
+      }
+      const client = new Client();
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        client.on("error", () => undefined);
+        client.end();
+        resolve(badKey ? new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c))) : undefined);
+      };
+      // The key was verified during the key exchange: end before any authentication.
+      client.once("handshake", done);
+      client.once("error", done);
+      client.once("close", done);
+      client.connect(cfg);
+    });
+  return (await Promise.all(conns.map(one))).filter((e): e is HostKeyError => e !== undefined);
+}
+
 /** Closes every pooled connection (also done when the process exits). */
 export function closeAllSsh(): void {
   for (const [key, entry] of pool) {

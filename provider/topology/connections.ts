@@ -7,7 +7,8 @@ import { HostnetError } from "../host/errors";
 import { Connection } from "../host/connection";
 import { HostSpec } from "../spec/types";
 
-function resolvePath(p: string, specDir: string): string {
+/** A path of the spec (`~/…`, or relative to the spec's folder) as an absolute one. */
+export function resolvePath(p: string, specDir: string): string {
   if (p === "~" || p.startsWith("~/")) return path.join(os.homedir(), p.slice(1));
   return path.resolve(specDir, p);
 }

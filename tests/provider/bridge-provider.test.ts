@@ -5,6 +5,7 @@ import { stableBridgeMac } from "../../provider/resources/bridge/plan";
 import { BridgeOutputs } from "../../provider/resources/bridge/args";
 import { RecordingRunner } from "../helpers/recording";
 import { RunResult } from "../../provider/host/runner";
+import { ConnectionError, HostKeyError } from "../../provider/host/errors";
 import { linkMark, ownerOf } from "../../provider/resources/common/owner";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA", privateKey: "-----BEGIN SECRET-----" };
@@ -61,6 +62,22 @@ describe("provider: Bridge CRUD against a recording runner", () => {
     const v = new RecordingRunner().on(links(() => linkJson({ linkinfo: { info_kind: "veth" } })));
     await assert.rejects(new BridgeProvider(() => v).create({ connection: conn, name: "br0", adopt: true }), /br0 exists on node1:22 but is a veth, not a bridge/);
     assert.deepEqual([r.calls.length, v.calls.length], [1, 1]);
+  });
+
+  it("check: a host that does not offer its pinned key is a failure on the connection (a preview must not look fine against it); other read failures are left to create", async () => {
+    forgetAllSnapshots();
+    const wrongKey = new RecordingRunner().on(() => {
+      throw new HostKeyError("node1:22", "host key mismatch: the server offered a ssh-ed25519 key that is not the pinned one");
+    });
+    const res = await new BridgeProvider(() => wrongKey).check({}, { connection: conn, name: "br0" });
+    assert.deepEqual(res.failures?.map((f) => f.property), ["connection"]);
+    assert.match(res.failures?.[0].reason ?? "", /cannot connect to node1:22: host key mismatch/);
+    forgetAllSnapshots();
+    const down = new RecordingRunner().on(() => {
+      throw new ConnectionError("node1:22", "connect ECONNREFUSED");
+    });
+    assert.deepEqual((await new BridgeProvider(() => down).check({}, { connection: conn, name: "br0" })).failures ?? [], []);
+    forgetAllSnapshots();
   });
 
   it("update touches only what differs", async () => {
