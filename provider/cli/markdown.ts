@@ -14,6 +14,10 @@ export interface PreviewStep {
   diffs: string[];
   /** Each changed field's value before and after (absent when the engine did not report inputs, e.g. a create). */
   values?: Record<string, { old: unknown; new: unknown }>;
+  /** A create's new inputs or a delete's old ones (credentials left out): what pairs a moved port's delete with its create. */
+  inputs?: Record<string, unknown>;
+  /** For a published port moved to another host port: the name of the rule it replaces. */
+  was?: string;
 }
 
 /** Fields whose values are never shown (credentials). */
@@ -64,7 +68,38 @@ const fieldsSuffix = (s: PreviewStep) => (s.diffs.length ? `: ${changedFields(s)
  * replace + delete-replaced, is its one `replace` step.
  */
 export function ownSteps(steps: readonly PreviewStep[]): PreviewStep[] {
-  return steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced");
+  return pairMovedPorts(steps.filter((s) => s.type.includes("hostnet:") && !s.type.endsWith("Topology") && s.op !== "create-replacement" && s.op !== "delete-replaced"));
+}
+
+/** Inputs that are not the rule itself. */
+const NOT_COMPARED = new Set(["connection", "__provider", "blockedBy"]);
+
+/**
+ * A published port moved to another host port is, to the engine, the delete
+ * of one rule (`h.publish.web.tcp.8080`) and the create of another
+ * (`…tcp.8081`): its name holds the port. Here such a pair (same host,
+ * container and protocol, both with their inputs) is the one `replace` it
+ * is, with each field that differs as old → new (`hostPort: 8080 → 8081`).
+ */
+export function pairMovedPorts(steps: readonly PreviewStep[]): PreviewStep[] {
+  const stem = (s: PreviewStep) => (s.type.endsWith(":NatRule") && /\.publish\./.test(s.name) && s.inputs ? s.name.slice(0, s.name.lastIndexOf(".")) : undefined);
+  const deletes = new Map<string, PreviewStep[]>();
+  for (const s of steps) if (s.op === "delete" && stem(s)) deletes.set(stem(s) as string, [...(deletes.get(stem(s) as string) ?? []), s]);
+  const paired = new Set<PreviewStep>();
+  const out: PreviewStep[] = [];
+  for (const s of steps) {
+    if (paired.has(s)) continue;
+    const gone = s.op === "create" && stem(s) ? deletes.get(stem(s) as string)?.find((d) => !paired.has(d)) : undefined;
+    if (!gone || !gone.inputs || !s.inputs) {
+      out.push(s);
+      continue;
+    }
+    paired.add(gone);
+    const [before, after] = [gone.inputs, s.inputs];
+    const diffs = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((f) => !NOT_COMPARED.has(f) && JSON.stringify(before[f]) !== JSON.stringify(after[f])).sort();
+    out.push({ op: "replace", name: s.name, type: s.type, diffs, values: Object.fromEntries(diffs.map((f) => [f, { old: before[f], new: after[f] }])), was: gone.name });
+  }
+  return out.filter((s) => !paired.has(s));
 }
 
 /** The own steps that change something (neither `same` nor `read`). */

@@ -35,7 +35,7 @@ describe("integration: S6 — one spec, two SSH test hosts, through the hostnet 
     return r.stdout;
   };
 
-  function writeSpec(web2Address: string): void {
+  function writeSpec(web2Address: string, web1Port = 8080): void {
     const [h1, h2] = hosts;
     const host = (h: TestHost) => `{ host: "${h.address}", hostKey: "${h.hostKey}", privateKeyFile: "${path.join(h.dir, "id_ed25519")}" }`;
     fs.writeFileSync(spec, `# S6: two hosts, each with its bridge, two containers and NAT
@@ -56,7 +56,7 @@ nat:
     - { host: h1, bridge: hnbr-s6a }
     - { host: h2, bridge: hnbr-s6b }
   publish:
-    - { host: h1, container: ${names.web1}, hostPort: 8080, port: 80 }
+    - { host: h1, container: ${names.web1}, hostPort: ${web1Port}, port: 80 }
     - { host: h2, container: ${names.web2}, hostPort: 8080, port: 80 }
 `);
   }
@@ -193,6 +193,24 @@ nat:
     assert.equal(all.exitCode, 0, all.stdout + all.stderr);
   });
 
+  it("moving a published port to another host port: the preview shows it as one replace, hostPort: 8080 → 8081; up moves it", async () => {
+    writeSpec("172.22.0.5/16", 8081);
+    try {
+      const md = path.join(dir, "preview-port.md");
+      const shown = await cli("preview", spec, "--markdown", md);
+      const text = fs.readFileSync(md, "utf8");
+      assert.ok(text.includes(`| ⚠ replace | \`h1.publish.${names.web1}.tcp.8081\` | NatRule | hostPort: 8080 → 8081 |`), text);
+      assert.ok(text.includes(`- **replace** \`h1.publish.${names.web1}.tcp.8081\` (NatRule): hostPort: 8080 → 8081`), text);
+      assert.ok(shown.includes(`Changes:\n  ⚠ replace h1.publish.${names.web1}.tcp.8081 (NatRule): hostPort: 8080 → 8081\n`), shown);
+      await cli("up", spec, "--yes");
+      assert.equal(await hosts[0].exec(["timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${hosts[0].address}:8081/`]), "hello from hostnet\n", "the page on the new port");
+      assert.notEqual((await tryRun(["ip", "netns", "exec", hosts[0].netns, "timeout", "3", "busybox", "wget", "-q", "-O", "-", `http://${hosts[0].address}:8080/`])).exitCode, 0, "nothing on the old port");
+    } finally {
+      writeSpec("172.22.0.5/16");
+      await cli("up", spec, "--yes");
+    }
+  });
+
   it("hostnet destroy cleans both hosts", async () => {
     await cli("destroy", spec, "--yes");
     for (const [i, h] of hosts.entries()) {
@@ -229,19 +247,21 @@ nat:
     }
   });
 
-  it("a wrong host key fails the preview (it does not look fine against another machine), with both fingerprints and how to pin the right one", async () => {
+  it("a wrong host key stops preview and up before the engine runs: at most 10 lines, both fingerprints, how to pin the right one, no login", async () => {
     const wrong = path.join(dir, "wrong-key.yaml");
     // h1's entry pinned to h2's key: the host offers another.
     fs.writeFileSync(wrong, fs.readFileSync(spec, "utf8").replace(`hostKey: "${hosts[0].hostKey}"`, `hostKey: "${hosts[1].hostKey}"`));
-    const accepted = hosts[0].acceptedConnections();
-    const r = await cliRaw("preview", wrong, "--project", "wrong-key");
-    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
-    const all = `${r.stdout}${r.stderr}`.trimEnd();
-    assert.match(r.stderr, /hostnet: preview failed:/);
-    assert.match(r.stderr, /host key mismatch: .* Offered: ssh-ed25519 SHA256:\S+; pinned: SHA256:\S+\. .*ssh-keyscan -p 22 /);
-    assert.doesNotMatch(all, /^\s+at /m, "no stack trace");
-    assert.equal(hosts[0].acceptedConnections(), accepted, "no login on the host whose key does not match");
-    console.log(`      (a wrong host key: ${all.split("\n").length} lines of output, ${r.stderr.split("\n").length} on stderr)`);
+    const accepted = hosts.map((h) => h.acceptedConnections());
+    for (const cmd of ["preview", "up"]) {
+      const r = await cliRaw(cmd, wrong, "--project", "wrong-key", ...(cmd === "up" ? ["--yes"] : []));
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      const all = `${r.stdout}${r.stderr}`.trimEnd();
+      assert.match(r.stderr, new RegExp(`hostnet: ${cmd} stopped before running anything: 1 host\\(s\\) of .* did not offer the pinned key`));
+      assert.match(r.stderr, /host key mismatch: .* Offered: ssh-ed25519 SHA256:\S+; pinned: SHA256:\S+\. .*ssh-keyscan -p 22 /);
+      assert.doesNotMatch(all, /^\s+at /m, "no stack trace");
+      assert.ok(all.split("\n").length <= 10, `${all.split("\n").length} lines:\n${all}`);
+    }
+    assert.deepEqual(hosts.map((h) => h.acceptedConnections()), accepted, "no login on either host");
   });
 
   it("an invalid spec is refused by validate, preview and up with file:line:column, without any SSH connection", async () => {

@@ -4,7 +4,7 @@ import { planTopology, resourceNamesOf } from "../../provider/topology/plan";
 import { engineParallel } from "../../bin/hostnet";
 import { Spec } from "../../provider/spec/types";
 import { toDot, toMermaid } from "../../provider/topology/graph";
-import { PreviewStep, changeSummary, previewMarkdown, showValue } from "../../provider/cli/markdown";
+import { PreviewStep, changeSummary, changesOf, previewMarkdown, showValue } from "../../provider/cli/markdown";
 import { vethNames } from "../../provider/spec/names";
 
 const SPEC = `
@@ -154,25 +154,28 @@ containers:
     assert.ok(md.includes("```mermaid\nflowchart LR"));
   });
 
-  it("the preview shows each changed field as old → new, lists deletes and replacements first under ⚠, names stack and backend, and hides credentials", () => {
+  it("the preview shows each changed field as old → new (a published port moved to another host port too), lists deletes and replacements first under ⚠, names stack and backend, and hides credentials", () => {
+    const rule = { kind: "dnat", protocol: "tcp", to: "172.16.0.2:80", hairpinSource: "172.16.0.0/16" };
     const steps: PreviewStep[] = [
       { op: "update", name: "node1.web.eth0", type: "pulumi-nodejs:dynamic/hostnet:ContainerAttachment", diffs: ["addresses", "connection"], values: { addresses: { old: ["172.16.0.2/16"], new: ["172.16.0.9/16"] }, connection: { old: { host: "a", privateKey: "SECRET" }, new: { host: "b", privateKey: "SECRET2" } } } },
-      { op: "replace", name: "node1.publish.web.tcp.8080", type: "pulumi-nodejs:dynamic/hostnet:NatRule", diffs: ["hostPort"], values: { hostPort: { old: 8080, new: 8081 } } },
+      // The engine reports a moved port as the delete of one rule and the create of another (the name holds the port).
+      { op: "delete", name: "node1.publish.web.tcp.8080", type: "pulumi-nodejs:dynamic/hostnet:NatRule", diffs: [], inputs: { ...rule, hostPort: 8080 } },
+      { op: "create", name: "node1.publish.web.tcp.8081", type: "pulumi-nodejs:dynamic/hostnet:NatRule", diffs: [], inputs: { ...rule, hostPort: 8081 } },
       { op: "delete", name: "node1.bridge.old", type: "pulumi-nodejs:dynamic/hostnet:Bridge", diffs: [] },
     ];
     const md = previewMarkdown("net.yaml", spec, steps, undefined, { stack: "dev", backend: "file:///srv/state" });
     assert.ok(md.includes("Spec `net.yaml`, stack `dev`, backend `file:///srv/state`."), md);
     const warn = md.indexOf("### ⚠ 2 delete(s) and replacement(s)");
     assert.ok(warn > 0 && warn < md.indexOf("### host `node1`"), "the ⚠ section comes before the hosts");
-    assert.ok(md.includes("- **replace** `node1.publish.web.tcp.8080` (NatRule): hostPort: 8080 → 8081"), md);
+    assert.ok(md.includes("- **replace** `node1.publish.web.tcp.8081` (NatRule): hostPort: 8080 → 8081"), md);
     assert.ok(md.includes("- **delete** `node1.bridge.old` (Bridge)"), md);
     assert.ok(md.includes("| update | `node1.web.eth0` | ContainerAttachment | addresses: 172.16.0.2/16 → 172.16.0.9/16; connection: (credentials) → (credentials) |"), md);
-    assert.ok(md.includes("| ⚠ replace | `node1.publish.web.tcp.8080` | NatRule | hostPort: 8080 → 8081 |"), md);
+    assert.ok(md.includes("| ⚠ replace | `node1.publish.web.tcp.8081` | NatRule | hostPort: 8080 → 8081 |"), md);
     assert.ok(!md.includes("SECRET"), "no credential is shown");
-    const term = changeSummary(steps.filter((x) => x.op !== "same"));
+    const term = changeSummary(changesOf(steps));
     assert.deepEqual(term.trim().split("\n"), [
       "Changes:",
-      "  ⚠ replace node1.publish.web.tcp.8080 (NatRule): hostPort: 8080 → 8081",
+      "  ⚠ replace node1.publish.web.tcp.8081 (NatRule): hostPort: 8080 → 8081",
       "  ⚠ delete node1.bridge.old (Bridge)",
       "  update node1.web.eth0 (ContainerAttachment): addresses: 172.16.0.2/16 → 172.16.0.9/16; connection: (credentials) → (credentials)",
     ]);
