@@ -18,3 +18,4 @@ export { SpecError, SpecProblem, formatProblem } from "./spec/errors";
 export { Spec, LoadedSpec } from "./spec/types";
 export { toMermaid, toDot } from "./topology/graph";
 export { guardedProgram, isolateEngineLinks, ENGINE_LINK_LOST } from "./automation/engine-link";
+export { workspaceOptions, WorkspaceOptionsArgs, chooseEngine, EngineChoice } from "./automation/engine";

@@ -173,6 +173,46 @@ export function projectSettings(name: string, explicit?: string): InlineProjectS
   return { name, runtime: "nodejs", plugins: { providers: [{ name: "pulumi-nodejs", path: path.join(sdkModulesDir(), "@pulumi", "pulumi") }] } };
 }
 
+/** Where an Automation API program keeps its engine's state and files, and which Pulumi CLI it runs. */
+export interface WorkspaceOptionsArgs {
+  /** The project name (a spec's `name`, for instance). */
+  readonly project: string;
+  /** Folder for the work dir, the local file backend and PULUMI_HOME (default `./.hostnet`). */
+  readonly dir?: string;
+  /** The secrets passphrase (default `$PULUMI_CONFIG_PASSPHRASE`, else `hostnet`). */
+  readonly passphrase?: string;
+  /** The Pulumi CLI binary or install prefix (default: as `hostnet` chooses it, {@link chooseEngine}). */
+  readonly pulumi?: string;
+}
+
+/**
+ * The options for `LocalWorkspace.createOrSelectStack` that run an inline
+ * program with hostnet resources from any directory, as `hostnet` does: a
+ * work dir, a local file backend and an isolated PULUMI_HOME under `dir`;
+ * the Pulumi CLI {@link chooseEngine} finds; and the environment in which
+ * the engine's dynamic provider finds this package's code (engineEnv).
+ * Without them, the engine's default work dir (a temporary folder with no
+ * `node_modules`) cannot load the dynamic provider.
+ *
+ * ```ts
+ * const stack = await LocalWorkspace.createOrSelectStack(
+ *   { stackName: "dev", projectName: "lab", program: async () => { new Topology("lab", { spec: loadSpec("network.yaml") }); } },
+ *   await workspaceOptions({ project: "lab" }),
+ * );
+ * ```
+ */
+export async function workspaceOptions(args: WorkspaceOptionsArgs): Promise<{ workDir: string; pulumiCommand: PulumiCommand; envVars: Record<string, string>; projectSettings: InlineProjectSettings }> {
+  const dir = path.resolve(args.dir ?? ".hostnet");
+  const workDir = path.join(dir, "work");
+  fs.mkdirSync(workDir, { recursive: true });
+  return {
+    workDir,
+    pulumiCommand: await pulumiCommand(args.pulumi),
+    envVars: engineEnv(dir, args.passphrase ?? process.env.PULUMI_CONFIG_PASSPHRASE ?? "hostnet", args.pulumi),
+    projectSettings: projectSettings(args.project, args.pulumi),
+  };
+}
+
 /**
  * Runs a refresh with the engine's intermediate checkpoints off
  * (`PULUMI_SKIP_CHECKPOINTS`): the engine then writes the state once, at the

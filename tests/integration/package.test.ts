@@ -125,6 +125,38 @@ nat:
     assert.deepEqual(await linkAndAddrSnapshot(host), linksBefore, "links and addresses as before");
   });
 
+  it("a TypeScript program in that directory applies the spec through the Automation API (workspaceOptions) and destroys it", async () => {
+    fs.writeFileSync(
+      path.join(dir, "program.ts"),
+      `// Run by Node's type stripping: node program.ts up|destroy
+const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+const hostnet = require("pulumi-hostnet") as typeof import("pulumi-hostnet");
+
+async function main(action: string): Promise<void> {
+  const loaded = hostnet.loadSpec("network.yaml");
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: "ts", projectName: loaded.spec.name, program: async () => ({ inventory: new hostnet.Topology("topology", { spec: loaded }).inventory }) },
+    await hostnet.workspaceOptions({ project: loaded.spec.name, dir: ".hostnet-ts" }),
+  );
+  const res = action === "up" ? await stack.up() : await stack.destroy();
+  console.log(JSON.stringify(res.summary.resourceChanges));
+}
+main(process.argv[2] ?? "up").catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
+`,
+    );
+    const up = await run([process.execPath, "program.ts", "up"], dir, userEnv());
+    assert.equal(up.exitCode, 0, up.stdout + up.stderr);
+    assert.deepEqual(JSON.parse(up.stdout.trim().split("\n").at(-1) ?? "{}"), { create: 5 });
+    assert.equal((await dockerExec(containers[0], ["ping", "-c", "1", "-W", "2", "172.23.0.1"])).exitCode, 0, "the container pings its gateway");
+    const down = await run([process.execPath, "program.ts", "destroy"], dir, userEnv());
+    assert.equal(down.exitCode, 0, down.stdout + down.stderr);
+    assert.deepEqual(JSON.parse(down.stdout.trim().split("\n").at(-1) ?? "{}"), { delete: 5 });
+    assert.deepEqual(await linkAndAddrSnapshot(host), linksBefore, "links and addresses as before");
+  });
+
   it("state that hostnet 0.1 left under the file's name is not silently replaced: the error says which options keep it", async () => {
     const legacy = path.join(dir, ".hostnet", "state", ".pulumi", "stacks", "hostnet-lab");
     fs.mkdirSync(legacy, { recursive: true });
