@@ -5,6 +5,7 @@
  * checks.
  */
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -122,10 +123,21 @@ export async function pulumiCommand(explicit?: string): Promise<PulumiCommand> {
   const choice = chooseEngine(explicit);
   let root = path.dirname(path.dirname(choice.bin));
   if (path.basename(path.dirname(choice.bin)) !== "bin" || path.basename(choice.bin) !== "pulumi") {
-    // PulumiCommand runs <root>/bin/pulumi: give it that layout.
-    root = fs.mkdtempSync(path.join(os.tmpdir(), "hostnet-pulumi-"));
-    fs.mkdirSync(path.join(root, "bin"));
-    fs.symlinkSync(path.resolve(choice.bin), path.join(root, "bin", "pulumi"));
+    // PulumiCommand runs <root>/bin/pulumi: give it that layout, one folder per binary, made once and reused.
+    const target = path.resolve(choice.bin);
+    root = path.join(os.tmpdir(), `hostnet-pulumi-${process.getuid?.() ?? 0}-${crypto.createHash("sha256").update(target).digest("hex").slice(0, 16)}`);
+    const link = path.join(root, "bin", "pulumi");
+    const points = () => fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() === true && fs.readlinkSync(link) === target;
+    if (!points()) {
+      fs.mkdirSync(path.dirname(link), { recursive: true, mode: 0o700 });
+      fs.rmSync(link, { force: true });
+      try {
+        fs.symlinkSync(target, link);
+      } catch (e) {
+        // Another hostnet made it at the same moment.
+        if (!points()) throw e;
+      }
+    }
   }
   return PulumiCommand.get({ root });
 }

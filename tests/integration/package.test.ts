@@ -92,7 +92,14 @@ nat:
     if (dir && fs.existsSync(path.join(dir, ".hostnet"))) await hostnet(["destroy", "network.yaml", "--yes"]).catch(() => undefined);
     await removeContainers(containers);
     await host?.destroy();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      // The folder hostnet made to give this test's pulumi the <root>/bin/pulumi layout (engine.ts).
+      for (const e of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("hostnet-pulumi-"))) {
+        const link = path.join(os.tmpdir(), e, "bin", "pulumi");
+        if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && fs.readlinkSync(link).startsWith(dir + path.sep)) fs.rmSync(path.join(os.tmpdir(), e), { recursive: true, force: true });
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("--help, --version, validate and graph answer from the installed package", async () => {
