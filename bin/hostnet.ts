@@ -15,9 +15,9 @@ import * as readline from "node:readline/promises";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectSettings, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
-import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
+import { hostIdOf } from "../provider/host/connection";
 import { hostKeyMismatches } from "../provider/host/ssh";
-import { resolvePath } from "../provider/topology/connections";
+import { plainConnectionOf } from "../provider/topology/connections";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
 import { SpecError, formatProblem } from "../provider/spec/errors";
@@ -69,7 +69,7 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
   const hint: Record<string, string[]> = {};
   for (const c of loaded.spec.containers ?? []) {
     const h = loaded.spec.hosts[c.host];
-    if (h) (hint[hostIdOf({ host: h.host, port: h.port, local: h.local, netns: h.netns } as ConnectionSpec)] ??= []).push(c.name);
+    if (h) (hint[hostIdOf(plainConnectionOf(h, path.dirname(path.resolve(o.file))))] ??= []).push(c.name);
   }
   env[PREFLIGHT_ENV] = JSON.stringify(hint);
   const projectName = o.project ?? loaded.spec.name;
@@ -204,7 +204,7 @@ async function run(o: Options): Promise<number> {
   }
   // A host that does not offer its pinned key stops the run before the engine starts: one message, no login anywhere.
   const probed = Object.entries(s.hosts).filter(([name]) => !o.hosts || o.hosts.includes(name));
-  const mismatched = await hostKeyMismatches(probed.map(([, h]) => ({ host: h.host, port: h.port, user: h.user, hostKey: h.hostKey, ...(h.knownHostsFile ? { knownHostsFile: resolvePath(h.knownHostsFile, path.dirname(path.resolve(o.file))) } : {}), insecureIgnoreHostKey: h.insecureIgnoreHostKey, local: h.local, netns: h.netns })));
+  const mismatched = await hostKeyMismatches(probed.map(([, h]) => plainConnectionOf(h, path.dirname(path.resolve(o.file)))));
   if (mismatched.length > 0) {
     if (o.json) result(o, { ok: false, errors: mismatched.map((e) => e.message) });
     console.error(`hostnet: ${o.command} stopped before running anything: ${mismatched.length} host(s) of ${o.file} did not offer the pinned key:\n${mismatched.map((e) => `  ${e.message}`).join("\n")}`);
@@ -212,12 +212,11 @@ async function run(o: Options): Promise<number> {
   }
   const stack = await openStack(o, loaded);
   const parallel = engineParallel(s, o.parallel);
+  const stateOf = async () => ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
   /** With --host: the engine's targets (with their dependents) for this command; undefined for the whole spec. */
-  const targets = async (destroy = false): Promise<{ target: string[]; targetDependents: true } | undefined> => {
-    if (!o.hosts) return undefined;
-    const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
-    return { target: hostTargets(o.hosts, planTopology(s), state, Object.keys(s.hosts), destroy), targetDependents: true };
-  };
+  const targetsIn = (state: readonly StateResource[], destroy = false): { target: string[]; targetDependents: true } | undefined =>
+    o.hosts ? { target: hostTargets(o.hosts, planTopology(s), state, Object.keys(s.hosts), destroy), targetDependents: true } : undefined;
+  const targets = async (destroy = false) => (o.hosts ? targetsIn(await stateOf(), destroy) : undefined);
   if (o.command === "preview") {
     const changes = changesOf(await preview(stack, loaded, o, await targets()));
     result(o, { ok: true, stack: stack.name, changes });
@@ -228,7 +227,8 @@ async function run(o: Options): Promise<number> {
     return EXIT.ok;
   }
   if (o.command === "up") {
-    const targeted = await targets();
+    const state = await stateOf();
+    const targeted = targetsIn(state);
     if (!o.yes) await preview(stack, loaded, o, targeted);
     if (!(await confirm(o, "apply these changes"))) return EXIT.failure;
     // Hosts are independent: by default carry on with the other hosts when one fails, so none is left half-done by an early stop.
@@ -236,7 +236,6 @@ async function run(o: Options): Promise<number> {
     const steps: PreviewStep[] = [];
     // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
     // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
-    const state = ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[];
     const removed = removedFromSpec(state, resourceNamesOf(planTopology(s))).filter((urn) => !targeted || targeted.target.includes(urn));
     if (removed.length > 0) {
       if (!o.json) console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);

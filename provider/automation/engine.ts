@@ -225,6 +225,9 @@ export async function workspaceOptions(args: WorkspaceOptionsArgs): Promise<{ wo
   };
 }
 
+/** The engine's switch for writing the state only at the end of a run. */
+const SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS";
+
 /**
  * Runs a refresh with the engine's intermediate checkpoints off
  * (`PULUMI_SKIP_CHECKPOINTS`): the engine then writes the state once, at the
@@ -246,4 +249,3 @@ export async function refreshWithoutCheckpoints<T>(stack: Stack, refresh: () => 
     else env[SKIP_CHECKPOINTS] = before;
   }
 }
-const SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS";

@@ -84,12 +84,15 @@ const NOT_COMPARED = new Set(["connection", "__provider", "blockedBy"]);
 export function pairMovedPorts(steps: readonly PreviewStep[]): PreviewStep[] {
   const stem = (s: PreviewStep) => (s.type.endsWith(":NatRule") && /\.publish\./.test(s.name) && s.inputs ? s.name.slice(0, s.name.lastIndexOf(".")) : undefined);
   const deletes = new Map<string, PreviewStep[]>();
-  for (const s of steps) if (s.op === "delete" && stem(s)) deletes.set(stem(s) as string, [...(deletes.get(stem(s) as string) ?? []), s]);
+  for (const s of steps) {
+    const k = s.op === "delete" ? stem(s) : undefined;
+    if (k) deletes.set(k, [...(deletes.get(k) ?? []), s]);
+  }
   const paired = new Set<PreviewStep>();
   const out: PreviewStep[] = [];
   for (const s of steps) {
-    if (paired.has(s)) continue;
-    const gone = s.op === "create" && stem(s) ? deletes.get(stem(s) as string)?.find((d) => !paired.has(d)) : undefined;
+    const k = s.op === "create" ? stem(s) : undefined;
+    const gone = k ? deletes.get(k)?.find((d) => !paired.has(d)) : undefined;
     if (!gone || !gone.inputs || !s.inputs) {
       out.push(s);
       continue;
@@ -111,7 +114,6 @@ export function changesOf(steps: readonly PreviewStep[]): PreviewStep[] {
 const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 const kindOf = (type: string) => type.split(":").at(-1) ?? type;
-
 
 /** Where a preview ran: the stack and the state backend. */
 export interface PreviewContext {

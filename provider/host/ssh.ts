@@ -110,6 +110,16 @@ function connectConfig(c: ConnectionSpec, onBadKey: (msg: string) => void): Conn
   return cfg;
 }
 
+/** The refusal of a host whose key is not the pinned one (`badKey`: what the verifier said). */
+function hostKeyError(c: ConnectionSpec, badKey: string): HostKeyError {
+  return new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c)));
+}
+
+/** The error of a connection that failed before it was ready: the host key's refusal when there was one, else `message`. */
+function handshakeError(c: ConnectionSpec, badKey: string | undefined, message: string, cause?: unknown): ConnectionError {
+  return badKey ? hostKeyError(c, badKey) : new ConnectionError(hostIdOf(c), redact(message, secretsOf(c)), cause ? { cause } : undefined);
+}
+
 function dialOnce(c: ConnectionSpec, sock?: ClientChannel): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -123,11 +133,11 @@ function dialOnce(c: ConnectionSpec, sock?: ClientChannel): Promise<Client> {
     });
     client.once("error", (e: Error) => {
       client.end();
-      reject(badKey ? new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c))) : new ConnectionError(hostIdOf(c), redact(e.message, secretsOf(c)), { cause: e }));
+      reject(handshakeError(c, badKey, e.message, e));
     });
     // A connection closed during the handshake (sshd killed) ends with "close" and no "error": without this the dial,
     // and every command waiting for it, would wait for ever (no-op once ready).
-    client.once("close", () => reject(badKey ? new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c))) : new ConnectionError(hostIdOf(c), redact("the connection closed before the SSH handshake completed", secretsOf(c)))));
+    client.once("close", () => reject(handshakeError(c, badKey, "the connection closed before the SSH handshake completed")));
     client.connect(cfg);
   });
 }
@@ -228,7 +238,7 @@ export async function hostKeyMismatches(conns: readonly ConnectionSpec[], timeou
         settled = true;
         client.on("error", () => undefined);
         client.end();
-        resolve(badKey ? new HostKeyError(hostIdOf(c), redact(badKey, secretsOf(c))) : undefined);
+        resolve(badKey ? hostKeyError(c, badKey) : undefined);
       };
       // The key was verified during the key exchange: end before any authentication.
       client.once("handshake", done);

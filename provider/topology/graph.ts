@@ -34,13 +34,17 @@ export function topologyGraph(spec: Spec): Graph {
   const id = idRegistry();
   for (const p of planTopology(spec)) {
     const nodes: Graph["hosts"][number]["nodes"] = [];
-    const containers = new Set<string>();
+    const containers = new Map<string, Graph["hosts"][number]["nodes"][number]>();
     for (const b of p.bridges) nodes.push({ id: id(p.host, "br", b.name), label: `bridge ${b.name}${b.addresses.length ? ` ${b.addresses.join(" ")}` : ""}`, shape: "bridge", resources: [b.resourceName] });
     for (const v of p.veths) {
       for (const a of v.attachments) {
-        if (!containers.has(a.container)) nodes.push({ id: id(p.host, "c", a.container), label: `container ${a.container}`, shape: "container", resources: [] });
-        containers.add(a.container);
-        nodes.find((x) => x.id === id(p.host, "c", a.container))?.resources.push(a.resourceName);
+        let node = containers.get(a.container);
+        if (!node) {
+          node = { id: id(p.host, "c", a.container), label: `container ${a.container}`, shape: "container", resources: [] };
+          nodes.push(node);
+          containers.set(a.container, node);
+        }
+        node.resources.push(a.resourceName);
         if (v.bridge) g.edges.push({ from: id(p.host, "c", a.container), to: id(p.host, "br", v.bridge), label: `${a.ifname} ${a.addresses.join(" ")}`.trim(), style: "solid", resource: a.resourceName });
       }
       if (!v.bridge && v.attachments.length === 2) {

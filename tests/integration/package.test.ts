@@ -150,7 +150,7 @@ async function main(action: string): Promise<void> {
 }
 main(process.argv[2] ?? "up").catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));
-  process.exit(1);
+  process.exitCode = 1;
 });
 `,
     );
