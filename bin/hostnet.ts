@@ -1,7 +1,7 @@
 /**
  * hostnet — apply a pulumi-hostnet spec file without writing a program.
  *
- *   hostnet validate|graph|preview|up|refresh|destroy FILE [options]
+ *   hostnet validate|graph|preview|up|inspect|refresh|destroy FILE [options]
  *   hostnet --help | hostnet <command> --help | hostnet --version
  *
  * The command line is parsed in provider/cli/args.ts (options, help, exit
@@ -15,9 +15,13 @@ import * as readline from "node:readline/promises";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectSettings, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
-import { hostIdOf } from "../provider/host/connection";
+import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
+import { closeAllSsh } from "../provider/host/ssh";
+import { StateEntry, inspect } from "../provider/inspect/read";
+import { allInSync, formatReport } from "../provider/inspect/report";
+import { ownerOf } from "../provider/resources/common/owner";
 import { hostKeyMismatches } from "../provider/host/ssh";
-import { plainConnectionOf } from "../provider/topology/connections";
+import { plainConnectionOf, resolvedConnectionOf } from "../provider/topology/connections";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
 import { SpecError, formatProblem } from "../provider/spec/errors";
@@ -57,6 +61,19 @@ function passphrase(stateDir: string): string {
 /** The state backend: --backend, else a local file backend in ./.hostnet/state. */
 const backendOf = (o: Options) => o.backend ?? `file://${path.join(path.resolve(".hostnet"), "state")}`;
 
+/** Which containers the spec names on each host (by host identity), as JSON: the provider's checks and reads take them all in one go (preflight.ts). */
+function containersHint(o: Options, loaded: LoadedSpec): string {
+  const hint: Record<string, string[]> = {};
+  for (const c of loaded.spec.containers ?? []) {
+    const h = loaded.spec.hosts[c.host];
+    if (h) (hint[hostIdOf(plainConnectionOf(h, path.dirname(path.resolve(o.file))))] ??= []).push(c.name);
+  }
+  return JSON.stringify(hint);
+}
+
+/** The Pulumi project and stack of a spec: its name, unless --project/--stack say otherwise. */
+const stackNames = (o: Options, loaded: LoadedSpec) => ({ projectName: o.project ?? loaded.spec.name, stackName: o.stack ?? loaded.spec.name });
+
 async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
   const base = path.resolve(".hostnet");
   const workDir = path.resolve(o.workDir ?? path.join(base, "work"));
@@ -65,15 +82,8 @@ async function openStack(o: Options, loaded: LoadedSpec): Promise<Stack> {
   const backend = backendOf(o);
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
   env.PULUMI_BACKEND_URL = backend;
-  // Which containers the spec names on each host: the provider's checks read them all in one go (preflight.ts).
-  const hint: Record<string, string[]> = {};
-  for (const c of loaded.spec.containers ?? []) {
-    const h = loaded.spec.hosts[c.host];
-    if (h) (hint[hostIdOf(plainConnectionOf(h, path.dirname(path.resolve(o.file))))] ??= []).push(c.name);
-  }
-  env[PREFLIGHT_ENV] = JSON.stringify(hint);
-  const projectName = o.project ?? loaded.spec.name;
-  const stackName = o.stack ?? loaded.spec.name;
+  env[PREFLIGHT_ENV] = containersHint(o, loaded);
+  const { projectName, stackName } = stackNames(o, loaded);
   if (o.project === undefined && o.stack === undefined) refuseLegacyState(backend, o.file, projectName, stackName);
   return LocalWorkspace.createOrSelectStack(
     {
@@ -252,6 +262,7 @@ async function run(o: Options): Promise<number> {
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {}, changes: changesOf(steps), inventory }, `\ninventory: ${JSON.stringify(inventory, null, 2)}`);
     return EXIT.ok;
   }
+  if (o.command === "inspect") return inspectCommand(o, loaded, stack, await stateOf());
   if (o.command === "refresh") {
     const targeted = await targets();
     const res = await refreshWithoutCheckpoints(stack, () => stack.refresh({ color: color(o), onOutput: progress(o), parallel, ...(targeted ? { target: targeted.target } : {}) }));
@@ -261,6 +272,31 @@ async function run(o: Options): Promise<number> {
   if (!(await confirm(o, "destroy everything in this spec"))) return EXIT.failure;
   const res = await stack.destroy({ color: color(o), onOutput: progress(o), continueOnError: o.continueOnError, parallel, ...(await targets(true)) });
   result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
+  return EXIT.ok;
+}
+
+/** `hostnet inspect`: reads every host (read-only, in this process) and prints where each object of the spec stands. */
+async function inspectCommand(o: Options, loaded: LoadedSpec, stack: Stack, state: readonly StateResource[]): Promise<number> {
+  const s = loaded.spec;
+  const { projectName, stackName } = stackNames(o, loaded);
+  const specDir = path.dirname(path.resolve(o.file));
+  const connections: Record<string, ConnectionSpec> = {};
+  for (const [name, h] of Object.entries(s.hosts)) {
+    connections[name] = await resolvedConnectionOf(name, h, specDir, async (key) => (await stack.getConfig(`hostnet:${key}`)).value);
+  }
+  process.env[PREFLIGHT_ENV] = containersHint(o, loaded);
+  let report;
+  try {
+    report = await inspect({ stack: `${projectName}/${stackName}`, owner: ownerOf(`${projectName}/${stackName}`), plans: planTopology(s), state: state as StateEntry[], connections, ...(o.hosts ? { hosts: o.hosts } : {}) });
+  } finally {
+    closeAllSsh();
+  }
+  if (o.json || o.format === "json") process.stdout.write(JSON.stringify({ command: o.command, file: o.file, ok: true, ...report, inSync: allInSync(report) }, null, 2) + "\n");
+  else process.stdout.write(formatReport(report));
+  if (o.expectNoChanges && !allInSync(report)) {
+    console.error(`hostnet: ${o.file}: not everything is in sync (--expect-no-changes)`);
+    return EXIT.changes;
+  }
   return EXIT.ok;
 }
 

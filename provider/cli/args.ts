@@ -43,9 +43,9 @@ const OPTIONS = {
   yes: { type: "boolean", short: "y", help: "do not ask for confirmation (needed without a terminal)" },
   "continue-on-error": { type: "boolean", help: "carry on with independent resources (other hosts) when one fails; the default for up and destroy" },
   "stop-on-error": { type: "boolean", help: "stop at the first failed resource instead" },
-  format: { type: "string", value: "mermaid|dot", help: "graph format (default mermaid)" },
+  format: { type: "string", value: "FORMAT", help: "output format: graph mermaid|dot (default mermaid), inspect table|json (default table)" },
   markdown: { type: "string", value: "OUT.md", help: "also write the preview as Markdown (for a pull request comment), even when it fails" },
-  "expect-no-changes": { type: "boolean", help: `exit ${EXIT.changes} when the preview has any change (a drift check for CI)` },
+  "expect-no-changes": { type: "boolean", help: `exit ${EXIT.changes} when the preview has any change, or inspect finds anything not in sync (a drift check for CI)` },
   stack: { type: "string", value: "NAME", help: "stack name (default: the spec's name)" },
   project: { type: "string", value: "NAME", help: "Pulumi project name (default: the spec's name)" },
   backend: { type: "string", value: "URL", help: "state backend (default file://./.hostnet/state)" },
@@ -65,6 +65,7 @@ const COMMANDS = {
   graph: { summary: "print the spec's topology as a Mermaid or Graphviz graph", options: ["format"] as OptionName[] },
   preview: { summary: "show what up would change on each host (reads the hosts, changes nothing)", options: ["markdown", "expect-no-changes", ...ENGINE] },
   up: { summary: "make the hosts match the spec", options: ["yes", "continue-on-error", "stop-on-error", ...ENGINE] },
+  inspect: { summary: "read each host and list every object of the spec: in sync, drifted (field: want → have) or missing, and orphans", options: ["format", "expect-no-changes", ...ENGINE] },
   refresh: { summary: "read the hosts and record what is there in the state", options: ["yes", ...ENGINE] },
   destroy: { summary: "delete everything the spec made (only objects carrying this stack's mark)", options: ["yes", "continue-on-error", "stop-on-error", ...ENGINE] },
 } as const;
@@ -87,7 +88,8 @@ export interface CliOptions {
   readonly yes: boolean;
   /** Whether independent resources carry on when one fails (up and destroy; default true). */
   readonly continueOnError: boolean;
-  readonly format: "mermaid" | "dot";
+  /** `--format`: `mermaid`/`dot` for graph, `table`/`json` for inspect (each command's first is its default). */
+  readonly format: "mermaid" | "dot" | "table" | "json";
   readonly markdown?: string;
   readonly expectNoChanges: boolean;
   /** `--stack`; the spec's `name` when not given. */
@@ -133,7 +135,7 @@ export function helpText(command?: CommandName): string {
       "options for every command:",
       ...optionLines([...COMMON, "version"]),
       "",
-      `exit codes: ${EXIT.ok} ok, ${EXIT.failure} failure, ${EXIT.usage} bad usage, ${EXIT.changes} changes found by preview --expect-no-changes`,
+      `exit codes: ${EXIT.ok} ok, ${EXIT.failure} failure, ${EXIT.usage} bad usage, ${EXIT.changes} changes found by preview or inspect --expect-no-changes`,
       "Run `hostnet <command> --help` for a command's options. Colour follows the terminal and NO_COLOR.",
     ].join("\n") + "\n"
   );
@@ -167,8 +169,9 @@ export function parseCli(argv: readonly string[]): CliRequest {
   const [file, ...extra] = parsed.positionals;
   if (file === undefined) throw new UsageError(`${first} needs a spec FILE`, first);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`, first);
-  const format = (v.format as string | undefined) ?? "mermaid";
-  if (format !== "mermaid" && format !== "dot") throw new UsageError(`--format must be mermaid or dot, got ${JSON.stringify(format)}`, first);
+  const formats = first === "inspect" ? (["table", "json"] as const) : (["mermaid", "dot"] as const);
+  const format = (v.format as string | undefined) ?? formats[0];
+  if (!(formats as readonly string[]).includes(format)) throw new UsageError(`--format must be ${formats.join(" or ")}, got ${JSON.stringify(format)}`, first);
   let parallel: number | undefined;
   if (v.parallel !== undefined) {
     parallel = Number(v.parallel);
@@ -185,7 +188,7 @@ export function parseCli(argv: readonly string[]): CliRequest {
       debug: v.debug === true,
       yes: v.yes === true,
       continueOnError: v["stop-on-error"] !== true,
-      format,
+      format: format as CliOptions["format"],
       expectNoChanges: v["expect-no-changes"] === true,
       ...(str("stack") !== undefined ? { stack: str("stack") } : {}),
       ...(str("markdown") !== undefined ? { markdown: str("markdown") } : {}),

@@ -23,24 +23,53 @@ export function plainConnectionOf(h: HostSpec, specDir: string): ConnectionSpec 
   return c;
 }
 
-/** The connection of host `name`, with its private key or password as a Pulumi secret. */
-export function connectionFor(name: string, h: HostSpec, specDir: string): pulumi.Input<Connection> {
-  const c: Connection = plainConnectionOf(h, specDir);
+/** Where a host's private key or password comes from, when the spec names one (file, environment variable or Pulumi config key). */
+interface SecretSources {
+  privateKey?: { file: string } | { env: string } | { config: string };
+  password?: { env: string };
+}
+
+function secretSourcesOf(name: string, h: HostSpec, specDir: string): SecretSources {
+  const s: SecretSources = {};
   if (h.privateKeyFile) {
     const file = resolvePath(h.privateKeyFile, specDir);
     if (!fs.existsSync(file)) throw new HostnetError(`host ${name}: privateKeyFile ${file} does not exist`);
-    c.privateKey = pulumi.secret(fs.readFileSync(file, "utf8"));
+    s.privateKey = { file };
   }
-  if (h.privateKeyEnv) {
-    const v = process.env[h.privateKeyEnv];
-    if (!v) throw new HostnetError(`host ${name}: the environment variable ${h.privateKeyEnv} (privateKeyEnv) is not set`);
-    c.privateKey = pulumi.secret(v);
-  }
-  if (h.privateKeyConfig) c.privateKey = new pulumi.Config("hostnet").requireSecret(h.privateKeyConfig);
-  if (h.passwordEnv) {
-    const v = process.env[h.passwordEnv];
-    if (!v) throw new HostnetError(`host ${name}: the environment variable ${h.passwordEnv} (passwordEnv) is not set`);
-    c.password = pulumi.secret(v);
-  }
+  if (h.privateKeyEnv) s.privateKey = { env: h.privateKeyEnv };
+  if (h.privateKeyConfig) s.privateKey = { config: h.privateKeyConfig };
+  if (h.passwordEnv) s.password = { env: h.passwordEnv };
+  return s;
+}
+
+function fromEnv(name: string, variable: string, field: string): string {
+  const v = process.env[variable];
+  if (!v) throw new HostnetError(`host ${name}: the environment variable ${variable} (${field}) is not set`);
+  return v;
+}
+
+/** The connection of host `name`, with its private key or password as a Pulumi secret. */
+export function connectionFor(name: string, h: HostSpec, specDir: string): pulumi.Input<Connection> {
+  const c: Connection = plainConnectionOf(h, specDir);
+  const s = secretSourcesOf(name, h, specDir);
+  if (s.privateKey && "file" in s.privateKey) c.privateKey = pulumi.secret(fs.readFileSync(s.privateKey.file, "utf8"));
+  if (s.privateKey && "env" in s.privateKey) c.privateKey = pulumi.secret(fromEnv(name, s.privateKey.env, "privateKeyEnv"));
+  if (s.privateKey && "config" in s.privateKey) c.privateKey = new pulumi.Config("hostnet").requireSecret(s.privateKey.config);
+  if (s.password) c.password = pulumi.secret(fromEnv(name, s.password.env, "passwordEnv"));
+  return c;
+}
+
+/**
+ * The connection of host `name` as plain values, for reads outside a Pulumi
+ * program (`hostnet inspect`): `config` answers a `privateKeyConfig` key
+ * (the stack's decrypted `hostnet:<key>`).
+ */
+export async function resolvedConnectionOf(name: string, h: HostSpec, specDir: string, config: (key: string) => Promise<string>): Promise<ConnectionSpec> {
+  const c: ConnectionSpec = plainConnectionOf(h, specDir);
+  const s = secretSourcesOf(name, h, specDir);
+  if (s.privateKey && "file" in s.privateKey) c.privateKey = fs.readFileSync(s.privateKey.file, "utf8");
+  if (s.privateKey && "env" in s.privateKey) c.privateKey = fromEnv(name, s.privateKey.env, "privateKeyEnv");
+  if (s.privateKey && "config" in s.privateKey) c.privateKey = await config(s.privateKey.config);
+  if (s.password) c.password = fromEnv(name, s.password.env, "passwordEnv");
   return c;
 }

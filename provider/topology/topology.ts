@@ -6,10 +6,11 @@ import { Connection } from "../host/connection";
 import { Bridge } from "../resources/bridge";
 import { ContainerAttachment, ContainerAttachmentArgs } from "../resources/attachment";
 import { NatRule } from "../resources/nat";
+import { PortRange } from "../resources/nat/args";
 import { VethPair } from "../resources/veth";
 import { LoadedSpec, Spec } from "../spec/types";
 import { connectionFor } from "./connections";
-import { HostPlan, PlannedAttachment, planTopology } from "./plan";
+import { PlannedAttachment, planTopology } from "./plan";
 
 /** Inputs of a {@link Topology}. */
 export interface TopologyArgs {
@@ -67,17 +68,30 @@ function isLoaded(s: LoadedSpec | Spec): s is LoadedSpec {
   return "file" in s && "spec" in s;
 }
 
-/** The inventory of one host's plan. */
-export function inventoryOf(p: HostPlan): HostInventory {
-  const containers: Record<string, Record<string, string[]>> = {};
-  for (const v of p.veths) for (const a of v.attachments) (containers[a.container] ??= {})[a.ifname] = a.addresses;
-  return {
-    bridges: p.bridges.map((b) => b.name),
-    containers,
-    published: p.nat.flatMap((n) => (n.rule.kind === "dnat" ? [`${n.rule.protocol} ${n.rule.hostPort} -> ${n.rule.to}`] : [])),
-    masqueraded: p.nat.flatMap((n) => (n.rule.kind === "masquerade" ? [n.rule.source] : [])),
-  };
+/** What one resource of a host contributes to its inventory, from its outputs (undefined: it failed in this run). */
+type InventoryPart =
+  | { bridge: string }
+  | { container: string; ifname: string; addresses: string[] }
+  | { published: string }
+  | { masqueraded: string };
+
+const portRange = (r: PortRange | undefined) => (!r ? "?" : r.from === r.to ? String(r.from) : `${r.from}-${r.to}`);
+
+/** A host's inventory from the parts its resources' outputs gave, in declaration order. */
+export function inventoryFrom(parts: readonly (InventoryPart | undefined)[]): HostInventory {
+  const inv: HostInventory = { bridges: [], containers: {}, published: [], masqueraded: [] };
+  for (const p of parts) {
+    if (!p) continue;
+    if ("bridge" in p) inv.bridges.push(p.bridge);
+    else if ("container" in p) (inv.containers[p.container] ??= {})[p.ifname] = p.addresses;
+    else if ("published" in p) inv.published.push(p.published);
+    else inv.masqueraded.push(p.masqueraded);
+  }
+  return inv;
 }
+
+/** `value` once the resource's outputs are known; undefined when it failed (its outputs never resolve to values). */
+const partOf = <T>(value: pulumi.Output<T>): pulumi.Output<T | undefined> => pulumi.recover(value, () => undefined) as pulumi.Output<T | undefined>;
 
 /**
  * Every bridge, veth pair, attachment and NAT rule of a spec, on every host.
@@ -95,8 +109,9 @@ export class Topology extends pulumi.ComponentResource {
     const spec = isLoaded(args.spec) ? args.spec.spec : args.spec;
     const specDir = isLoaded(args.spec) ? path.dirname(path.resolve(args.spec.file)) : process.cwd();
     const plans = planTopology(spec);
-    const inventory: Record<string, HostInventory> = {};
+    const inventory: Record<string, pulumi.Output<HostInventory>> = {};
     for (const p of plans) {
+      const parts: pulumi.Output<InventoryPart | undefined>[] = [];
       const connection = args.connections?.[p.host] ?? connectionFor(p.host, spec.hosts[p.host], specDir);
       const byName = new Map<string, pulumi.Resource>();
       const bridges = new Map<string, Bridge>();
@@ -104,6 +119,7 @@ export class Topology extends pulumi.ComponentResource {
         const r = quietOnFailure(new Bridge(b.resourceName, { connection, name: b.name, addresses: b.addresses, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) }, { parent: this }));
         bridges.set(b.name, r);
         byName.set(b.resourceName, r);
+        parts.push(partOf(r.name.apply((bridge) => ({ bridge }))));
       }
       /** One container interface; `feeds` are what it waits for (by resource and name), `own` what differs by kind. */
       const attach = (a: PlannedAttachment, feeds: { on: pulumi.Resource[]; names: string[] }, own: Pick<ContainerAttachmentArgs, "interface" | "bridge">) => {
@@ -113,6 +129,7 @@ export class Topology extends pulumi.ComponentResource {
           blockedBy: failedAmong(feeds.on, feeds.names),
         }, { parent: this }));
         byName.set(a.resourceName, att);
+        parts.push(partOf(pulumi.all([att.ifname, att.addresses]).apply(([ifname, addresses]) => ({ container: a.container, ifname, addresses }))));
       };
       for (const v of p.veths) {
         const br = v.bridge ? bridges.get(v.bridge) : undefined;
@@ -132,11 +149,18 @@ export class Topology extends pulumi.ComponentResource {
         const afterNames = n.after.filter((x) => byName.has(x));
         const after = afterNames.map((x) => byName.get(x) as pulumi.Resource);
         const rule = n.rule.kind === "masquerade" ? { ...n.rule, notOutInterface: fedBy(n.rule.notOutInterface, after) } : { ...n.rule, to: fedBy(n.rule.to, after) };
-        quietOnFailure(new NatRule(n.resourceName, { connection, ...rule, blockedBy: failedAmong(after, afterNames) }, { parent: this }));
+        const nat = quietOnFailure(new NatRule(n.resourceName, { connection, ...rule, blockedBy: failedAmong(after, afterNames) }, { parent: this }));
+        parts.push(
+          partOf(
+            pulumi.all([nat.kind, nat.protocol, nat.hostPort, nat.toIp, nat.toPort, nat.source]).apply(([kind, protocol, hostPort, toIp, toPort, source]): InventoryPart =>
+              kind === "dnat" ? { published: `${protocol ?? "tcp"} ${portRange(hostPort)} -> ${toIp ?? "?"}:${portRange(toPort)}` } : { masqueraded: source ?? "any" },
+            ),
+          ),
+        );
       }
-      inventory[p.host] = inventoryOf(p);
+      inventory[p.host] = pulumi.all(parts).apply(inventoryFrom);
     }
-    this.inventory = pulumi.output(inventory);
+    this.inventory = pulumi.output(inventory) as pulumi.Output<Record<string, HostInventory>>;
     this.registerOutputs({ inventory: this.inventory });
   }
 }

@@ -122,6 +122,12 @@ nat:
     const up = await ok(["up", "network.yaml", "--yes"]);
     assert.match(up, /\+ 5 created/, up);
     assert.equal((await dockerExec(containers[0], ["ping", "-c", "1", "-W", "2", "172.23.0.1"])).exitCode, 0, "the container pings its gateway");
+    // inspect reads the host from the installed package: every object in sync, and the inventory printed by up came from the resources.
+    const inspected = JSON.parse(await ok(["inspect", "network.yaml", "--format", "json"])) as { inSync: boolean; objects: { kind: string; object: string; status: string }[]; orphans: unknown[] };
+    assert.deepEqual(inspected.objects.map((o) => `${o.kind} ${o.object}: ${o.status}`).sort(), ["attachment " + containers[0] + ":eth0: in sync", "bridge hnbr-pkg: in sync", "nat masquerade 172.23.0.0/16 !-o hnbr-pkg: in sync"]);
+    assert.deepEqual(inspected.orphans, []);
+    assert.equal(inspected.inSync, true);
+    assert.ok(up.includes(`"${containers[0]}": {\n        "eth0": [\n          "172.23.0.2/16"`), up);
     // Another spec run from the same directory has its own project and stack (its name): it plans nothing for the first one's objects.
     const hostsBlock = fs.readFileSync(path.join(dir, "network.yaml"), "utf8").split("\n").filter((l) => l.startsWith("hosts:") || l.startsWith("  h1:"));
     fs.writeFileSync(path.join(dir, "other.yaml"), ["name: other", ...hostsBlock, "bridges:", "  - { host: h1, name: hnbr-pkg2, addresses: [172.24.0.1/16] }", ""].join("\n"));

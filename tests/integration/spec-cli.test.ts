@@ -10,6 +10,8 @@ import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 import { spawnCollect } from "../../provider/host/local";
 import { forwardMarkPath } from "../../provider/resources/nat/forwarding";
+import { ownerOf } from "../../provider/resources/common/owner";
+import { saveLineWords } from "../../provider/linux/iptables";
 
 const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
 
@@ -99,7 +101,7 @@ nat:
   });
 
   it("hostnet --help, COMMAND --help and --version answer; a wrong command line exits 2 with the command's usage", async () => {
-    assert.match(await cli("--help"), /commands:\n {2}validate .*\n {2}graph .*\n {2}preview .*\n {2}up .*\n {2}refresh .*\n {2}destroy /);
+    assert.match(await cli("--help"), /commands:\n {2}validate .*\n {2}graph .*\n {2}preview .*\n {2}up .*\n {2}inspect .*\n {2}refresh .*\n {2}destroy /);
     assert.match(await cli("up", "--help"), /usage: hostnet up FILE \[options\][\s\S]*--stop-on-error/);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
     assert.equal(await cli("--version"), `hostnet ${pkg.version}\n`);
@@ -209,6 +211,51 @@ nat:
       writeSpec("172.22.0.5/16");
       await cli("up", spec, "--yes");
     }
+  });
+
+  it("hostnet inspect reports exactly an address changed by hand and a rule deleted by hand (table and JSON), and a link carrying our mark that no resource claims", async () => {
+    const clean = await cliRaw("inspect", spec, "--expect-no-changes");
+    assert.equal(clean.exitCode, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /\nstack s6\/s6: 10 in sync\n$/, clean.stdout);
+    // By hand: cli1's address changes (its default route put back), web2's published port loses its DNAT rule, and h1 gets a stray link with this stack's mark.
+    const pid = String(await containerPid(names.cli1));
+    await sh(["nsenter", "-t", pid, "-n", "ip", "addr", "del", "172.21.0.3/16", "dev", "eth0"]);
+    await sh(["nsenter", "-t", pid, "-n", "ip", "addr", "add", "172.21.0.9/16", "dev", "eth0"]);
+    await sh(["nsenter", "-t", pid, "-n", "ip", "route", "replace", "default", "via", "172.21.0.1", "dev", "eth0"]);
+    const dnat = (await hosts[1].exec(["iptables-nft-save", "-t", "nat"])).split("\n").filter((l) => l.startsWith("-A HOSTNET-PREROUTING ") && l.includes("--dport 8080"));
+    assert.equal(dnat.length, 1, dnat.join("\n"));
+    await hosts[1].exec(["iptables-nft", "-t", "nat", "-D", ...saveLineWords(dnat[0]).slice(1)]);
+    const mark = `hostnet:${ownerOf("s6/s6").hash}:bridge/hnorphan0 s6/s6`;
+    await hosts[0].exec(["ip", "link", "add", "hnorphan0", "type", "bridge"]);
+    try {
+      await hosts[0].exec(["ip", "link", "set", "hnorphan0", "alias", mark]);
+      const table = await cliRaw("inspect", spec, "--expect-no-changes");
+      assert.equal(table.exitCode, 3, table.stdout + table.stderr);
+      const lines = table.stdout.split("\n");
+      const notInSync = lines.filter((l) => /^ {2}(bridge|attachment|nat|veth) /.test(l) && !l.endsWith("  in sync"));
+      assert.equal(notInSync.length, 2, table.stdout);
+      assert.match(notInSync[0], new RegExp(`^  attachment +${names.cli1}:eth0 .* drifted \\(addresses: 172\\.21\\.0\\.3/16 → 172\\.21\\.0\\.9/16\\)$`));
+      assert.match(notInSync[1], new RegExp(`^  nat +publish tcp 8080 -> 172\\.22\\.0\\.\\d+:80 .* drifted \\(rules: 3 → 2\\)$`));
+      assert.ok(lines.includes(`    link hnorphan0: ${mark}`), table.stdout);
+      assert.ok(lines.includes("stack s6/s6: 8 in sync, 2 drifted, 1 orphan(s)"), table.stdout);
+      const json = JSON.parse(await cli("inspect", spec, "--format", "json")) as { inSync: boolean; objects: { host: string; resource: string; status: string; drift: unknown[] }[]; orphans: unknown[] };
+      assert.equal(json.inSync, false);
+      assert.deepEqual(
+        json.objects.filter((o) => o.status !== "in sync").map((o) => ({ host: o.host, resource: o.resource, status: o.status, drift: o.drift })),
+        [
+          { host: "h1", resource: `h1.${names.cli1}.eth0`, status: "drifted", drift: [{ field: "addresses", want: "172.21.0.3/16", have: "172.21.0.9/16" }] },
+          { host: "h2", resource: `h2.publish.${names.web2}.tcp.8080`, status: "drifted", drift: [{ field: "rules", want: "3", have: "2" }] },
+        ],
+      );
+      assert.deepEqual(json.orphans, [{ host: "h1", where: "link hnorphan0", mark }]);
+    } finally {
+      await hosts[0].exec(["ip", "link", "del", "hnorphan0"]);
+    }
+    // One up puts both back (refresh first, so the engine sees the drift); inspect agrees.
+    await cli("refresh", spec);
+    await cli("up", spec, "--yes");
+    const again = await cliRaw("inspect", spec, "--expect-no-changes");
+    assert.equal(again.exitCode, 0, again.stdout + again.stderr);
   });
 
   it("hostnet destroy cleans both hosts", async () => {

@@ -4,7 +4,7 @@ import { ConnectionSpec, hostIdOf, secretConnection } from "../../host/connectio
 import { HostnetResource, ownerLabel, withSecretConnection } from "../common/dynamic";
 import { trackRegistration } from "../../automation/engine-link";
 import { containsUnknown } from "../common/unknown";
-import { NatRuleArgs } from "./args";
+import { NatRuleArgs, PortRange } from "./args";
 import { normalizeNat } from "./plan";
 
 export { NatRuleArgs } from "./args";
@@ -64,6 +64,13 @@ export class NatRule extends HostnetResource {
   declare readonly flavor: pulumi.Output<string>;
   /** False when refresh found some of our rules or jumps missing. */
   declare readonly intact: pulumi.Output<boolean>;
+  /** Published ports (dnat): protocol, host port range and where it goes, as applied. */
+  declare readonly protocol: pulumi.Output<string | undefined>;
+  declare readonly hostPort: pulumi.Output<PortRange | undefined>;
+  declare readonly toIp: pulumi.Output<string | undefined>;
+  declare readonly toPort: pulumi.Output<PortRange | undefined>;
+  /** The source a masquerade or snat rule matches. */
+  declare readonly source: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: NatRuleArgs, opts?: pulumi.CustomResourceOptions) {
     const connection = secretConnection(args.connection);
@@ -71,7 +78,7 @@ export class NatRule extends HostnetResource {
       registerPublished(name, { connection: c, kind, protocol, hostPort, hostIp, to });
       return c;
     });
-    const props = { ...args, owner: ownerLabel(), connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, forwardFlavor: undefined, intact: undefined };
+    const props = { ...args, owner: ownerLabel(), connection: pulumi.all([connection, checked]).apply(([c]) => c), hostId: undefined, tag: undefined, flavor: undefined, forwardFlavor: undefined, intact: undefined, toIp: undefined, toPort: undefined };
     super("nat", "NatRule", name, props, withSecretConnection(opts));
     trackRegistration(this);
   }
