@@ -25,9 +25,7 @@ const cliOptions = ["--stack", "demo", "--backend", `file://${path.join(STATE, "
 /** Writes the demo spec with the sandbox host's address, host key and client key. */
 function writeSpec(host: TestHost): void {
   const doc = parseDocument(fs.readFileSync(TEMPLATE, "utf8"));
-  doc.setIn(["hosts", "sandbox", "host"], host.address);
-  doc.setIn(["hosts", "sandbox", "hostKey"], host.hostKey);
-  doc.setIn(["hosts", "sandbox", "privateKeyFile"], path.join(host.dir, "id_ed25519"));
+  doc.setIn(["hosts", "sandbox"], doc.createNode({ host: host.address, hostKey: host.hostKey, privateKeyFile: path.join(host.dir, "id_ed25519") }));
   fs.mkdirSync(STATE, { recursive: true });
   fs.writeFileSync(SPEC, doc.toString());
 }

@@ -14,7 +14,8 @@ import * as jsYaml from "js-yaml";
 import { LineCounter, parseDocument } from "yaml";
 import { SpecError, SpecProblem } from "./errors";
 import { DataPath, locate, pathText } from "./locate";
-import { semanticProblems } from "./semantic";
+import { PathProblem, semanticProblems } from "./semantic";
+import { hostFileProblems } from "./files";
 import { LoadedSpec, Spec } from "./types";
 
 let validator: ValidateFunction | undefined;
@@ -73,8 +74,13 @@ function describe(e: ErrorObject): { path: DataPath; message: string; atKey: boo
   }
 }
 
+/** What a schema-valid spec gets wrong beyond the schema: its meaning, and its hosts' key files (relative to the spec's folder). */
+function meaningProblems(spec: Spec, file: string): PathProblem[] {
+  return [...semanticProblems(spec), ...hostFileProblems(spec, path.dirname(path.resolve(file)))];
+}
+
 /** The spec in `text` read by the fast parser, when it has no problem at all (then no positions are needed); else undefined. */
-function fastCheck(text: string): Spec | undefined {
+function fastCheck(text: string, file: string): Spec | undefined {
   let data: unknown;
   try {
     data = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
@@ -83,12 +89,12 @@ function fastCheck(text: string): Spec | undefined {
     return undefined;
   }
   const v = validate();
-  return v(data) && semanticProblems(data as Spec).length === 0 ? (data as Spec) : undefined;
+  return v(data) && meaningProblems(data as Spec, file).length === 0 ? (data as Spec) : undefined;
 }
 
 /** Parses and checks spec text; throws {@link SpecError} with every problem. */
 export function parseSpec(text: string, file: string): LoadedSpec {
-  const fast = fastCheck(text);
+  const fast = fastCheck(text, file);
   if (fast) return { file, spec: fast };
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -114,7 +120,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       place(d.path, d.message, d.atKey);
     }
   } else {
-    for (const p of semanticProblems(data as Spec)) place(p.path, p.message, p.atKey ?? false);
+    for (const p of meaningProblems(data as Spec, file)) place(p.path, p.message, p.atKey ?? false);
   }
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.column - b.column);

@@ -7,8 +7,8 @@ import { planTopology } from "../../provider/topology/plan";
 const SPEC = `
 name: lab
 hosts:
-  h1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
-  h1.b: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+  h1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl }
+  h1.b: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl }
 bridges:
   - { host: h1, name: br1, addresses: [172.16.0.1/16] }
   - { host: h1.b, name: br2, addresses: [172.17.0.1/16] }

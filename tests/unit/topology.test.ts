@@ -10,8 +10,8 @@ import { vethNames } from "../../provider/spec/names";
 const SPEC = `
 name: lab
 hosts:
-  node1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
-  node2: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+  node1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl }
+  node2: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl }
 bridges:
   - { host: node1, name: br0, addresses: [172.16.0.1/16] }
   - { host: node2, name: br0, addresses: [172.17.0.1/16] }
@@ -108,8 +108,8 @@ describe("unit: Topology planning, graph and preview summary", () => {
       `
 name: twins
 hosts:
-  h-1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
-  h_1: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest }
+  h-1: { host: 10.0.0.5, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl }
+  h_1: { host: 10.0.0.6, hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl }
 bridges:
   - { host: h-1, name: br-0, addresses: [172.16.0.1/16] }
   - { host: h-1, name: br_0, addresses: [172.18.0.1/16] }
