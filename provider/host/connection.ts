@@ -87,7 +87,11 @@ export function checkConnection(c: unknown, field = "connection"): ConnectionSpe
     if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535)) throw new ValidationError(`${field}.port`, `expected a port 1-65535, got ${JSON.stringify(spec.port)}`);
     if (spec.user !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/.test(spec.user)) throw new ValidationError(`${field}.user`, `expected a user name, got ${JSON.stringify(spec.user)}`);
     if (!spec.hostKey && !spec.knownHostsFile && spec.insecureIgnoreHostKey !== true) {
-      throw new ValidationError(field, "the SSH host key must be verified: set hostKey or knownHostsFile (or insecureIgnoreHostKey: true for a throw-away host)");
+      throw new ValidationError(
+        field,
+        `the SSH host key of ${spec.host} must be verified: pin it with hostKey: "ssh-ed25519 AAAA…" (\`ssh-keyscan -t ed25519 ${spec.host}\` prints it; compare its fingerprint, \`ssh-keygen -lf\`, with the host's own), ` +
+          "or name a knownHostsFile (e.g. ~/.ssh/known_hosts); insecureIgnoreHostKey: true skips the check, for throw-away hosts only",
+      );
     }
     if (spec.proxy !== undefined) checkConnection(spec.proxy, `${field}.proxy`);
   }

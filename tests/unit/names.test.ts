@@ -31,7 +31,7 @@ describe("unit: validation of values that reach commands", () => {
     for (const bad of [67, 65536, 1500.5, "1500"]) assert.throws(() => checkMtu(bad, "mtu"), /mtu: expected an integer MTU/);
   });
   it("requires host key verification unless explicitly skipped", () => {
-    assert.throws(() => checkConnection({ host: "10.0.0.5" }), /host key must be verified/);
+    assert.throws(() => checkConnection({ host: "10.0.0.5" }), /host key of 10\.0\.0\.5 must be verified: pin it with hostKey/);
     assert.doesNotThrow(() => checkConnection({ host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" }));
     assert.doesNotThrow(() => checkConnection({ host: "10.0.0.5", insecureIgnoreHostKey: true }));
     assert.throws(() => checkConnection({ host: "10.0.0.5", local: true }), /exactly one of/);
