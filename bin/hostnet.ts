@@ -30,6 +30,7 @@ import { Topology } from "../provider/topology/topology";
 import { toDot, toMermaid } from "../provider/topology/graph";
 import { CliOptions, CommandName, EXIT, UsageError, helpText, parseCli } from "../provider/cli/args";
 import { engineErrors, failureMessage } from "../provider/cli/failure";
+import { engineOutputFilter } from "../provider/cli/progress";
 import { PreviewStep, changeSummary, changesOf, previewMarkdown } from "../provider/cli/markdown";
 import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
 import { hostTargets } from "../provider/cli/targets";
@@ -137,8 +138,20 @@ function changedInputs(olds: Record<string, unknown> | undefined, news: Record<s
 /** The engine's colour: on a terminal unless NO_COLOR is set (https://no-color.org) or the output is JSON. */
 const color = (o: Options): "always" | "never" => (!o.json && process.stdout.isTTY && !process.env.NO_COLOR ? "always" : "never");
 
-/** Writes progress unless the output is JSON (then the result alone goes to stdout). */
-const progress = (o: Options) => (o.json ? undefined : (x: string) => process.stdout.write(x));
+/**
+ * Runs an engine call with its progress streamed to stdout (unless the output
+ * is JSON: then the result alone goes there), each error said once: the
+ * filter (progress.ts) leaves them to the summary a failed run ends with.
+ */
+async function streamed<T>(o: Options, call: (onOutput: ((x: string) => void) | undefined) => Promise<T>): Promise<T> {
+  if (o.json) return call(undefined);
+  const filter = engineOutputFilter((x) => process.stdout.write(x));
+  try {
+    return await call((x) => filter.push(x));
+  } finally {
+    filter.end();
+  }
+}
 
 /** Resource steps of a preview or an update, as the engine reported them. */
 function stepRecorder(steps: PreviewStep[]) {
@@ -158,7 +171,7 @@ async function preview(stack: Stack, loaded: LoadedSpec, o: Options, targeted?: 
   const steps: PreviewStep[] = [];
   const writeMarkdown = (error?: string) => o.markdown && fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, error, { stack: stack.name, backend: backendOf(o) }));
   try {
-    await stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput: progress(o), onEvent: stepRecorder(steps), ...targeted });
+    await streamed(o, (onOutput) => stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput, onEvent: stepRecorder(steps), ...targeted }));
   } catch (e) {
     // The pull request comment says why the preview failed.
     const message = e instanceof Error ? e.message : String(e);
@@ -242,7 +255,6 @@ async function run(o: Options): Promise<number> {
     if (!o.yes) await preview(stack, loaded, o, targeted);
     if (!(await confirm(o, "apply these changes"))) return EXIT.failure;
     // Hosts are independent: by default carry on with the other hosts when one fails, so none is left half-done by an early stop.
-    const onOutput = progress(o);
     const steps: PreviewStep[] = [];
     // What left the spec is deleted only after everything else applied: with continue-on-error the engine would
     // otherwise delete it even when its successor (a renamed bridge, a moved port) failed, and the host would lose what worked.
@@ -251,13 +263,13 @@ async function run(o: Options): Promise<number> {
       if (!o.json) console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
       try {
         const first = targeted ? { ...targeted, target: targeted.target.filter((t) => !removed.includes(t)) } : { exclude: removed };
-        await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, ...first, parallel });
+        await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, ...first, parallel }));
       } catch (e) {
         console.error(`hostnet: kept ${removed.map(urnName).join(", ")} on their hosts because applying the rest of the spec failed; the next up that succeeds deletes them`);
         throw e;
       }
     }
-    const res = await stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel, ...targeted });
+    const res = await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel, ...targeted }));
     const inventory = res.outputs.inventory?.value ?? {};
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {}, changes: changesOf(steps), inventory }, `\ninventory: ${JSON.stringify(inventory, null, 2)}`);
     return EXIT.ok;
@@ -265,12 +277,13 @@ async function run(o: Options): Promise<number> {
   if (o.command === "inspect") return inspectCommand(o, loaded, stack, await stateOf());
   if (o.command === "refresh") {
     const targeted = await targets();
-    const res = await refreshWithoutCheckpoints(stack, () => stack.refresh({ color: color(o), onOutput: progress(o), parallel, ...(targeted ? { target: targeted.target } : {}) }));
+    const res = await refreshWithoutCheckpoints(stack, () => streamed(o, (onOutput) => stack.refresh({ color: color(o), onOutput, parallel, ...(targeted ? { target: targeted.target } : {}) })));
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
     return EXIT.ok;
   }
   if (!(await confirm(o, "destroy everything in this spec"))) return EXIT.failure;
-  const res = await stack.destroy({ color: color(o), onOutput: progress(o), continueOnError: o.continueOnError, parallel, ...(await targets(true)) });
+  const targeted = await targets(true);
+  const res = await streamed(o, (onOutput) => stack.destroy({ color: color(o), onOutput, continueOnError: o.continueOnError, parallel, ...targeted }));
   result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
   return EXIT.ok;
 }

@@ -38,7 +38,8 @@ export function engineErrors(text: string): EngineError[] {
       }
       const err = /^ {4}error: (.*)$/.exec(line);
       if (!err) continue;
-      let message = err[1];
+      // A failed check reads "<type> resource '<name>': property <p> value {<v>} has a problem: <why>": the resource is named already.
+      let message = err[1].replace(/^\S+ resource '[^']*': property (\S+) value \{.*?\} has a problem: /, "$1: ");
       // A message continues on lines indented deeper than its `error:`.
       while (i + 1 < lines.length && /^ {5,}\S/.test(lines[i + 1])) message += "\n" + lines[++i].trim();
       const key = `${resource}\n${message}`;
@@ -55,5 +56,5 @@ export function engineErrors(text: string): EngineError[] {
 /** The CLI's message for a failed engine run from its {@link engineErrors}: one line per resource error, or undefined when there are none. */
 export function failureMessage(command: string, errors: readonly EngineError[]): string | undefined {
   if (errors.length === 0) return undefined;
-  return [`${command} failed:`, ...errors.map((e) => `  ${e.resource}: ${e.message.replace(/\n/g, "\n    ")}`), "(the engine's whole output is above; --debug adds stack traces)"].join("\n");
+  return [`${command} failed:`, ...errors.map((e) => `  ${e.resource}: ${e.message.replace(/\n/g, "\n    ")}`), "(each error once: the engine's lines above say \"see below\"; --debug adds stack traces)"].join("\n");
 }

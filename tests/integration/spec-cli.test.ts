@@ -286,6 +286,8 @@ nat:
       assert.doesNotMatch(r.stderr, /Diagnostics:|Updating \(/, "the engine's output is not repeated on stderr");
       const said = r.stderr.split("\n").filter((l) => l.includes("injected fault"));
       assert.equal(new Set(said).size, said.length, "no error said twice");
+      assert.doesNotMatch(r.stdout, /injected fault/, "the engine's streamed output leaves each error to the summary (its lines say 'see below')");
+      assert.match(r.stdout, /error: see below/);
       assert.deepEqual(globalAddrs((await containerLinks(names.web2)).find((l) => l.ifname === "eth0")), ["172.22.0.5/16"], "h2 is complete");
       assert.equal((await dockerExec(names.cli2, ["ping", "-c", "1", "-W", "2", "172.22.0.5"])).exitCode, 0, "h2 works");
       assert.equal(await hosts[1].exec(["timeout", "5", "busybox", "wget", "-q", "-O", "-", `http://${hosts[1].address}:8080/`]), "hello from hostnet\n", "h2's published port works");
