@@ -8,8 +8,8 @@
  * diagnostics pass unchanged. Pure apart from the `write` it is given.
  */
 
-/** A resource's live line with its error: `    <type> <name>  error: <message>`. */
-const LIVE_ERROR = /^(\s*[+~-]?\s*\S+:\S+ \S+\s+)error: .*$/;
+/** A resource's live line with its error: `    <type> <name> [creating (0s) | **creating failed** …] error: <message>`. */
+const LIVE_ERROR = /^(\s*[+~-]?\s*\S+:\S+ \S+ .*?)error: .*$/;
 /** A Diagnostics entry's header: `  <type> (<name>):`. */
 const DIAG_HEADER = /^ {2}\S.* \(.+\):$/;
 /** An error of a Diagnostics entry, and how its continuation lines are indented. */

@@ -11,6 +11,8 @@ const FAILED = `Updating (partial):
     pulumi-nodejs:dynamic/hostnet:Bridge h1.bridge.hnbr-s6a  error: pulumi-nodejs:dynamic/hostnet:Bridge resource 'h1.bridge.hnbr-s6a': property name value {hnbr-s6a} has a problem: a bridge named hnbr-s6a already exists on 10.0.0.5:22 and belongs to another hostnet stack s6/s6; choose another name, or destroy it in that stack first
  +  pulumi:pulumi:Stack s6-partial created 
     pulumi-nodejs:dynamic/hostnet:Bridge h1.bridge.hnbr-s6a **failed** 1 error
+ +  pulumi-nodejs:dynamic/hostnet:NatRule h1.publish.web.tcp.8083 creating (0s) error: skipped because h1.web.eth0 failed in this run (it feeds this resource); the next \`up\` creates it
+ +  pulumi-nodejs:dynamic/hostnet:NatRule h1.publish.web.tcp.8083 **creating failed** error: skipped because h1.web.eth0 failed in this run (it feeds this resource); the next \`up\` creates it
 Diagnostics:
   pulumi-nodejs:dynamic/hostnet:Bridge (h1.bridge.hnbr-s6a):
     error: pulumi-nodejs:dynamic/hostnet:Bridge resource 'h1.bridge.hnbr-s6a': property name value {hnbr-s6a} has a problem: a bridge named hnbr-s6a already exists on 10.0.0.5:22 and belongs to another hostnet stack s6/s6; choose another name, or destroy it in that stack first
@@ -42,6 +44,8 @@ describe("unit: the engine's progress, each error said once", () => {
       const out = filtered(FAILED, size);
       assert.ok(out.includes(`    pulumi-nodejs:dynamic/hostnet:Bridge h1.bridge.hnbr-s6a  ${SEE_BELOW}\n`), out);
       assert.equal(out.split("already exists").length - 1, 0, out);
+      assert.equal(out.split("skipped because").length - 1, 0, out);
+      assert.ok(out.includes(` +  pulumi-nodejs:dynamic/hostnet:NatRule h1.publish.web.tcp.8083 creating (0s) ${SEE_BELOW}\n +  pulumi-nodejs:dynamic/hostnet:NatRule h1.publish.web.tcp.8083 **creating failed** ${SEE_BELOW}\n`), out);
       assert.ok(out.includes("Diagnostics:\n  pulumi-nodejs:dynamic/hostnet:ContainerAttachment (h1.web.eth0):\n    warning: something to know\n\nResources:\n"), out);
       assert.doesNotMatch(out, /RTNETLINK|\(h1\.bridge\.hnbr-s6a\):/, out);
       assert.ok(out.includes(" +  pulumi:pulumi:Stack s6-partial created \n"), "other lines as they were");
