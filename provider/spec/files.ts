@@ -9,8 +9,9 @@ import * as fs from "node:fs";
 import { utils } from "ssh2";
 import { keysFromKnownHosts } from "../host/knownhosts";
 import { resolvePath } from "../topology/connections";
+import { DataPath } from "./locate";
 import { PathProblem } from "./semantic";
-import { Spec } from "./types";
+import { HostSpec, Spec } from "./types";
 
 /** Why `text` is not an SSH public key (`ssh-ed25519 AAAA…`), else undefined. */
 export function hostKeyProblem(text: string): string | undefined {
@@ -41,27 +42,35 @@ export function privateKeyFileProblem(file: string): string | undefined {
 export function hostFileProblems(spec: Spec, specDir: string): PathProblem[] {
   const problems: PathProblem[] = [];
   for (const [name, h] of Object.entries(spec.hosts)) {
-    if (h.hostKey !== undefined) {
-      const why = hostKeyProblem(h.hostKey);
-      if (why) problems.push({ path: ["hosts", name, "hostKey"], message: why });
+    problems.push(...keyMaterialProblems(["hosts", name], h, specDir));
+    if (h.proxy) problems.push(...keyMaterialProblems(["hosts", name, "proxy"], h.proxy, specDir));
+  }
+  return problems;
+}
+
+/** Problems of one host entry's (or jump host's) key material; `at` is its path in the spec. */
+function keyMaterialProblems(at: DataPath, h: HostSpec, specDir: string): PathProblem[] {
+  const problems: PathProblem[] = [];
+  if (h.hostKey !== undefined) {
+    const why = hostKeyProblem(h.hostKey);
+    if (why) problems.push({ path: [...at, "hostKey"], message: why });
+  }
+  if (h.privateKeyFile !== undefined) {
+    const why = privateKeyFileProblem(resolvePath(h.privateKeyFile, specDir));
+    if (why) problems.push({ path: [...at, "privateKeyFile"], message: why });
+  }
+  if (h.knownHostsFile !== undefined) {
+    const file = resolvePath(h.knownHostsFile, specDir);
+    let text: string | undefined;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read: ${(e as Error).message}`;
+      problems.push({ path: [...at, "knownHostsFile"], message: `${file} ${why} (\`ssh ${h.host ?? "HOST"}\` once records the host's key there; or pin it with hostKey)` });
     }
-    if (h.privateKeyFile !== undefined) {
-      const why = privateKeyFileProblem(resolvePath(h.privateKeyFile, specDir));
-      if (why) problems.push({ path: ["hosts", name, "privateKeyFile"], message: why });
-    }
-    if (h.knownHostsFile !== undefined) {
-      const file = resolvePath(h.knownHostsFile, specDir);
-      let text: string | undefined;
-      try {
-        text = fs.readFileSync(file, "utf8");
-      } catch (e) {
-        const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read: ${(e as Error).message}`;
-        problems.push({ path: ["hosts", name, "knownHostsFile"], message: `${file} ${why} (\`ssh ${h.host ?? "HOST"}\` once records the host's key there; or pin it with hostKey)` });
-      }
-      if (text !== undefined && h.host !== undefined && keysFromKnownHosts(text, h.host, h.port ?? 22).length === 0) {
-        const name2 = (h.port ?? 22) === 22 ? h.host : `[${h.host}]:${h.port}`;
-        problems.push({ path: ["hosts", name, "knownHostsFile"], message: `${file} lists no key for ${name2} (\`ssh-keyscan ${(h.port ?? 22) === 22 ? "" : `-p ${h.port} `}${h.host} >> ${file}\` adds it, once you have checked its fingerprint)` });
-      }
+    if (text !== undefined && h.host !== undefined && keysFromKnownHosts(text, h.host, h.port ?? 22).length === 0) {
+      const name2 = (h.port ?? 22) === 22 ? h.host : `[${h.host}]:${h.port}`;
+      problems.push({ path: [...at, "knownHostsFile"], message: `${file} lists no key for ${name2} (\`ssh-keyscan ${(h.port ?? 22) === 22 ? "" : `-p ${h.port} `}${h.host} >> ${file}\` adds it, once you have checked its fingerprint)` });
     }
   }
   return problems;

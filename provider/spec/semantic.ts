@@ -83,6 +83,14 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     }
     const secrets = [h.privateKeyFile, h.privateKeyEnv, h.privateKeyConfig].filter((x) => x !== undefined).length;
     if (secrets > 1) add(["hosts", name], "give at most one of privateKeyFile, privateKeyEnv, privateKeyConfig");
+    const p = h.proxy;
+    if (p !== undefined) {
+      if (h.host === undefined) add(["hosts", name, "proxy"], "a jump host is for SSH hosts (host:), not local or netns ones", true);
+      if (!p.hostKey && !p.knownHostsFile && p.insecureIgnoreHostKey !== true) {
+        add(["hosts", name, "proxy"], "the jump host's SSH key must be verified too: set hostKey or knownHostsFile (or insecureIgnoreHostKey: true for a throw-away host)", true);
+      }
+      if ([p.privateKeyFile, p.privateKeyEnv, p.privateKeyConfig].filter((x) => x !== undefined).length > 1) add(["hosts", name, "proxy"], "give at most one of privateKeyFile, privateKeyEnv, privateKeyConfig", true);
+    }
   }
 
   // Bridges: unique names per host, parsable addresses, no overlapping subnets per host.

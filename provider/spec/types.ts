@@ -15,7 +15,12 @@ export interface HostSpec {
   sudo?: boolean;
   local?: boolean;
   netns?: string;
+  /** A jump host to reach `host` through. */
+  proxy?: ProxySpec;
 }
+
+/** A jump host: the SSH fields of a {@link HostSpec}. */
+export type ProxySpec = Pick<HostSpec, "host" | "port" | "user" | "hostKey" | "knownHostsFile" | "insecureIgnoreHostKey" | "privateKeyFile" | "privateKeyEnv" | "privateKeyConfig" | "passwordEnv"> & { host: string };
 
 /** A bridge on a host. */
 export interface BridgeSpec {
@@ -24,6 +29,8 @@ export interface BridgeSpec {
   addresses?: string[];
   mtu?: number;
   stp?: boolean;
+  /** Take over an existing bridge that is not ours; released, not deleted, on destroy. */
+  adopt?: boolean;
 }
 
 /** A route inside a container. */

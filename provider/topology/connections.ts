@@ -20,6 +20,7 @@ export function plainConnectionOf(h: HostSpec, specDir: string): ConnectionSpec 
     if (h[f] !== undefined) (c as Record<string, unknown>)[f] = h[f];
   }
   if (h.knownHostsFile) c.knownHostsFile = resolvePath(h.knownHostsFile, specDir);
+  if (h.proxy) c.proxy = plainConnectionOf(h.proxy, specDir);
   return c;
 }
 
@@ -56,6 +57,7 @@ export function connectionFor(name: string, h: HostSpec, specDir: string): pulum
   if (s.privateKey && "env" in s.privateKey) c.privateKey = pulumi.secret(fromEnv(name, s.privateKey.env, "privateKeyEnv"));
   if (s.privateKey && "config" in s.privateKey) c.privateKey = new pulumi.Config("hostnet").requireSecret(s.privateKey.config);
   if (s.password) c.password = pulumi.secret(fromEnv(name, s.password.env, "passwordEnv"));
+  if (h.proxy) c.proxy = connectionFor(`${name} (its proxy)`, h.proxy, specDir);
   return c;
 }
 
@@ -71,5 +73,6 @@ export async function resolvedConnectionOf(name: string, h: HostSpec, specDir: s
   if (s.privateKey && "env" in s.privateKey) c.privateKey = fromEnv(name, s.privateKey.env, "privateKeyEnv");
   if (s.privateKey && "config" in s.privateKey) c.privateKey = await config(s.privateKey.config);
   if (s.password) c.password = fromEnv(name, s.password.env, "passwordEnv");
+  if (h.proxy) c.proxy = await resolvedConnectionOf(`${name} (its proxy)`, h.proxy, specDir, config);
   return c;
 }

@@ -18,6 +18,8 @@ export interface PlannedBridge {
   readonly addresses: string[];
   readonly mtu?: number;
   readonly stp?: boolean;
+  /** Take over the bridge when it exists and is not ours. */
+  readonly adopt?: boolean;
 }
 
 /** A veth pair plus the attachment(s) of its container end(s). */
@@ -98,7 +100,7 @@ export function planTopology(spec: Spec): HostPlan[] {
   const bridgeAddrs = new Map<string, string[]>();
   for (const b of spec.bridges ?? []) {
     bridgeAddrs.set(`${b.host}/${b.name}`, b.addresses ?? []);
-    plan(b.host).bridges.push({ kind: "bridge", host: b.host, resourceName: `${b.host}.bridge.${b.name}`, name: b.name, addresses: b.addresses ?? [], ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) });
+    plan(b.host).bridges.push({ kind: "bridge", host: b.host, resourceName: `${b.host}.bridge.${b.name}`, name: b.name, addresses: b.addresses ?? [], ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}), ...(b.adopt ? { adopt: true } : {}) });
   }
   const targets = new Map<string, { docker: string } | { netns: string }>();
   for (const c of spec.containers ?? []) {

@@ -116,7 +116,7 @@ export class Topology extends pulumi.ComponentResource {
       const byName = new Map<string, pulumi.Resource>();
       const bridges = new Map<string, Bridge>();
       for (const b of p.bridges) {
-        const r = quietOnFailure(new Bridge(b.resourceName, { connection, name: b.name, addresses: b.addresses, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}) }, { parent: this }));
+        const r = quietOnFailure(new Bridge(b.resourceName, { connection, name: b.name, addresses: b.addresses, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}), ...(b.adopt ? { adopt: true } : {}) }, { parent: this }));
         bridges.set(b.name, r);
         byName.set(b.resourceName, r);
         parts.push(partOf(r.name.apply((bridge) => ({ bridge }))));
