@@ -170,6 +170,20 @@ main(process.argv[2] ?? "up").catch((e: unknown) => {
     assert.deepEqual(await linkAndAddrSnapshot(host), linksBefore, "links and addresses as before");
   });
 
+  it("each TypeScript example builds with its own tsconfig.json against the installed package (remote-command's remote.Command connection included)", async () => {
+    // What a user adds to build TypeScript; the example's other dependencies come with pulumi-hostnet (@pulumi/pulumi, @pulumi/command).
+    await sh(["sh", "-c", 'cd "$1" && npm install --no-audit --no-fund --prefer-offline --loglevel=error @types/node@24.19.4 typescript@5.9.3', "sh", dir]);
+    for (const ex of ["s1-bridge-by-hand", "s3-nat", "s5-point-to-point", "remote-command"]) {
+      const from = path.join(REPO_ROOT, "examples", ex);
+      const to = path.join(dir, "examples", ex);
+      fs.mkdirSync(to, { recursive: true });
+      for (const f of fs.readdirSync(from).filter((n) => n.endsWith(".ts") || n === "tsconfig.json")) fs.copyFileSync(path.join(from, f), path.join(to, f));
+      const r = await run([process.execPath, path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(to, "tsconfig.json")], to, userEnv());
+      assert.equal(r.exitCode, 0, `${ex}:\n${r.stdout}${r.stderr}`);
+      assert.ok(fs.existsSync(path.join(to, "bin", "index.js")), `${ex} built bin/index.js`);
+    }
+  });
+
   it("state that hostnet 0.1 left under the file's name is not silently replaced: the error says which options keep it", async () => {
     const legacy = path.join(dir, ".hostnet", "state", ".pulumi", "stacks", "hostnet-lab");
     fs.mkdirSync(legacy, { recursive: true });

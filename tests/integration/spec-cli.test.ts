@@ -248,6 +248,10 @@ nat:
         ],
       );
       assert.deepEqual(json.orphans, [{ host: "h1", where: "link hnorphan0", mark }]);
+      const h2 = JSON.parse(await cli("inspect", spec, "--host", "h2", "--json")) as typeof json;
+      assert.deepEqual([...new Set(h2.objects.map((o) => o.host))], ["h2"], "--host h2 reads h2 alone");
+      assert.deepEqual(h2.objects.filter((o) => o.status !== "in sync").map((o) => o.resource), [`h2.publish.${names.web2}.tcp.8080`]);
+      assert.deepEqual(h2.orphans, []);
     } finally {
       await hosts[0].exec(["ip", "link", "del", "hnorphan0"]);
     }
