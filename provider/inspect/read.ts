@@ -22,7 +22,9 @@ import { readOnce } from "../resources/common/snapshot";
 import { normalizeBridge } from "../resources/bridge/plan";
 import { normalizeVeth } from "../resources/veth/plan";
 import { normalizeAttachment } from "../resources/attachment/plan";
-import { HostPlan } from "../topology/plan";
+import { HostsProvider } from "../resources/hosts/provider";
+import { normalizeHosts } from "../resources/hosts/plan";
+import { HostPlan, resourceNamesOf } from "../topology/plan";
 import { urnName } from "../cli/removed";
 import { Drift, InspectReport, InspectedObject, ObjectKind, Orphan, driftOf, hostOfUrn, kindOfType, objectDetails, objectName } from "./report";
 
@@ -60,6 +62,7 @@ const readers: Record<Exclude<ObjectKind, "nat">, () => Reader> = {
   bridge: () => new BridgeProvider() as unknown as Reader,
   veth: () => new VethProvider() as unknown as Reader,
   attachment: () => new AttachmentProvider() as unknown as Reader,
+  hosts: () => new HostsProvider() as unknown as Reader,
 };
 
 /** Inputs in their normal form, so that equal settings compare equal (NAT rules compare by their rule count instead). */
@@ -67,6 +70,7 @@ const normalizers: Record<Exclude<ObjectKind, "nat">, (raw: Record<string, unkno
   bridge: normalizeBridge,
   veth: normalizeVeth,
   attachment: normalizeAttachment,
+  hosts: normalizeHosts,
 };
 
 /** Reads one resource of the state on its host and says where it stands. */
@@ -118,6 +122,7 @@ function notApplied(p: HostPlan, inState: ReadonlySet<string>): InspectedObject[
     for (const a of v.attachments) add("attachment", a.resourceName, { container: a.target, ifname: a.ifname });
   }
   for (const n of p.nat) add("nat", n.resourceName, { ...n.rule });
+  for (const h of p.hosts) add("hosts", h.resourceName, { container: h.target, entries: h.entries });
   return out;
 }
 
@@ -184,7 +189,7 @@ function claimsOf(entries: readonly { kind: ObjectKind; r: StateEntry }[]): { li
 export async function inspect(a: InspectArgs): Promise<InspectReport> {
   const hostNames = a.plans.map((p) => p.host);
   const selected = hostNames.filter((h) => !a.hosts || a.hosts.includes(h));
-  const declared = new Set(a.plans.flatMap((p) => [...p.bridges.map((b) => b.resourceName), ...p.veths.flatMap((v) => [...(v.pair ? [v.resourceName] : []), ...v.attachments.map((x) => x.resourceName)]), ...p.nat.map((n) => n.resourceName)]));
+  const declared = resourceNamesOf(a.plans);
   const entries = a.state.flatMap((r) => {
     const kind = kindOfType(r.type);
     const host = hostOfUrn(r.urn, Object.keys(a.connections));
@@ -204,7 +209,7 @@ export async function inspect(a: InspectArgs): Promise<InspectReport> {
       return { objects: [...objects, ...pending], orphans };
     }),
   );
-  const order: ObjectKind[] = ["bridge", "veth", "attachment", "nat"];
+  const order: ObjectKind[] = ["bridge", "veth", "attachment", "nat", "hosts"];
   const sorted = perHost.flatMap((h) => [...h.objects].sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || x.object.localeCompare(y.object)));
   return { stack: a.stack, objects: sorted, orphans: perHost.flatMap((h) => h.orphans) };
 }

@@ -7,7 +7,7 @@ import { urnName } from "../cli/removed";
 import { hostOfName } from "../topology/graph";
 
 /** The kinds of object a spec owns. */
-export type ObjectKind = "bridge" | "veth" | "attachment" | "nat";
+export type ObjectKind = "bridge" | "veth" | "attachment" | "nat" | "hosts";
 
 /**
  * Where an object stands:
@@ -95,7 +95,7 @@ export function driftOf(want: Readonly<Record<string, unknown>>, have: Readonly<
 /** The kind of a hostnet resource type (`pulumi-nodejs:dynamic/hostnet:Bridge` → `bridge`), else undefined. */
 export function kindOfType(type: string): ObjectKind | undefined {
   const k = type.split(":").at(-1);
-  return k === "Bridge" ? "bridge" : k === "VethPair" ? "veth" : k === "ContainerAttachment" ? "attachment" : k === "NatRule" ? "nat" : undefined;
+  return k === "Bridge" ? "bridge" : k === "VethPair" ? "veth" : k === "ContainerAttachment" ? "attachment" : k === "NatRule" ? "nat" : k === "HostsEntries" ? "hosts" : undefined;
 }
 
 /** The host of a Topology resource, from its URN's name (`h1.bridge.mybr0` → `h1`). */
@@ -124,6 +124,8 @@ export function objectName(kind: ObjectKind, v: Readonly<Record<string, unknown>
       return `${String(v.name)} <-> ${String(v.peerName)}`;
     case "attachment":
       return `${containerName(v.container)}:${String(v.ifname)}`;
+    case "hosts":
+      return `${containerName(v.container)}:/etc/hosts`;
     case "nat":
       if (v.kind === "dnat") {
         const to = v.toIp !== undefined ? `${String(v.toIp)}:${portText(v.toPort ?? v.hostPort)}` : String(v.to);
@@ -143,6 +145,8 @@ export function objectDetails(kind: ObjectKind, v: Readonly<Record<string, unkno
       return v.bridge ? `on ${String(v.bridge)}` : "point-to-point";
     case "attachment":
       return [show(v.addresses), v.gateway ? `via ${String(v.gateway)}` : "", v.bridge ? `host end ${String(v.interface)} on ${String(v.bridge)}` : `from ${String(v.interface)}`].filter((x) => x !== "").join(" ");
+    case "hosts":
+      return ((v.entries ?? []) as { address: string; names: string[] }[]).map((e) => `${e.names.join(" ")}=${e.address}`).join(", ");
     case "nat":
       return v.intact === false ? "some rules missing" : `${String(v.flavor ?? "")}`.trim();
   }

@@ -13,6 +13,8 @@ export interface ContainerInfo {
   readonly pid: number;
   /** `none`, `host`, `bridge`, `container:<id>`, or a network name. */
   readonly networkMode: string;
+  /** The host's file that Docker bind-mounts as the container's `/etc/hosts` (empty when Docker gives none). */
+  readonly hostsPath: string;
 }
 
 interface RawInspect {
@@ -20,6 +22,7 @@ interface RawInspect {
   Name?: string;
   State?: { Running?: boolean; Pid?: number };
   HostConfig?: { NetworkMode?: string };
+  HostsPath?: string;
 }
 
 /** `docker inspect --type container NAME…`: one read for several containers (exit 1 when any is missing; the rest still print). */
@@ -36,6 +39,7 @@ export function parseDockerInspectAll(stdout: string): ContainerInfo[] {
     running: c.State?.Running === true,
     pid: c.State?.Pid ?? 0,
     networkMode: c.HostConfig?.NetworkMode ?? "",
+    hostsPath: c.HostsPath ?? "",
   }));
 }
 

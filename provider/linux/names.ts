@@ -83,3 +83,9 @@ export function checkBool(value: unknown, field: string): boolean {
   if (typeof value !== "boolean") throw new ValidationError(field, `expected true or false, got ${JSON.stringify(value)}`);
   return value;
 }
+
+/** Checks a Docker container name or ID (what `docker inspect` accepts as one word). */
+export function checkContainerName(name: unknown, field: string): string {
+  if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new ValidationError(field, `expected a container name or ID, got ${JSON.stringify(name)}`);
+  return name;
+}

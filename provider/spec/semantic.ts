@@ -11,6 +11,7 @@ import { canonicalRoute } from "../resources/attachment/plan";
 import { ipv4Only, parsePortRange } from "../resources/nat/plan";
 import { ValidationError } from "../host/errors";
 import { DataPath } from "./locate";
+import { firstAddressOf } from "./hosts";
 import { BridgeSpec, ContainerSpec, Spec } from "./types";
 
 /** A semantic problem at a data path. */
@@ -232,6 +233,25 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     const clash = same.find((q) => (q.ip === ip || q.ip === "*" || ip === "*") && q.from <= range.to && range.from <= q.to);
     if (clash) add(["nat", "publish", i, "hostPort"], `${proto} port ${p.hostPort} on host ${p.host} is already published by nat.publish[${clash.index}]`);
     same.push({ ip, from: range.from, to: range.to, index: i });
+  });
+
+  // Names (S4): a Docker container's hosts entries name containers of its host that have an address, or valid addresses.
+  (spec.containers ?? []).forEach((c, i) => {
+    if (!c.hosts || c.hosts.length === 0) return;
+    if (c.netns) add(["containers", i, "hosts"], `hosts entries go into a Docker container's /etc/hosts; ${c.name} is the named namespace ${c.netns}, which has none`, true);
+    const seen = new Set<string>();
+    c.hosts.forEach((e, j) => {
+      const name = typeof e === "string" ? e : e.name;
+      if (seen.has(name)) add(["containers", i, "hosts", j], `the name ${name} is listed twice`);
+      seen.add(name);
+      if (typeof e !== "string") {
+        if (!ipaddr.isValid(e.address)) add(["containers", i, "hosts", j, "address"], `expected an IPv4 or IPv6 address, got "${e.address}"`);
+        return;
+      }
+      if (e === c.name) add(["containers", i, "hosts", j], `${c.name} would name itself; Docker already writes its own name there`);
+      else if (!(spec.containers ?? []).some((x) => x.host === c.host && x.name === e)) add(["containers", i, "hosts", j], `unknown container "${e}" on host ${c.host}; for another name give { name, address }`);
+      else if (firstAddressOf(spec, c.host, e) === undefined) add(["containers", i, "hosts", j], `container ${e} has no address in the spec to name`);
+    });
   });
   return problems;
 }

@@ -56,6 +56,8 @@ export interface ContainerSpec {
   docker?: string;
   netns?: string;
   interfaces?: InterfaceSpec[];
+  /** Names this container resolves (its /etc/hosts): another container of the host, or an alias for an address. */
+  hosts?: (string | { name: string; address: string })[];
 }
 
 /** One end of a point-to-point link. */

@@ -8,6 +8,7 @@ import { parseCidr } from "../linux/names";
 import { linkVethNames, vethNames } from "../spec/names";
 import { publishTarget } from "../spec/semantic";
 import { Spec } from "../spec/types";
+import { ResolvedHostsEntry, hostsEntriesOf } from "../spec/hosts";
 
 /** A bridge to declare. */
 export interface PlannedBridge {
@@ -67,12 +68,23 @@ export interface PlannedNat {
   readonly after: string[];
 }
 
+/** A Docker container's hosts entries (S4: names for linked containers). */
+export interface PlannedHosts {
+  readonly kind: "hosts";
+  readonly host: string;
+  readonly resourceName: string;
+  readonly container: string;
+  readonly target: { docker: string };
+  readonly entries: ResolvedHostsEntry[];
+}
+
 /** Everything to declare on one host. */
 export interface HostPlan {
   readonly host: string;
   readonly bridges: PlannedBridge[];
   readonly veths: PlannedVeth[];
   readonly nat: PlannedNat[];
+  readonly hosts: PlannedHosts[];
 }
 
 function ipv4Subnet(addresses: readonly string[] | undefined): string | undefined {
@@ -93,7 +105,7 @@ export function planTopology(spec: Spec): HostPlan[] {
   const plans = new Map<string, HostPlan>();
   const plan = (h: string) => {
     let p = plans.get(h);
-    if (!p) plans.set(h, (p = { host: h, bridges: [], veths: [], nat: [] }));
+    if (!p) plans.set(h, (p = { host: h, bridges: [], veths: [], nat: [], hosts: [] }));
     return p;
   };
   for (const h of Object.keys(spec.hosts)) plan(h);
@@ -106,6 +118,9 @@ export function planTopology(spec: Spec): HostPlan[] {
   for (const c of spec.containers ?? []) {
     const target = c.netns ? { netns: c.netns } : { docker: c.docker ?? c.name };
     targets.set(`${c.host}/${c.name}`, target);
+    if (c.hosts && c.hosts.length > 0 && !c.netns) {
+      plan(c.host).hosts.push({ kind: "hosts", host: c.host, resourceName: `${c.host}.${c.name}.hosts`, container: c.name, target: { docker: c.docker ?? c.name }, entries: hostsEntriesOf(spec, c.host, c.hosts) });
+    }
     for (const itf of c.interfaces ?? []) {
       const ifname = itf.ifname ?? "eth0";
       const names = vethNames(c.host, c.name, ifname);
@@ -162,6 +177,7 @@ export function resourceNamesOf(plans: readonly HostPlan[]): Set<string> {
       for (const a of v.attachments) names.add(a.resourceName);
     }
     for (const n of p.nat) names.add(n.resourceName);
+    for (const h of p.hosts) names.add(h.resourceName);
   }
   return names;
 }

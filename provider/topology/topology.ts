@@ -6,6 +6,7 @@ import { Connection } from "../host/connection";
 import { Bridge } from "../resources/bridge";
 import { ContainerAttachment, ContainerAttachmentArgs } from "../resources/attachment";
 import { NatRule } from "../resources/nat";
+import { HostsEntries } from "../resources/hosts";
 import { PortRange } from "../resources/nat/args";
 import { VethPair } from "../resources/veth";
 import { LoadedSpec, Spec } from "../spec/types";
@@ -157,6 +158,10 @@ export class Topology extends pulumi.ComponentResource {
             ),
           ),
         );
+      }
+      for (const h of p.hosts) {
+        // Names only: the container's own interfaces need not be up for its /etc/hosts to be written.
+        quietOnFailure(new HostsEntries(h.resourceName, { connection, container: h.target, entries: h.entries }, { parent: this }));
       }
       inventory[p.host] = pulumi.all(parts).apply(inventoryFrom);
     }

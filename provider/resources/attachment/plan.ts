@@ -3,7 +3,7 @@ import * as ipaddr from "ipaddr.js";
 import { ValidationError } from "../../host/errors";
 import { checkConnection, hostIdOf } from "../../host/connection";
 import * as ip from "../../linux/ip";
-import { checkIfName, checkMac, checkMtu, checkNetnsName, parseCidr, parseIp } from "../../linux/names";
+import { checkContainerName, checkIfName, checkMac, checkMtu, checkNetnsName, parseCidr, parseIp } from "../../linux/names";
 import { inNetns, moveLinkBack } from "../../linux/netns";
 import { LinkState, RouteState, canonicalRouteTo, sortCidrs } from "../../linux/parse";
 import { Step } from "../common/steps";
@@ -15,8 +15,7 @@ function checkContainer(raw: unknown): ContainerRef {
   const keys = Object.keys(c).filter((k) => c[k] !== undefined);
   if (keys.length !== 1) throw new ValidationError("container", "expected exactly one of { docker: NAME }, { pid: N } or { netns: NAME }");
   if (c.docker !== undefined) {
-    if (typeof c.docker !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(c.docker)) throw new ValidationError("container.docker", `expected a container name or ID, got ${JSON.stringify(c.docker)}`);
-    return { docker: c.docker };
+    return { docker: checkContainerName(c.docker, "container.docker") };
   }
   if (c.pid !== undefined) {
     if (typeof c.pid !== "number" || !Number.isInteger(c.pid) || c.pid < 2) throw new ValidationError("container.pid", `expected a process ID > 1, got ${JSON.stringify(c.pid)}`);
