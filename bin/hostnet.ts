@@ -167,11 +167,11 @@ function stepRecorder(steps: PreviewStep[]) {
   };
 }
 
-async function preview(stack: Stack, loaded: LoadedSpec, o: Options, targeted?: { target: string[]; targetDependents: true }): Promise<PreviewStep[]> {
+async function preview(stack: Stack, loaded: LoadedSpec, o: Options, targeted?: { target: string[]; targetDependents: true }, refresh = false): Promise<PreviewStep[]> {
   const steps: PreviewStep[] = [];
   const writeMarkdown = (error?: string) => o.markdown && fs.writeFileSync(o.markdown, previewMarkdown(o.file, loaded.spec, steps, error, { stack: stack.name, backend: backendOf(o) }));
   try {
-    await streamed(o, (onOutput) => stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput, onEvent: stepRecorder(steps), ...targeted }));
+    await streamed(o, (onOutput) => stack.preview({ color: color(o), parallel: engineParallel(loaded.spec, o.parallel), onOutput, onEvent: stepRecorder(steps), refresh, ...targeted }));
   } catch (e) {
     // The pull request comment says why the preview failed.
     const message = e instanceof Error ? e.message : String(e);
@@ -252,7 +252,8 @@ async function run(o: Options): Promise<number> {
   if (o.command === "up") {
     const state = await stateOf();
     const targeted = targetsIn(state);
-    if (!o.yes) await preview(stack, loaded, o, targeted);
+    // By default the hosts are read first (refresh), so that what changed on them (a restarted container, an edit by hand) is repaired too.
+    if (!o.yes) await preview(stack, loaded, o, targeted, o.refresh);
     if (!(await confirm(o, "apply these changes"))) return EXIT.failure;
     // Hosts are independent: by default carry on with the other hosts when one fails, so none is left half-done by an early stop.
     const steps: PreviewStep[] = [];
@@ -263,13 +264,13 @@ async function run(o: Options): Promise<number> {
       if (!o.json) console.log(`hostnet: ${removed.length} resource(s) left the spec (${removed.map(urnName).join(", ")}); applying the rest first, and deleting them only if that succeeds`);
       try {
         const first = targeted ? { ...targeted, target: targeted.target.filter((t) => !removed.includes(t)) } : { exclude: removed };
-        await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, ...first, parallel }));
+        await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, ...first, parallel, refresh: o.refresh }));
       } catch (e) {
         console.error(`hostnet: kept ${removed.map(urnName).join(", ")} on their hosts because applying the rest of the spec failed; the next up that succeeds deletes them`);
         throw e;
       }
     }
-    const res = await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel, ...targeted }));
+    const res = await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, onEvent: stepRecorder(steps), continueOnError: o.continueOnError, parallel, ...targeted, refresh: o.refresh && removed.length === 0 }));
     const inventory = res.outputs.inventory?.value ?? {};
     result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {}, changes: changesOf(steps), inventory }, `\ninventory: ${JSON.stringify(inventory, null, 2)}`);
     return EXIT.ok;

@@ -43,6 +43,7 @@ const OPTIONS = {
   yes: { type: "boolean", short: "y", help: "do not ask for confirmation (needed without a terminal)" },
   "continue-on-error": { type: "boolean", help: "carry on with independent resources (other hosts) when one fails; the default for up and destroy" },
   "stop-on-error": { type: "boolean", help: "stop at the first failed resource instead" },
+  "no-refresh": { type: "boolean", help: "do not read the hosts first (by default up refreshes, so a restarted container or a change by hand is repaired by one up)" },
   format: { type: "string", value: "FORMAT", help: "output format: graph mermaid|dot (default mermaid), inspect table|json (default table)" },
   markdown: { type: "string", value: "OUT.md", help: "also write the preview as Markdown (for a pull request comment), even when it fails" },
   "expect-no-changes": { type: "boolean", help: `exit ${EXIT.changes} when the preview has any change, or inspect finds anything not in sync (a drift check for CI)` },
@@ -64,7 +65,7 @@ const COMMANDS = {
   validate: { summary: "check a spec file (schema and meaning) without touching any host", options: [] as OptionName[] },
   graph: { summary: "print the spec's topology as a Mermaid or Graphviz graph", options: ["format"] as OptionName[] },
   preview: { summary: "show what up would change on each host (reads the hosts, changes nothing)", options: ["markdown", "expect-no-changes", ...ENGINE] },
-  up: { summary: "make the hosts match the spec", options: ["yes", "continue-on-error", "stop-on-error", ...ENGINE] },
+  up: { summary: "read the hosts, then make them match the spec", options: ["yes", "continue-on-error", "stop-on-error", "no-refresh", ...ENGINE] },
   inspect: { summary: "read each host and list every object of the spec: in sync, drifted (field: want → have) or missing, and orphans", options: ["format", "expect-no-changes", ...ENGINE] },
   refresh: { summary: "read the hosts and record what is there in the state", options: ["yes", ...ENGINE] },
   destroy: { summary: "delete everything the spec made (only objects carrying this stack's mark)", options: ["yes", "continue-on-error", "stop-on-error", ...ENGINE] },
@@ -88,6 +89,8 @@ export interface CliOptions {
   readonly yes: boolean;
   /** Whether independent resources carry on when one fails (up and destroy; default true). */
   readonly continueOnError: boolean;
+  /** Whether up reads the hosts before it plans (default true; `--no-refresh` turns it off). */
+  readonly refresh: boolean;
   /** `--format`: `mermaid`/`dot` for graph, `table`/`json` for inspect (each command's first is its default). */
   readonly format: "mermaid" | "dot" | "table" | "json";
   readonly markdown?: string;
@@ -188,6 +191,7 @@ export function parseCli(argv: readonly string[]): CliRequest {
       debug: v.debug === true,
       yes: v.yes === true,
       continueOnError: v["stop-on-error"] !== true,
+      refresh: v["no-refresh"] !== true,
       format: format as CliOptions["format"],
       expectNoChanges: v["expect-no-changes"] === true,
       ...(str("stack") !== undefined ? { stack: str("stack") } : {}),

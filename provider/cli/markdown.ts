@@ -107,7 +107,8 @@ export function pairMovedPorts(steps: readonly PreviewStep[]): PreviewStep[] {
 
 /** The own steps that change something (neither `same` nor `read`). */
 export function changesOf(steps: readonly PreviewStep[]): PreviewStep[] {
-  return ownSteps(steps).filter((s) => s.op !== "same" && s.op !== "read");
+  // `refresh` steps are up's reading of the hosts first (they change nothing themselves).
+  return ownSteps(steps).filter((s) => s.op !== "same" && s.op !== "read" && s.op !== "refresh");
 }
 
 /** Markdown table cell text (pipes and line breaks escaped). */

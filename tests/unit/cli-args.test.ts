@@ -31,12 +31,14 @@ describe("unit: the hostnet command line", () => {
 
   it("parses a command, its FILE and typed options; up and destroy carry on across hosts unless --stop-on-error", () => {
     const r = parseCli(["up", "net.yaml", "--yes", "--stack", "prod", "--parallel", "16", "--json"]);
-    assert.deepEqual(r, { kind: "run", command: "up", file: "net.yaml", options: { json: true, debug: false, yes: true, continueOnError: true, format: "mermaid", expectNoChanges: false, stack: "prod", parallel: 16 } });
+    assert.deepEqual(r, { kind: "run", command: "up", file: "net.yaml", options: { json: true, debug: false, yes: true, continueOnError: true, refresh: true, format: "mermaid", expectNoChanges: false, stack: "prod", parallel: 16 } });
     const s = parseCli(["destroy", "--stop-on-error", "net.yaml", "-y"]);
     assert.ok(s.kind === "run" && s.options.continueOnError === false && s.options.yes && s.file === "net.yaml");
     assert.ok((parseCli(["up", "n.yaml", "--continue-on-error"]) as { options: { continueOnError: boolean } }).options.continueOnError);
     const p = parseCli(["preview", "n.yaml", "--expect-no-changes", "--markdown", "pr.md", "--work-dir", "w", "--backend", "file:///tmp/s", "--project", "p"]);
     assert.ok(p.kind === "run" && p.options.expectNoChanges && p.options.markdown === "pr.md" && p.options.workDir === "w" && p.options.backend === "file:///tmp/s" && p.options.project === "p");
+    assert.equal((parseCli(["up", "n.yaml", "--no-refresh"]) as { options: { refresh: boolean } }).options.refresh, false, "up refreshes first unless --no-refresh");
+    assert.throws(() => parseCli(["preview", "n.yaml", "--no-refresh"]), UsageError);
     const g = parseCli(["graph", "n.yaml", "--format", "dot"]);
     assert.ok(g.kind === "run" && g.options.format === "dot");
   });
