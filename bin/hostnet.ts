@@ -16,11 +16,10 @@ import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, projectSettings, pulumiCommand, refreshWithoutCheckpoints } from "../provider/automation/engine";
 import { guardedProgram } from "../provider/automation/engine-link";
 import { ConnectionSpec, hostIdOf } from "../provider/host/connection";
-import { closeAllSsh } from "../provider/host/ssh";
 import { StateEntry, inspect } from "../provider/inspect/read";
 import { allInSync, formatReport } from "../provider/inspect/report";
 import { ownerOf } from "../provider/resources/common/owner";
-import { hostKeyMismatches } from "../provider/host/ssh";
+import { closeAllSsh, hostKeyMismatches } from "../provider/host/ssh";
 import { plainConnectionOf, resolvedConnectionOf } from "../provider/topology/connections";
 import { PREFLIGHT_ENV } from "../provider/resources/common/preflight";
 import { loadSpec } from "../provider/spec/load";
@@ -71,6 +70,9 @@ function containersHint(o: Options, loaded: LoadedSpec): string {
   }
   return JSON.stringify(hint);
 }
+
+/** The spec's host entries this run is about: those named by --host, else all. */
+const selectedHosts = (o: Options, s: Spec) => Object.entries(s.hosts).filter(([name]) => !o.hosts || o.hosts.includes(name));
 
 /** The Pulumi project and stack of a spec: its name, unless --project/--stack say otherwise. */
 const stackNames = (o: Options, loaded: LoadedSpec) => ({ projectName: o.project ?? loaded.spec.name, stackName: o.stack ?? loaded.spec.name });
@@ -226,8 +228,7 @@ async function run(o: Options): Promise<number> {
     return EXIT.usage;
   }
   // A host that does not offer its pinned key stops the run before the engine starts: one message, no login anywhere.
-  const probed = Object.entries(s.hosts).filter(([name]) => !o.hosts || o.hosts.includes(name));
-  const mismatched = await hostKeyMismatches(probed.map(([, h]) => plainConnectionOf(h, path.dirname(path.resolve(o.file)))));
+  const mismatched = await hostKeyMismatches(selectedHosts(o, s).map(([, h]) => plainConnectionOf(h, path.dirname(path.resolve(o.file)))));
   if (mismatched.length > 0) {
     if (o.json) result(o, { ok: false, errors: mismatched.map((e) => e.message) });
     console.error(`hostnet: ${o.command} stopped before running anything: ${mismatched.length} host(s) of ${o.file} did not offer the pinned key:\n${mismatched.map((e) => `  ${e.message}`).join("\n")}`);
@@ -295,7 +296,7 @@ async function inspectCommand(o: Options, loaded: LoadedSpec, stack: Stack, stat
   const { projectName, stackName } = stackNames(o, loaded);
   const specDir = path.dirname(path.resolve(o.file));
   const connections: Record<string, ConnectionSpec> = {};
-  for (const [name, h] of Object.entries(s.hosts)) {
+  for (const [name, h] of selectedHosts(o, s)) {
     connections[name] = await resolvedConnectionOf(name, h, specDir, async (key) => (await stack.getConfig(`hostnet:${key}`)).value);
   }
   process.env[PREFLIGHT_ENV] = containersHint(o, loaded);

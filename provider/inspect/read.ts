@@ -11,14 +11,13 @@ import { runnerFor } from "../host";
 import { Runner } from "../host/runner";
 import * as ipt from "../linux/iptables";
 import { NFT_TABLE, parseNftTable } from "../linux/nftables";
-import { readLinks } from "../resources/common/links";
+import { hostLinksOnce } from "../resources/common/preflight";
 import { Owner, parseMark } from "../resources/common/owner";
 import { BridgeProvider } from "../resources/bridge/provider";
 import { VethProvider } from "../resources/veth/provider";
 import { AttachmentProvider } from "../resources/attachment/provider";
 import { NatOutputs } from "../resources/nat/args";
-import { backendFor } from "../resources/nat/backend";
-import { readOnce } from "../resources/common/snapshot";
+import { natPresence } from "../resources/nat/provider";
 import { normalizeBridge } from "../resources/bridge/plan";
 import { normalizeVeth } from "../resources/veth/plan";
 import { normalizeAttachment } from "../resources/attachment/plan";
@@ -48,29 +47,25 @@ export interface InspectArgs {
   readonly plans: readonly HostPlan[];
   /** The stack's resources. */
   readonly state: readonly StateEntry[];
-  /** Connection per host of the spec (with its credentials): state records them only encrypted. */
+  /** Connection (with its credentials) of each host inspected: the state records them only encrypted. */
   readonly connections: Readonly<Record<string, ConnectionSpec>>;
   /** Only these hosts (all when undefined). */
   readonly hosts?: readonly string[];
 }
 
-interface Reader {
+/** How a kind of resource is read on its host (its provider's own `read`) and put in normal form for comparing (NAT rules compare by their rule count instead). */
+interface Kind {
   read(id: string, props: Record<string, unknown>): Promise<{ id?: string; props?: Record<string, unknown>; inputs?: Record<string, unknown> }>;
+  normalize(raw: Record<string, unknown>): unknown;
 }
 
-const readers: Record<Exclude<ObjectKind, "nat">, () => Reader> = {
-  bridge: () => new BridgeProvider() as unknown as Reader,
-  veth: () => new VethProvider() as unknown as Reader,
-  attachment: () => new AttachmentProvider() as unknown as Reader,
-  hosts: () => new HostsProvider() as unknown as Reader,
-};
+const asKind = (p: object, normalize: (raw: Record<string, unknown>) => unknown): Kind => ({ read: (p as Kind).read.bind(p), normalize });
 
-/** Inputs in their normal form, so that equal settings compare equal (NAT rules compare by their rule count instead). */
-const normalizers: Record<Exclude<ObjectKind, "nat">, (raw: Record<string, unknown>) => unknown> = {
-  bridge: normalizeBridge,
-  veth: normalizeVeth,
-  attachment: normalizeAttachment,
-  hosts: normalizeHosts,
+const kinds: Record<Exclude<ObjectKind, "nat">, () => Kind> = {
+  bridge: () => asKind(new BridgeProvider(), normalizeBridge),
+  veth: () => asKind(new VethProvider(), normalizeVeth),
+  attachment: () => asKind(new AttachmentProvider(), normalizeAttachment),
+  hosts: () => asKind(new HostsProvider(), normalizeHosts),
 };
 
 /** Reads one resource of the state on its host and says where it stands. */
@@ -78,14 +73,15 @@ async function inspectOne(host: string, kind: ObjectKind, r: StateEntry, connect
   const outputs: Record<string, unknown> = { ...(r.outputs ?? {}), connection };
   const base = { host, kind, resource: urnName(r.urn), object: objectName(kind, outputs) };
   if (kind === "nat") return inspectNat(base, outputs as unknown as NatOutputs, connection);
-  const read = await readers[kind]().read(r.id ?? "", outputs);
+  const k = kinds[kind]();
+  const read = await k.read(r.id ?? "", outputs);
   if (!read.id) return { ...base, details: objectDetails(kind, outputs), status: "missing", drift: [] };
   const have = read.props ?? outputs;
   if (kind === "attachment" && have.present === false && (have.addresses as unknown[] | undefined)?.length === 0) {
     return { ...base, details: `${String(outputs.ifname)} is not in ${objectName(kind, outputs).split(":")[0]}`, status: "missing", drift: [] };
   }
-  const norm = normalizers[kind] as (raw: Record<string, unknown>) => Record<string, unknown>;
-  const drift = driftOf(norm({ ...(r.inputs ?? {}), connection }), norm({ ...(read.inputs ?? {}), connection }));
+  const norm = (raw: Record<string, unknown> | undefined) => k.normalize({ ...(raw ?? {}), connection }) as Record<string, unknown>;
+  const drift = driftOf(norm(r.inputs), norm(read.inputs));
   return { ...base, details: objectDetails(kind, have), status: drift.length > 0 ? "drifted" : "in sync", drift };
 }
 
@@ -95,18 +91,12 @@ async function inspectOne(host: string, kind: ObjectKind, r: StateEntry, connect
  * same read, shared per host, as the provider's `read`).
  */
 async function inspectNat(base: Pick<InspectedObject, "host" | "kind" | "resource" | "object">, props: NatOutputs, connection: ConnectionSpec): Promise<InspectedObject> {
-  const runner = runnerFor(connection);
-  const backend = await backendFor(props.flavor);
-  const state = await readOnce(runner, `nat:${props.flavor ?? ""}`, () => backend.read(runner));
-  const have = state.tagged.get(props.tag) ?? 0;
-  const details = `${have} rule(s) in ${backend.name}`;
-  if (have === 0) return { ...base, details, status: "missing", drift: [] };
+  const p = await natPresence(runnerFor(connection), props);
+  const details = `${p.rules} rule(s) in ${p.backend}`;
+  if (p.rules === 0) return { ...base, details, status: "missing", drift: [] };
   const drift: Drift[] = [];
-  const want = backend.ruleCount(props, props.tag);
-  if (have !== want) drift.push({ field: "rules", want: String(want), have: String(have) });
-  const hooks = backend.hooksFor(props, props.tag);
-  const hooked = hooks.filter((h) => state.jumps.includes(h));
-  if (hooked.length !== hooks.length) drift.push({ field: "hooks", want: hooks.join(", "), have: hooked.join(", ") || "(none)" });
+  if (p.rules !== p.expected) drift.push({ field: "rules", want: String(p.expected), have: String(p.rules) });
+  if (p.hooked.length !== p.hooks.length) drift.push({ field: "hooks", want: p.hooks.join(", "), have: p.hooked.join(", ") || "(none)" });
   return { ...base, details, status: drift.length > 0 ? "drifted" : "in sync", drift };
 }
 
@@ -138,7 +128,7 @@ async function orphansOn(host: string, runner: Runner, owner: Owner, claimed: { 
     const p = parseMark(mark);
     return p?.hash === owner.hash ? p : undefined;
   };
-  for (const l of await readLinks(runner)) {
+  for (const l of await hostLinksOnce(runner)) {
     if (ours(l.alias) && !claimed.links.has(l.name)) out.push({ host, where: `link ${l.name}`, mark: l.alias });
   }
   for (const flavor of ["nft", "legacy"] as const) {
@@ -177,10 +167,11 @@ function claimsOf(entries: readonly { kind: ObjectKind; r: StateEntry }[]): { li
       links.add(String(o.peerName));
     } else if (kind === "attachment") {
       links.add(String(o.interface));
-    } else {
+    } else if (kind === "nat") {
       const p = parseMark(String(o.tag ?? ""));
       if (p) objects.add(p.object);
     }
+    // hosts entries live in containers' files, which the orphan search does not open.
   }
   return { links, objects };
 }
@@ -192,7 +183,7 @@ export async function inspect(a: InspectArgs): Promise<InspectReport> {
   const declared = resourceNamesOf(a.plans);
   const entries = a.state.flatMap((r) => {
     const kind = kindOfType(r.type);
-    const host = hostOfUrn(r.urn, Object.keys(a.connections));
+    const host = hostOfUrn(r.urn, hostNames);
     return r.custom !== false && kind && host ? [{ kind, host, r }] : [];
   });
   const perHost = await Promise.all(

@@ -5,6 +5,8 @@
  */
 import { urnName } from "../cli/removed";
 import { hostOfName } from "../topology/graph";
+import { PortRange } from "../resources/nat/args";
+import { portRangeText } from "../resources/nat/plan";
 
 /** The kinds of object a spec owns. */
 export type ObjectKind = "bridge" | "veth" | "attachment" | "nat" | "hosts";
@@ -109,11 +111,8 @@ const containerName = (c: unknown): string => {
   return String(r.docker ?? r.netns ?? r.pid ?? "?");
 };
 
-const portText = (p: unknown): string => {
-  if (typeof p === "number" || typeof p === "string") return String(p);
-  const r = p as { from?: number; to?: number } | undefined;
-  return !r ? "?" : r.from === r.to || r.to === undefined ? String(r.from) : `${r.from}-${r.to}`;
-};
+/** A port as the plan gives it (`8080`, `"9000-9005"`) or as a rule's state does (`{ from, to }`). */
+const portText = (p: unknown): string => (typeof p === "number" || typeof p === "string" ? String(p) : p ? portRangeText(p as PortRange) : "?");
 
 /** How an object is named in the report, from its inputs or outputs. */
 export function objectName(kind: ObjectKind, v: Readonly<Record<string, unknown>>): string {

@@ -46,7 +46,7 @@ function findBlock(text: string, mark: string): { start: number; end: number; ad
 }
 
 /** The entries of our block in `text`, or undefined when there is none. */
-export function entriesIn(text: string, mark: string): HostsEntry[] | undefined {
+export function entriesIn(text: string, mark: string): { address: string; names: string[] }[] | undefined {
   const b = findBlock(text, mark);
   if (!b) return undefined;
   const body = text.slice(b.start, b.end).split("\n").slice(1, -2);

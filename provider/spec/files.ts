@@ -38,6 +38,20 @@ export function privateKeyFileProblem(file: string): string | undefined {
   return undefined;
 }
 
+/** Why the known_hosts file `file` cannot verify `host` (when given) on `port`, else undefined. */
+export function knownHostsFileProblem(file: string, host: string | undefined, port: number): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read: ${(e as Error).message}`;
+    return `${file} ${why} (\`ssh ${host ?? "HOST"}\` once records the host's key there; or pin it with hostKey)`;
+  }
+  if (host === undefined || keysFromKnownHosts(text, host, port).length > 0) return undefined;
+  const entry = port === 22 ? host : `[${host}]:${port}`;
+  return `${file} lists no key for ${entry} (\`ssh-keyscan ${port === 22 ? "" : `-p ${port} `}${host} >> ${file}\` adds it, once you have checked its fingerprint)`;
+}
+
 /** Problems of every host's key material in `spec`, whose file is in `specDir`. */
 export function hostFileProblems(spec: Spec, specDir: string): PathProblem[] {
   const problems: PathProblem[] = [];
@@ -60,18 +74,8 @@ function keyMaterialProblems(at: DataPath, h: HostSpec, specDir: string): PathPr
     if (why) problems.push({ path: [...at, "privateKeyFile"], message: why });
   }
   if (h.knownHostsFile !== undefined) {
-    const file = resolvePath(h.knownHostsFile, specDir);
-    let text: string | undefined;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read: ${(e as Error).message}`;
-      problems.push({ path: [...at, "knownHostsFile"], message: `${file} ${why} (\`ssh ${h.host ?? "HOST"}\` once records the host's key there; or pin it with hostKey)` });
-    }
-    if (text !== undefined && h.host !== undefined && keysFromKnownHosts(text, h.host, h.port ?? 22).length === 0) {
-      const name2 = (h.port ?? 22) === 22 ? h.host : `[${h.host}]:${h.port}`;
-      problems.push({ path: [...at, "knownHostsFile"], message: `${file} lists no key for ${name2} (\`ssh-keyscan ${(h.port ?? 22) === 22 ? "" : `-p ${h.port} `}${h.host} >> ${file}\` adds it, once you have checked its fingerprint)` });
-    }
+    const why = knownHostsFileProblem(resolvePath(h.knownHostsFile, specDir), h.host, h.port ?? 22);
+    if (why) problems.push({ path: [...at, "knownHostsFile"], message: why });
   }
   return problems;
 }

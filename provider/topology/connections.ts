@@ -24,23 +24,11 @@ export function plainConnectionOf(h: HostSpec, specDir: string): ConnectionSpec 
   return c;
 }
 
-/** Where a host's private key or password comes from, when the spec names one (file, environment variable or Pulumi config key). */
-interface SecretSources {
-  privateKey?: { file: string } | { env: string } | { config: string };
-  password?: { env: string };
-}
-
-function secretSourcesOf(name: string, h: HostSpec, specDir: string): SecretSources {
-  const s: SecretSources = {};
-  if (h.privateKeyFile) {
-    const file = resolvePath(h.privateKeyFile, specDir);
-    if (!fs.existsSync(file)) throw new HostnetError(`host ${name}: privateKeyFile ${file} does not exist`);
-    s.privateKey = { file };
-  }
-  if (h.privateKeyEnv) s.privateKey = { env: h.privateKeyEnv };
-  if (h.privateKeyConfig) s.privateKey = { config: h.privateKeyConfig };
-  if (h.passwordEnv) s.password = { env: h.passwordEnv };
-  return s;
+/** A host entry's secrets as plain values (a key file read, an environment variable looked up); a Pulumi config key is left for the caller to resolve. */
+interface HostSecrets {
+  privateKey?: string;
+  privateKeyConfig?: string;
+  password?: string;
 }
 
 function fromEnv(name: string, variable: string, field: string): string {
@@ -49,14 +37,26 @@ function fromEnv(name: string, variable: string, field: string): string {
   return v;
 }
 
+function secretsOf(name: string, h: HostSpec, specDir: string): HostSecrets {
+  const s: HostSecrets = {};
+  if (h.privateKeyFile) {
+    const file = resolvePath(h.privateKeyFile, specDir);
+    if (!fs.existsSync(file)) throw new HostnetError(`host ${name}: privateKeyFile ${file} does not exist`);
+    s.privateKey = fs.readFileSync(file, "utf8");
+  }
+  if (h.privateKeyEnv) s.privateKey = fromEnv(name, h.privateKeyEnv, "privateKeyEnv");
+  if (h.privateKeyConfig) s.privateKeyConfig = h.privateKeyConfig;
+  if (h.passwordEnv) s.password = fromEnv(name, h.passwordEnv, "passwordEnv");
+  return s;
+}
+
 /** The connection of host `name`, with its private key or password as a Pulumi secret. */
 export function connectionFor(name: string, h: HostSpec, specDir: string): pulumi.Input<Connection> {
   const c: Connection = plainConnectionOf(h, specDir);
-  const s = secretSourcesOf(name, h, specDir);
-  if (s.privateKey && "file" in s.privateKey) c.privateKey = pulumi.secret(fs.readFileSync(s.privateKey.file, "utf8"));
-  if (s.privateKey && "env" in s.privateKey) c.privateKey = pulumi.secret(fromEnv(name, s.privateKey.env, "privateKeyEnv"));
-  if (s.privateKey && "config" in s.privateKey) c.privateKey = new pulumi.Config("hostnet").requireSecret(s.privateKey.config);
-  if (s.password) c.password = pulumi.secret(fromEnv(name, s.password.env, "passwordEnv"));
+  const s = secretsOf(name, h, specDir);
+  if (s.privateKey !== undefined) c.privateKey = pulumi.secret(s.privateKey);
+  if (s.privateKeyConfig !== undefined) c.privateKey = new pulumi.Config("hostnet").requireSecret(s.privateKeyConfig);
+  if (s.password !== undefined) c.password = pulumi.secret(s.password);
   if (h.proxy) c.proxy = connectionFor(`${name} (its proxy)`, h.proxy, specDir);
   return c;
 }
@@ -67,12 +67,9 @@ export function connectionFor(name: string, h: HostSpec, specDir: string): pulum
  * (the stack's decrypted `hostnet:<key>`).
  */
 export async function resolvedConnectionOf(name: string, h: HostSpec, specDir: string, config: (key: string) => Promise<string>): Promise<ConnectionSpec> {
-  const c: ConnectionSpec = plainConnectionOf(h, specDir);
-  const s = secretSourcesOf(name, h, specDir);
-  if (s.privateKey && "file" in s.privateKey) c.privateKey = fs.readFileSync(s.privateKey.file, "utf8");
-  if (s.privateKey && "env" in s.privateKey) c.privateKey = fromEnv(name, s.privateKey.env, "privateKeyEnv");
-  if (s.privateKey && "config" in s.privateKey) c.privateKey = await config(s.privateKey.config);
-  if (s.password) c.password = fromEnv(name, s.password.env, "passwordEnv");
+  const { privateKeyConfig, ...plain } = secretsOf(name, h, specDir);
+  const c: ConnectionSpec = { ...plainConnectionOf(h, specDir), ...plain };
+  if (privateKeyConfig !== undefined) c.privateKey = await config(privateKeyConfig);
   if (h.proxy) c.proxy = await resolvedConnectionOf(`${name} (its proxy)`, h.proxy, specDir, config);
   return c;
 }

@@ -8,6 +8,7 @@ import { ContainerAttachment, ContainerAttachmentArgs } from "../resources/attac
 import { NatRule } from "../resources/nat";
 import { HostsEntries } from "../resources/hosts";
 import { PortRange } from "../resources/nat/args";
+import { portRangeText } from "../resources/nat/plan";
 import { VethPair } from "../resources/veth";
 import { LoadedSpec, Spec } from "../spec/types";
 import { connectionFor } from "./connections";
@@ -76,7 +77,7 @@ type InventoryPart =
   | { published: string }
   | { masqueraded: string };
 
-const portRange = (r: PortRange | undefined) => (!r ? "?" : r.from === r.to ? String(r.from) : `${r.from}-${r.to}`);
+const portRange = (r: PortRange | undefined) => (r ? portRangeText(r) : "?");
 
 /** A host's inventory from the parts its resources' outputs gave, in declaration order. */
 export function inventoryFrom(parts: readonly (InventoryPart | undefined)[]): HostInventory {

@@ -1,7 +1,8 @@
 /** Resolving an attachment's target to a network namespace on the host, refusing the host's own. */
 import { CommandError, HostnetError } from "../../host/errors";
 import { Command, RunResult, Runner, runInOrder } from "../../host/runner";
-import { ContainerInfo, dockerInspect, parseDockerInspect } from "../../linux/docker";
+import { ContainerInfo } from "../../linux/docker";
+import { inspectContainer } from "../common/container";
 import { SELF_NETNS, netnsPathOfName, netnsPathOfPid, statInode } from "../../linux/netns";
 import { ContainerRef } from "./args";
 import { containerLabel } from "./plan";
@@ -79,16 +80,7 @@ export async function resolveAndRead(runner: Runner, ref: ContainerRef, reads: (
   let containerId = "";
   let label = containerLabel(ref);
   if ("docker" in ref) {
-    let info = known?.info;
-    if (!info) {
-      const argv = dockerInspect(ref.docker);
-      const res = await runner.run(argv);
-      if (res.exitCode !== 0) {
-        if (/No such (container|object)/i.test(res.stderr)) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
-        throw new CommandError({ host: runner.hostId, argv, ...res, context: `inspect container ${ref.docker}` });
-      }
-      info = parseDockerInspect(res.stdout);
-    }
+    const info = known?.info ?? (await inspectContainer(runner, ref.docker));
     if (!info) throw new TargetGoneError(`container ${ref.docker} does not exist on ${runner.hostId}`);
     refuseContainer(info, ref.docker, runner.hostId);
     pid = info.pid;

@@ -208,9 +208,10 @@ async function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
  * two with the same scope on one host run one after the other; others run
  * at once (up to {@link HOST_PARALLELISM}). `firewall` is for everything that
  * reads and writes host-wide tables (iptables/nft, the forward chain,
- * ip_forward, the subnets of bridges).
+ * ip_forward, the subnets of bridges); `file:` is one file on the host (a
+ * container's hosts file).
  */
-export type LockScope = "firewall" | `netns:${string}` | `link:${string}`;
+export type LockScope = "firewall" | `netns:${string}` | `link:${string}` | `file:${string}`;
 
 /**
  * Runs `fn` holding the host-side lock; `fn` must run its commands through

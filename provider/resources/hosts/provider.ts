@@ -3,9 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { CommandError, HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
-import { ContainerInfo, dockerInspect, parseDockerInspect } from "../../linux/docker";
+import { inspectContainer } from "../common/container";
+import { snapshotOf } from "../common/preflight";
 import { entriesIn, withBlock, withoutBlock } from "../../linux/hostsfile";
 import { Transaction } from "../common/transaction";
+import { Step } from "../common/steps";
 import { lockHolder, withHostLock, LockScope } from "../common/lock";
 import { ownerFromInput } from "../common/owner";
 import { containsUnknown } from "../common/unknown";
@@ -13,30 +15,24 @@ import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } f
 import { HostsInputs, HostsOutputs } from "./args";
 import { hostsMark, normalizeHosts } from "./plan";
 
-/** The container, or undefined when Docker does not know it. */
-async function inspect(runner: Runner, name: string): Promise<ContainerInfo | undefined> {
-  const argv = dockerInspect(name);
-  const res = await runner.run(argv);
-  if (res.exitCode !== 0) {
-    if (/no such (object|container)/i.test(res.stderr)) return undefined;
-    throw new CommandError({ host: runner.hostId, argv, ...res, context: `inspect container ${name}` });
-  }
-  return parseDockerInspect(res.stdout);
-}
+const catFile = (file: string) => ["cat", "--", file];
 
 /** The hosts file's text. */
 async function readFile(runner: Runner, file: string): Promise<string> {
-  const argv = ["cat", "--", file];
+  const argv = catFile(file);
   const res = await runner.run(argv);
   if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the container's hosts file" });
   return res.stdout;
 }
 
-/** Writes `text` over the file in place (same inode: Docker bind-mounts it into the container). */
-const writeFile = (file: string) => ["tee", "--", file];
+/** The step that writes `after` over the file in place (same inode: Docker bind-mounts it into the container), undone by writing `before` back. */
+function rewrite(file: string, before: string, after: string, description: string): Step {
+  const tee = ["tee", "--", file];
+  return { description, argv: tee, stdin: after, undo: [{ argv: tee, stdin: before }] };
+}
 
 /** Edits of the same container's hosts file, one at a time on a host. */
-const scopeOf = (container: string): LockScope => `link:hosts-${container}`;
+const scopeOf = (container: string): LockScope => `file:hosts/${container}`;
 
 /** The `HostsEntries` provider. Stateless: every call reads the host anew. */
 export class HostsProvider implements pulumi.dynamic.ResourceProvider {
@@ -76,16 +72,19 @@ export class HostsProvider implements pulumi.dynamic.ResourceProvider {
   private async apply(runner: Runner, inputs: HostsInputs): Promise<HostsOutputs> {
     const name = inputs.container.docker;
     const subject = `hosts entries of container ${name} on ${runner.hostId}`;
-    const info = await inspect(runner, name);
+    const info = await inspectContainer(runner, name);
     if (!info) throw new HostnetError(`${subject}: container ${name} does not exist`);
     if (!info.hostsPath) throw new HostnetError(`${subject}: Docker gives container ${name} no hosts file (HostsPath is empty; is it in another container's namespace?)`);
     const mark = hostsMark(ownerFromInput(inputs.owner), name);
     const before = await readFile(runner, info.hostsPath);
     const after = withBlock(before, mark, inputs.entries);
+    let now = before;
     if (after !== before) {
-      await new Transaction(runner, subject).run([{ description: `write ${inputs.entries.length} entries`, argv: writeFile(info.hostsPath), stdin: after, undo: [{ argv: writeFile(info.hostsPath), stdin: before }] }]);
+      // The verifying re-read goes in the write's round trip.
+      const reread = await new Transaction(runner, subject).runAndRead([rewrite(info.hostsPath, before, after, `write ${inputs.entries.length} entries`)], [{ argv: catFile(info.hostsPath) }]);
+      now = reread?.[0]?.exitCode === 0 ? reread[0].stdout : await readFile(runner, info.hostsPath);
     }
-    const written = entriesIn(await readFile(runner, info.hostsPath), mark);
+    const written = entriesIn(now, mark);
     if (JSON.stringify(written) !== JSON.stringify(inputs.entries)) throw new HostnetError(`${subject}: the file differs after the write (found ${JSON.stringify(written)})`);
     return { ...inputs, hostId: runner.hostId, containerId: info.id, hostsPath: info.hostsPath, present: true };
   }
@@ -94,10 +93,12 @@ export class HostsProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: HostsOutputs): Promise<pulumi.dynamic.ReadResult> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      const info = await inspect(runner, props.container.docker);
+      // A container the spec names was read with the host's other containers (one docker inspect per host).
+      const snap = await snapshotOf(runner, props.container);
+      const info = snap ? snap.container.info : await inspectContainer(runner, props.container.docker);
       if (!info || !info.hostsPath) return { id: "" };
       const found = entriesIn(await readFile(runner, info.hostsPath), hostsMark(ownerFromInput(props.owner), props.container.docker));
-      const outs: HostsOutputs = { ...props, containerId: info.id, hostsPath: info.hostsPath, entries: (found ?? []).map((e) => ({ address: e.address, names: [...e.names] })), present: found !== undefined };
+      const outs: HostsOutputs = { ...props, containerId: info.id, hostsPath: info.hostsPath, entries: found ?? [], present: found !== undefined };
       const inputs: HostsInputs = { connection: props.connection, container: props.container, entries: outs.entries, ...(props.owner ? { owner: props.owner } : {}) };
       return { id, props: defined(outs), inputs: defined(inputs) };
     });
@@ -108,12 +109,12 @@ export class HostsProvider implements pulumi.dynamic.ResourceProvider {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
       await withHostLock(runner, async (locked) => {
-        const info = await inspect(locked, props.container.docker);
+        const info = await inspectContainer(locked, props.container.docker);
         if (!info || !info.hostsPath) return;
         const before = await readFile(locked, info.hostsPath);
         const after = withoutBlock(before, hostsMark(ownerFromInput(props.owner), props.container.docker));
         if (after === before) return;
-        await new Transaction(locked, `remove hosts entries of container ${props.container.docker} on ${locked.hostId}`).run([{ description: "remove our entries", argv: writeFile(info.hostsPath), stdin: after, undo: [{ argv: writeFile(info.hostsPath), stdin: before }] }]);
+        await new Transaction(locked, `remove hosts entries of container ${props.container.docker} on ${locked.hostId}`).run([rewrite(info.hostsPath, before, after, "remove our entries")]);
       }, lockHolder(props.owner), scopeOf(props.container.docker));
     });
   }

@@ -159,7 +159,8 @@ export function portClash(tags: Iterable<string>, owner: Owner, n: NatInputs): s
   return undefined;
 }
 
-const ports = (p: PortRange, sep: string) => (p.from === p.to ? String(p.from) : `${p.from}${sep}${p.to}`);
+/** A port range as text: `8080`, or `9000-9005` (`sep` `:` for iptables' `--dport`). */
+export const portRangeText = (p: PortRange, sep = "-") => (p.from === p.to ? String(p.from) : `${p.from}${sep}${p.to}`);
 
 /** The iptables rules (nat table) that implement the spec, each tagged with `-m comment --comment TAG`. */
 export function natRules(n: NatInputs, tag: string): IptRule[] {
@@ -172,15 +173,15 @@ export function natRules(n: NatInputs, tag: string): IptRule[] {
   if (n.kind === "snat") return [{ chain: post, spec: ["-s", n.source as string, ...comment, "-j", "SNAT", "--to-source", n.toSource as string] }];
   const hp = n.hostPort as PortRange;
   const tp = n.toPort as PortRange;
-  const dest = `${n.toIp}:${ports(tp, "-")}`;
+  const dest = `${n.toIp}:${portRangeText(tp, "-")}`;
   const match = n.hostIp ? ["-d", `${n.hostIp}/32`] : ["-m", "addrtype", "--dst-type", "LOCAL"];
   const proto = ["-p", n.protocol as string];
   const rules: IptRule[] = [
-    { chain: HOSTNET_CHAINS.PREROUTING, spec: [...proto, ...match, ...(n.inInterface ? ["-i", n.inInterface] : []), "--dport", ports(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] },
+    { chain: HOSTNET_CHAINS.PREROUTING, spec: [...proto, ...match, ...(n.inInterface ? ["-i", n.inInterface] : []), "--dport", portRangeText(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] },
   ];
-  if (!n.inInterface) rules.push({ chain: HOSTNET_CHAINS.OUTPUT, spec: [...proto, ...match, "--dport", ports(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] });
+  if (!n.inInterface) rules.push({ chain: HOSTNET_CHAINS.OUTPUT, spec: [...proto, ...match, "--dport", portRangeText(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] });
   if (n.hairpinSource) {
-    rules.push({ chain: post, spec: ["-s", n.hairpinSource, "-d", `${n.toIp}/32`, ...proto, "--dport", ports(tp, ":"), "-m", "conntrack", "--ctstate", "DNAT", ...comment, "-j", "MASQUERADE"] });
+    rules.push({ chain: post, spec: ["-s", n.hairpinSource, "-d", `${n.toIp}/32`, ...proto, "--dport", portRangeText(tp, ":"), "-m", "conntrack", "--ctstate", "DNAT", ...comment, "-j", "MASQUERADE"] });
   }
   return rules;
 }
@@ -205,5 +206,5 @@ export function diffNat(olds: Partial<NatOutputs>, news: NatInputs): { changes: 
 /** Key of a published port, for duplicate detection: `host tcp ip:port-range`. */
 export function publishedKey(n: NatInputs): string | undefined {
   if (n.kind !== "dnat" || !n.hostPort) return undefined;
-  return `${hostIdOf(n.connection)} ${n.protocol} ${n.hostIp ?? "*"}:${ports(n.hostPort, "-")}`;
+  return `${hostIdOf(n.connection)} ${n.protocol} ${n.hostIp ?? "*"}:${portRangeText(n.hostPort, "-")}`;
 }

@@ -8,7 +8,7 @@ import { diffNat, natId, natTag, normalizeNat, portClash } from "./plan";
 import { natCensus } from "./census";
 import { ForwardFlavor, dnatForwardRules, ensureForward, forwardFlavor, planRemoveForward, removeForward } from "../common/forward";
 import { ownerFromInput } from "../common/owner";
-import { IptRule } from "../../linux/iptables";
+import { BuiltinChain, IptRule } from "../../linux/iptables";
 
 /** The forward accepts a rule needs: a published port must get through a `FORWARD` policy of `DROP`. */
 function forwardRules(n: NatInputs, tag: string): IptRule[] {
@@ -23,6 +23,23 @@ import { containsUnknown } from "../common/unknown";
 import { backendFor, detectFlavor } from "./backend";
 import { planForwardingOn, planForwardingRestore } from "./forwarding";
 import { NatInputs, NatOutputs } from "./args";
+
+/** How much of a NAT rule is on its host: its tagged rules (of how many), and which of the jumps to our chains it needs are there. */
+export interface NatPresence {
+  readonly backend: string;
+  readonly rules: number;
+  readonly expected: number;
+  readonly hooks: readonly BuiltinChain[];
+  readonly hooked: readonly BuiltinChain[];
+}
+
+/** Reads a rule's presence; one read of the NAT state answers for every rule of the host (snapshot.ts). */
+export async function natPresence(runner: Runner, props: NatOutputs): Promise<NatPresence> {
+  const backend = await backendFor(props.flavor);
+  const state = await readOnce(runner, `nat:${props.flavor ?? ""}`, () => backend.read(runner));
+  const hooks = backend.hooksFor(props, props.tag);
+  return { backend: backend.name, rules: state.tagged.get(props.tag) ?? 0, expected: backend.ruleCount(props, props.tag), hooks, hooked: hooks.filter((h) => state.jumps.includes(h)) };
+}
 
 /** The `NatRule` provider. */
 export class NatProvider implements pulumi.dynamic.ResourceProvider {
@@ -95,13 +112,9 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
 
   async read(id: string, props: NatOutputs): Promise<pulumi.dynamic.ReadResult> {
     return withSecretsRedacted(props.connection, async () => {
-      const runner = this.runners(props.connection);
-      const backend = await backendFor(props.flavor);
-      // One read of the NAT state answers every rule's read on this host (snapshot.ts).
-      const state = await readOnce(runner, `nat:${props.flavor ?? ""}`, () => backend.read(runner));
-      const count = state.tagged.get(props.tag) ?? 0;
-      if (count === 0) return { id: "" };
-      const intact = count === backend.ruleCount(props, props.tag) && backend.hooksFor(props, props.tag).every((b) => state.jumps.includes(b));
+      const p = await natPresence(this.runners(props.connection), props);
+      if (p.rules === 0) return { id: "" };
+      const intact = p.rules === p.expected && p.hooked.length === p.hooks.length;
       return { id, props: defined({ ...props, intact }) };
     });
   }
