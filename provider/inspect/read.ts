@@ -131,15 +131,15 @@ async function orphansOn(host: string, runner: Runner, owner: Owner, claimed: { 
   for (const l of await hostLinksOnce(runner)) {
     if (ours(l.alias) && !claimed.links.has(l.name)) out.push({ host, where: `link ${l.name}`, mark: l.alias });
   }
-  for (const flavor of ["nft", "legacy"] as const) {
-    const res = await runner.run([ipt.binsOf(flavor).save]);
+  for (const bins of (["nft", "legacy"] as const).flatMap((flavor) => [ipt.binsOf(flavor, 4), ipt.binsOf(flavor, 6)])) {
+    const res = await runner.run([bins.save]);
     if (res.exitCode !== 0) continue;
     for (const table of ["nat", "filter"] as const) {
       for (const line of ipt.parseSave(res.stdout, table).rules) {
         const chain = line.split(" ")[1];
         const mark = ipt.commentOf(line);
         const p = chain.startsWith("HOSTNET-") ? ours(mark) : undefined;
-        if (p && mark && !claimed.objects.has(p.object)) out.push({ host, where: `iptables-${flavor} ${table} ${chain}`, mark });
+        if (p && mark && !claimed.objects.has(p.object)) out.push({ host, where: `${bins.iptables} ${table} ${chain}`, mark });
       }
     }
   }

@@ -143,7 +143,7 @@ export function objectDetails(kind: ObjectKind, v: Readonly<Record<string, unkno
     case "veth":
       return v.bridge ? `on ${String(v.bridge)}` : "point-to-point";
     case "attachment":
-      return [show(v.addresses), v.gateway ? `via ${String(v.gateway)}` : "", v.bridge ? `host end ${String(v.interface)} on ${String(v.bridge)}` : `from ${String(v.interface)}`].filter((x) => x !== "").join(" ");
+      return [show(v.addresses), v.gateway ? `via ${String(v.gateway)}` : "", v.gateway6 ? `via ${String(v.gateway6)}` : "", v.bridge ? `host end ${String(v.interface)} on ${String(v.bridge)}` : `from ${String(v.interface)}`].filter((x) => x !== "").join(" ");
     case "hosts":
       return ((v.entries ?? []) as { address: string; names: string[] }[]).map((e) => `${e.names.join(" ")}=${e.address}`).join(", ");
     case "nat":

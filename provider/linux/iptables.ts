@@ -3,18 +3,26 @@
 /** Which iptables flavour a host uses. */
 export type IptablesFlavor = "nft" | "legacy";
 
-/** Binaries of one flavour. */
+/** An address family: `iptables` (4) or `ip6tables` (6). */
+export type IpFamily = 4 | 6;
+
+/** Binaries of one flavour and family. */
 export interface IptablesBins {
   readonly flavor: IptablesFlavor;
+  readonly family: IpFamily;
   readonly iptables: string;
   readonly save: string;
   readonly restore: string;
 }
 
-/** The binaries for a flavour (`iptables-nft`, `iptables-legacy-save`, …). */
-export function binsOf(flavor: IptablesFlavor): IptablesBins {
-  return { flavor, iptables: `iptables-${flavor}`, save: `iptables-${flavor}-save`, restore: `iptables-${flavor}-restore` };
+/** The binaries for a flavour and family (`iptables-nft`, `iptables-legacy-save`, `ip6tables-nft-restore`, …). */
+export function binsOf(flavor: IptablesFlavor, family: IpFamily = 4): IptablesBins {
+  const base = family === 6 ? "ip6tables" : "iptables";
+  return { flavor, family, iptables: `${base}-${flavor}`, save: `${base}-${flavor}-save`, restore: `${base}-${flavor}-restore` };
 }
+
+/** A host route's prefix in a family: `/32` or `/128`. */
+export const hostPrefix = (address: string): string => (address.includes(":") ? "/128" : "/32");
 
 /** Our chains in the nat table, each jumped to once from the built-in chain it is named after. */
 export const HOSTNET_CHAINS = { PREROUTING: "HOSTNET-PREROUTING", OUTPUT: "HOSTNET-OUTPUT", POSTROUTING: "HOSTNET-POSTROUTING" } as const;
@@ -101,7 +109,7 @@ export const TABLE_MARK_CHAIN = "HOSTNET-MADE-TABLE";
  * `nft` does), or, where the host has no `nft`, at least the marker chain.
  */
 export function dropMadeNatTable(bins: IptablesBins): string[] {
-  return ["sh", "-c", `if command -v nft >/dev/null 2>&1; then exec nft delete table ip nat; else exec ${bins.iptables} -w -t nat -X ${TABLE_MARK_CHAIN}; fi`];
+  return ["sh", "-c", `if command -v nft >/dev/null 2>&1; then exec nft delete table ${bins.family === 6 ? "ip6" : "ip"} nat; else exec ${bins.iptables} -w -t nat -X ${TABLE_MARK_CHAIN}; fi`];
 }
 
 /** Whether an iptables-save dump of every table holds `table`. */

@@ -111,11 +111,13 @@ interface RawRoute {
   protocol?: string;
   type?: string;
   table?: string;
+  /** Router preference: only IPv6 routes have it. */
+  pref?: string;
 }
 
 /** Canonical route destination: `default`, or a CIDR with an explicit prefix. */
 export function canonicalRouteTo(dst: string): string {
-  if (dst === "default") return dst;
+  if (dst === "default" || dst === "0.0.0.0/0") return "default";
   const withPrefix = dst.includes("/") ? dst : `${dst}/${dst.includes(":") ? 128 : 32}`;
   return parseCidr(withPrefix, "route").text;
 }
@@ -131,7 +133,8 @@ export function parseRoutes(stdout: string): RouteState[] {
   return (JSON.parse(text) as RawRoute[])
     .filter((r) => r.dst && r.dev && (r.type === undefined || r.type === "unicast") && (r.table === undefined || r.table === "main"))
     .map((r) => ({
-      to: canonicalRouteTo(r.dst as string),
+      // `default` names both families' default; one with no gateway is told apart by `pref`, which only IPv6 routes carry.
+      to: r.dst === "default" && !r.gateway && r.pref !== undefined ? "::/0" : canonicalRouteTo(r.dst as string),
       ...(r.gateway ? { via: parseCidr(`${r.gateway}/${r.gateway.includes(":") ? 128 : 32}`, "gateway").address } : {}),
       dev: r.dev as string,
       protocol: r.protocol ?? "boot",

@@ -8,7 +8,7 @@
 import * as ipaddr from "ipaddr.js";
 import { parseCidr, parseIp } from "../linux/names";
 import { canonicalRoute } from "../resources/attachment/plan";
-import { ipv4Only, parsePortRange } from "../resources/nat/plan";
+import { parsePortRange } from "../resources/nat/plan";
 import { ValidationError } from "../host/errors";
 import { DataPath } from "./locate";
 import { firstAddressOf } from "./hosts";
@@ -157,14 +157,18 @@ export function semanticProblems(spec: Spec): PathProblem[] {
         if (prev) add([...at, "addresses", k], `address ${n.addr.toString()} on bridge ${itf.bridge} is already used by ${prev}`);
         else addressesOnBridge.set(dupKey, `container ${c.name}`);
       });
-      if (itf.gateway !== undefined) {
+      for (const field of ["gateway", "gateway6"] as const) {
+        const given = itf[field];
+        if (given === undefined) continue;
         let gw: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
         try {
-          gw = ipaddr.parse(parseIp(itf.gateway, "gateway"));
+          gw = ipaddr.parse(parseIp(given, field));
         } catch {
-          add([...at, "gateway"], `expected an IPv4 or IPv6 address, got "${itf.gateway}"`);
+          add([...at, field], `expected an ${field === "gateway" ? "IPv4 or IPv6" : "IPv6"} address, got "${given}"`);
         }
-        if (gw && !mine.some((n) => inside(gw as ipaddr.IPv4, n))) add([...at, "gateway"], `gateway ${itf.gateway} is not inside the subnet of the interface's addresses (${mine.map((x) => x.text).join(", ") || "none"})`);
+        if (gw && field === "gateway6" && gw.kind() !== "ipv6") add([...at, field], `expected an IPv6 address (the IPv4 default gateway is gateway), got "${given}"`);
+        else if (gw && field === "gateway6" && itf.gateway?.includes(":")) add([...at, field], `gateway ${itf.gateway} is already the IPv6 default gateway; give the IPv4 one as gateway and the IPv6 one as gateway6`);
+        else if (gw && !mine.some((n) => inside(gw as ipaddr.IPv4, n))) add([...at, field], `${field} ${given} is not inside the subnet of the interface's addresses (${mine.map((x) => x.text).join(", ") || "none"})`);
       }
       (itf.routes ?? []).forEach((r, k) => {
         let route;
@@ -196,7 +200,7 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     if (!hostRef(["nat", "masquerade", i, "host"], m.host)) return;
     const br = bridges.get(`${m.host}/${m.bridge}`);
     if (!br) add(["nat", "masquerade", i, "bridge"], `unknown bridge "${m.bridge}" on host ${m.host}`);
-    else if (!br.nets.some((n) => n.family === 4)) add(["nat", "masquerade", i, "bridge"], `bridge ${m.bridge} has no IPv4 subnet to masquerade`);
+    else if (br.nets.length === 0) add(["nat", "masquerade", i, "bridge"], `bridge ${m.bridge} has no subnet to masquerade (give it addresses)`);
   });
 
   // Published ports per host and protocol (a spec may publish thousands).
@@ -205,7 +209,7 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     if (!hostRef(["nat", "publish", i, "host"], p.host)) return;
     const c = containers.get(`${p.host}/${p.container}`);
     if (!c) add(["nat", "publish", i, "container"], `unknown container "${p.container}" on host ${p.host}`);
-    else if (!publishTarget(c.spec)) add(["nat", "publish", i, "container"], `container ${p.container} has no IPv4 address on a bridge to publish to`);
+    else if (!publishTarget(c.spec)) add(["nat", "publish", i, "container"], `container ${p.container} has no address on a bridge to publish to`);
     let range;
     try {
       range = parsePortRange(p.hostPort, "hostPort");
@@ -217,13 +221,10 @@ export function semanticProblems(spec: Spec): PathProblem[] {
       try {
         hostIp = parseIp(p.hostIp, "hostIp");
       } catch {
-        add(["nat", "publish", i, "hostIp"], `expected an IPv4 address of the host, got "${p.hostIp}"`);
+        add(["nat", "publish", i, "hostIp"], `expected an IPv4 or IPv6 address of the host, got "${p.hostIp}"`);
       }
-      try {
-        if (hostIp !== undefined) ipv4Only(hostIp, "hostIp");
-      } catch (e) {
-        add(["nat", "publish", i, "hostIp"], reason(e));
-      }
+      const family = hostIp?.includes(":") ? 6 : 4;
+      if (hostIp !== undefined && c && publishTarget(c.spec) && !publishTarget(c.spec, family)) add(["nat", "publish", i, "hostIp"], `${hostIp} is an IPv${family} address, and container ${p.container} has no IPv${family} address on a bridge to publish to`);
     }
     const proto = p.protocol ?? "tcp";
     const ip = p.hostIp ?? "*";
@@ -256,12 +257,12 @@ export function semanticProblems(spec: Spec): PathProblem[] {
   return problems;
 }
 
-/** The address and bridge a published port goes to: the container's first IPv4 address on a bridge. */
-export function publishTarget(c: ContainerSpec): { ip: string; bridge: string } | undefined {
+/** The address and bridge a published port goes to: the container's first address (of `family`, when given) on a bridge. */
+export function publishTarget(c: ContainerSpec, family?: 4 | 6): { ip: string; bridge: string } | undefined {
   for (const itf of c.interfaces ?? []) {
     for (const a of itf.addresses ?? []) {
       const n = net(a);
-      if (n && n.family === 4) return { ip: n.addr.toString(), bridge: itf.bridge };
+      if (n && (family === undefined || n.family === family)) return { ip: n.addr.toString(), bridge: itf.bridge };
     }
   }
   return undefined;

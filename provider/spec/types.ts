@@ -45,6 +45,8 @@ export interface InterfaceSpec {
   ifname?: string;
   addresses?: string[];
   gateway?: string;
+  /** IPv6 default gateway beside an IPv4 `gateway`. */
+  gateway6?: string;
   routes?: RouteSpec[];
   mtu?: number;
 }

@@ -32,6 +32,7 @@ export interface PlannedAttachment {
   readonly ifname: string;
   readonly addresses: string[];
   readonly gateway?: string;
+  readonly gateway6?: string;
   readonly routes: { to: string; via?: string }[];
   readonly mtu?: number;
   readonly resourceName: string;
@@ -87,13 +88,17 @@ export interface HostPlan {
   readonly hosts: PlannedHosts[];
 }
 
-function ipv4Subnet(addresses: readonly string[] | undefined): string | undefined {
+/** The first subnet of a family among a bridge's addresses. */
+function subnetOf(addresses: readonly string[] | undefined, family: 4 | 6): string | undefined {
   for (const a of addresses ?? []) {
     const c = parseCidr(a, "address");
-    if (c.family === 4) return `${ipaddr.IPv4.networkAddressFromCIDR(c.text).toString()}/${c.prefix}`;
+    if (c.family === family) return `${(family === 4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(c.text).toString()}/${c.prefix}`;
   }
   return undefined;
 }
+
+/** IPv4 rules keep the names they had before IPv6 NAT; IPv6 ones add a 6 (`h.masquerade6.br0`, `h.publish6.web.tcp.8080`). */
+const natName = (family: 4 | 6, kind: string) => (family === 4 ? kind : `${kind}6`);
 
 const hostRoute = (cidr: string) => {
   const c = parseCidr(cidr, "address");
@@ -127,7 +132,7 @@ export function planTopology(spec: Spec): HostPlan[] {
       const base = `${c.host}.${c.name}.${ifname}`;
       plan(c.host).veths.push({
         kind: "veth", host: c.host, pair: false, resourceName: `${base}.veth`, ...names, bridge: itf.bridge,
-        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), routes: itf.routes ?? [], ...(itf.mtu ? { mtu: itf.mtu } : {}), resourceName: base }],
+        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), ...(itf.gateway6 ? { gateway6: itf.gateway6 } : {}), routes: itf.routes ?? [], ...(itf.mtu ? { mtu: itf.mtu } : {}), resourceName: base }],
       });
     }
   }
@@ -145,24 +150,33 @@ export function planTopology(spec: Spec): HostPlan[] {
       ],
     });
   }
+  // Each family the bridge has a subnet of is masqueraded (an IPv4 and an IPv6 rule for a dual-stack bridge).
   for (const m of spec.nat?.masquerade ?? []) {
-    const source = ipv4Subnet(bridgeAddrs.get(`${m.host}/${m.bridge}`));
-    if (!source) continue;
-    plan(m.host).nat.push({ kind: "nat", host: m.host, resourceName: `${m.host}.masquerade.${m.bridge}`, rule: { kind: "masquerade", source, notOutInterface: m.bridge }, after: [`${m.host}.bridge.${m.bridge}`] });
+    for (const family of [4, 6] as const) {
+      const source = subnetOf(bridgeAddrs.get(`${m.host}/${m.bridge}`), family);
+      if (!source) continue;
+      plan(m.host).nat.push({ kind: "nat", host: m.host, resourceName: `${m.host}.${natName(family, "masquerade")}.${m.bridge}`, rule: { kind: "masquerade", source, notOutInterface: m.bridge }, after: [`${m.host}.bridge.${m.bridge}`] });
+    }
   }
+  // A port is published on each family the container has an address of (like Docker), or on `hostIp`'s family only.
   for (const p of spec.nat?.publish ?? []) {
     const c = (spec.containers ?? []).find((x) => x.host === p.host && x.name === p.container);
-    const t = c && publishTarget(c);
-    if (!c || !t) continue;
-    const hairpinSource = ipv4Subnet(bridgeAddrs.get(`${p.host}/${t.bridge}`)) ?? `${t.ip}/32`;
-    const port = p.port ?? (typeof p.hostPort === "number" ? p.hostPort : undefined);
-    const protocol = p.protocol ?? "tcp";
-    const attachment = (c.interfaces ?? []).find((i) => i.bridge === t.bridge);
-    plan(p.host).nat.push({
-      kind: "nat", host: p.host, resourceName: `${p.host}.publish.${p.container}.${protocol}.${p.hostPort}`,
-      rule: { kind: "dnat", protocol, hostPort: p.hostPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), to: port === undefined ? t.ip : `${t.ip}:${port}`, hairpinSource },
-      after: [`${p.host}.${p.container}.${attachment?.ifname ?? "eth0"}`],
-    });
+    if (!c) continue;
+    const families = p.hostIp ? [p.hostIp.includes(":") ? (6 as const) : (4 as const)] : ([4, 6] as const);
+    for (const family of families) {
+      const t = publishTarget(c, family);
+      if (!t) continue;
+      const hairpinSource = subnetOf(bridgeAddrs.get(`${p.host}/${t.bridge}`), family) ?? `${t.ip}/${family === 4 ? 32 : 128}`;
+      const port = p.port ?? (typeof p.hostPort === "number" ? p.hostPort : undefined);
+      const protocol = p.protocol ?? "tcp";
+      const attachment = (c.interfaces ?? []).find((i) => i.bridge === t.bridge);
+      const to = family === 6 ? `[${t.ip}]` : t.ip;
+      plan(p.host).nat.push({
+        kind: "nat", host: p.host, resourceName: `${p.host}.${natName(family, "publish")}.${p.container}.${protocol}.${p.hostPort}`,
+        rule: { kind: "dnat", protocol, hostPort: p.hostPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), to: port === undefined ? to : `${to}:${port}`, hairpinSource },
+        after: [`${p.host}.${p.container}.${attachment?.ifname ?? "eth0"}`],
+      });
+    }
   }
   return [...plans.values()];
 }

@@ -127,7 +127,7 @@ export class Topology extends pulumi.ComponentResource {
       const attach = (a: PlannedAttachment, feeds: { on: pulumi.Resource[]; names: string[] }, own: Pick<ContainerAttachmentArgs, "interface" | "bridge">) => {
         const att = quietOnFailure(new ContainerAttachment(a.resourceName, {
           connection, container: a.target, ...own, ifname: a.ifname,
-          addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
+          addresses: a.addresses, ...(a.gateway ? { gateway: a.gateway } : {}), ...(a.gateway6 ? { gateway6: a.gateway6 } : {}), routes: a.routes, ...(a.mtu ? { mtu: a.mtu } : {}),
           blockedBy: failedAmong(feeds.on, feeds.names),
         }, { parent: this }));
         byName.set(a.resourceName, att);

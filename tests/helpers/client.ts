@@ -1,6 +1,6 @@
 /**
  * An "outside" host for NAT tests: a second namespace joined only to a test
- * host by a veth with a /30 (10.232.x.y). Servers it runs are started here and
+ * host by a veth with a /30 (10.232.x.y) and an IPv6 /64 (fd99:x::/64). Servers it runs are started here and
  * ended by PID in destroy().
  */
 import { ChildProcess, spawn } from "node:child_process";
@@ -19,6 +19,10 @@ export class OutsideClient {
   hostAddress = "";
   /** The client's own address. */
   address = "";
+  /** The test host's IPv6 address on the link. */
+  hostAddress6 = "";
+  /** The client's own IPv6 address. */
+  address6 = "";
   private readonly hostIf: string;
   private readonly dir: string;
   private procs: ChildProcess[] = [];
@@ -44,6 +48,10 @@ export class OutsideClient {
       await c.exec(["ip", "addr", "add", `${c.address}/30`, "dev", "eth0"]);
       await c.exec(["ip", "link", "set", "eth0", "up"]);
       await c.exec(["ip", "link", "set", "lo", "up"]);
+      c.hostAddress6 = `fd99:${n.toString(16)}::1`;
+      c.address6 = `fd99:${n.toString(16)}::2`;
+      await host.exec(["ip", "addr", "add", `${c.hostAddress6}/64`, "dev", c.hostIf, "nodad"]);
+      await c.exec(["ip", "addr", "add", `${c.address6}/64`, "dev", "eth0", "nodad"]);
       return c;
     } catch (e) {
       await c.destroy();

@@ -16,6 +16,8 @@ export async function firewallSnapshot(host: TestHost): Promise<string> {
   const parts = [
     `--- iptables-nft-save\n${strip(await host.exec(["iptables-nft-save"]))}`,
     `--- iptables-legacy-save\n${strip(await host.exec(["iptables-legacy-save"]))}`,
+    `--- ip6tables-nft-save\n${strip(await host.exec(["ip6tables-nft-save"]))}`,
+    `--- ip6tables-legacy-save\n${strip(await host.exec(["ip6tables-legacy-save"]))}`,
     `--- nft list ruleset\n${strip(await host.exec(["nft", "list", "ruleset"]))}`,
   ];
   return parts.join("\n");
@@ -29,7 +31,7 @@ export async function firewallSnapshot(host: TestHost): Promise<string> {
  */
 export async function foreignFirewall(host: TestHost): Promise<string> {
   const out: string[] = [];
-  for (const save of ["iptables-nft-save", "iptables-legacy-save"]) {
+  for (const save of ["iptables-nft-save", "iptables-legacy-save", "ip6tables-nft-save", "ip6tables-legacy-save"]) {
     const lines = (await host.exec([save])).split("\n");
     out.push(`--- ${save}`, ...lines.filter((l) => (l.startsWith("-A ") || l.startsWith(":") || l.startsWith("*")) && !/hostnet|HOSTNET/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/g, "[0:0]")));
   }

@@ -75,7 +75,8 @@ export interface SavedHost {
  *   `FORWARD`, a foreign filter rule and a foreign nat rule (Docker's
  *   MASQUERADE of its own subnet) that must survive; `ip_forward=1` (Docker
  *   turns it on); `bridge-nf-call-iptables=1`, so bridged traffic crosses
- *   `FORWARD`;
+ *   `FORWARD`; the same for IPv6 (ufw's `ip6tables` `FORWARD` policy `DROP`
+ *   with a chain of its own, `bridge-nf-call-ip6tables=1`);
  * - `/bin/sh` is bash for every process of its sshd (a private mount
  *   namespace with bash bind-mounted over dash; the machine's own is untouched);
  * - besides root, a user `deploy` (passwordless sudo, Debian's `secure_path`,
@@ -93,6 +94,13 @@ export const HARD_HOST_RULES = {
     ["-A", "DOCKER-USER", "-j", "RETURN"],
     ["-A", "DOCKER-FORWARD", "-o", "docker0", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
     ["-A", "INPUT", "-p", "tcp", "--dport", "9999", "-m", "comment", "--comment", "foreign admin rule", "-j", "ACCEPT"],
+  ],
+  /** ufw's IPv6 side (and Docker's with IPv6): `ip6tables` `FORWARD` drops too. */
+  filter6: [
+    ["-P", "FORWARD", "DROP"],
+    ["-N", "ufw6-before-forward"],
+    ["-A", "FORWARD", "-j", "ufw6-before-forward"],
+    ["-A", "ufw6-before-forward", "-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", "128", "-m", "comment", "--comment", "foreign ufw6 rule", "-j", "ACCEPT"],
   ],
   nat: [
     ["-N", "DOCKER"],
@@ -306,8 +314,10 @@ export class TestHost {
   private async hardenFirewall(): Promise<void> {
     for (const r of HARD_HOST_RULES.filter) await this.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
     for (const r of HARD_HOST_RULES.nat) await this.exec(["iptables-nft", "-w", "-t", "nat", ...r]);
+    for (const r of HARD_HOST_RULES.filter6) await this.exec(["ip6tables-nft", "-w", "-t", "filter", ...r]);
     await this.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
     await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"]);
+    await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1"]);
   }
 
   /**
@@ -389,6 +399,7 @@ export class TestHost {
     if (inode.exitCode === 0 && /^\d+$/.test(inode.stdout.trim())) {
       fs.rmSync(lockFilePath(inode.stdout.trim()), { force: true });
       fs.rmSync(forwardMarkPath(inode.stdout.trim()), { force: true });
+      fs.rmSync(forwardMarkPath(inode.stdout.trim(), 6), { force: true });
     }
     await tryRun([...(this.behind ? ["ip", "netns", "exec", this.behind.netns] : []), "ip", "link", "del", this.rootIf]);
     await tryRun(["ip", "netns", "del", this.netns]);

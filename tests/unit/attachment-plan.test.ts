@@ -100,15 +100,18 @@ describe("unit: ContainerAttachment with its own pair (bridge set)", () => {
     assert.equal(diffAttachment(olds, d).changes, false);
   });
 
-  it("plans the pair made with its container end inside the namespace, then one ip -batch for everything inside", () => {
+  it("plans the pair made with its container end inside the namespace, IPv6 turned on for it, then one ip -batch for everything inside", () => {
     const steps = planOwnPairCreate("/proc/42/ns/net", "42", undefined, d, marks);
     assert.deepEqual(steps.map((s) => s.argv.join(" ")), [
       "ip link add name hv1 mtu 1400 master br0 up type veth peer name eth0 mtu 1400 netns 42",
       `ip link set dev hv1 alias ${marks.host}`,
+      "nsenter --net=/proc/42/ns/net -- sysctl -q -w net/ipv6/conf/eth0/disable_ipv6=0",
       "nsenter --net=/proc/42/ns/net -- ip -batch -",
     ]);
     assert.deepEqual(steps[0].undo, [["ip", "link", "del", "dev", "hv1"]]);
-    assert.equal(steps[2].stdin, [
+    // Without an IPv6 address nothing but ip runs inside.
+    assert.deepEqual(planOwnPairCreate("/proc/42/ns/net", "42", undefined, { ...d, addresses: ["172.16.0.2/16"] }, marks).map((s) => s.argv.at(-2)), ["netns", "alias", "-batch"]);
+    assert.equal(steps[3].stdin, [
       `link set dev eth0 alias "${marks.inside}"`,
       "addr add 172.16.0.2/16 dev eth0",
       "addr add fd00::2/64 dev eth0 nodad",
@@ -122,6 +125,42 @@ describe("unit: ContainerAttachment with its own pair (bridge set)", () => {
   it("ip -batch refuses a token its reader would split or cut (quote, #, backslash, line break, outer blanks); inner blanks go in double quotes", () => {
     for (const t of ['a"', "a#b", "", "a'b", "a\\b", "a\nb", " a", "a "]) assert.throws(() => ipBatch([["link", "set", "dev", t, "up"]]), /ip -batch token/);
     assert.equal(ipBatch([["link", "set", "dev", "eth0", "alias", "hostnet:ab:attachment/h/peer p/s"]]).stdin, 'link set dev eth0 alias "hostnet:ab:attachment/h/peer p/s"\n');
+  });
+
+  it("IPv6: turned on for the interface only (slash form, dots kept) before its first IPv6 address, and only when one is added", () => {
+    const inside: LinkState = { ifindex: 5, name: "eth0.10", kind: "veth", mtu: 1500, mac: "", up: true, alias: "", addresses: [] };
+    const v6 = normalizeAttachment({ connection: { local: true }, container: { docker: "c" }, interface: "hv", ifname: "eth0.10", addresses: ["fd00::2/64", "10.0.0.2/24"] });
+    const steps = planInside("/proc/9/ns/net", inside, undefined, v6);
+    assert.deepEqual(steps.map((s) => s.argv.slice(3).join(" ")), ["sysctl -q -w net/ipv6/conf/eth0.10/disable_ipv6=0", "ip addr add 10.0.0.2/24 dev eth0.10", "ip addr add fd00::2/64 dev eth0.10 nodad"]);
+    assert.deepEqual(planInside("/proc/9/ns/net", { ...inside, addresses: ["10.0.0.2/24", "fd00::2/64"] }, undefined, v6), []);
+    assert.equal(planInside("/proc/9/ns/net", inside, undefined, { ...v6, addresses: ["10.0.0.2/24"] }).some((s) => s.argv.includes("sysctl")), false);
+  });
+
+  it("gateway6 beside an IPv4 gateway; ::/0 is the IPv6 default; both read back from the kernel's routes (refresh round-trips)", () => {
+    const base = { connection: { local: true }, container: { docker: "c" }, interface: "hv", addresses: ["172.16.0.2/16", "fd00::2/64"] };
+    const a = normalizeAttachment({ ...base, gateway: "172.16.0.1", gateway6: "fd00::1" });
+    assert.deepEqual(planRoutes("/n", [], a).map((s) => s.argv.slice(3).join(" ")), ["ip route add default via 172.16.0.1 dev eth0", "ip route add default via fd00::1 dev eth0"]);
+    assert.throws(() => normalizeAttachment({ ...base, gateway6: "172.16.0.1" }), /gateway6: expected an IPv6 address/);
+    assert.throws(() => normalizeAttachment({ ...base, gateway6: "fd01::1" }), /gateway6: fd01::1 is not inside the subnet/);
+    assert.throws(() => normalizeAttachment({ ...base, gateway: "fd00::1", gateway6: "fd00::1" }), /gateway6: gateway fd00::1 is already the IPv6 default gateway/);
+    assert.throws(() => normalizeAttachment({ ...base, gateway6: "fd00::1", routes: [{ to: "::/0", via: "fd00::9" }] }), /routes: an IPv6 default route is given twice/);
+    assert.deepEqual(normalizeAttachment({ ...base, routes: [{ to: "::/0", via: "fd00::1" }] }).routes, [{ to: "default", via: "fd00::1" }]);
+    assert.deepEqual(normalizeAttachment({ ...base, routes: [{ to: "0.0.0.0/0", via: "172.16.0.1" }] }).routes, [{ to: "default", via: "172.16.0.1" }]);
+    assert.deepEqual(normalizeAttachment({ ...base, routes: [{ to: "::/0" }] }).routes, [{ to: "::/0" }]);
+    assert.throws(() => normalizeAttachment({ ...base, routes: [{ to: "::/0", via: "172.16.0.1" }] }), /routes\[0\]\.via: 172.16.0.1 is an IPv4 next hop/);
+    // What the kernel lists: both defaults as `default`, an IPv6 dev-only default told apart by `pref`.
+    const read = parseRoutes(JSON.stringify([
+      { dst: "default", gateway: "172.16.0.1", dev: "eth0", protocol: "boot" },
+      { dst: "default", gateway: "fd00::1", dev: "eth0", protocol: "boot", metric: 1024, pref: "medium" },
+      { dst: "default", dev: "eth1", protocol: "boot", metric: 1024, pref: "medium" },
+      { dst: "fd00::/64", dev: "eth0", protocol: "kernel", metric: 256, pref: "medium" },
+    ]));
+    assert.deepEqual(read.map((r) => `${r.to} ${r.via ?? "-"} ${r.dev}`), ["default 172.16.0.1 eth0", "default fd00::1 eth0", "::/0 - eth1", "fd00::/64 - eth0"]);
+    assert.deepEqual(routesAsInputs(read, "eth0", a.gateway, a.gateway6), { gateway: "172.16.0.1", gateway6: "fd00::1", routes: [] });
+    assert.deepEqual(verifyInside({ ifindex: 2, name: "eth0", kind: "veth", mtu: 1500, mac: "", up: true, alias: "", addresses: a.addresses }, read, a), []);
+    // Without a recorded gateway6 the IPv6 default is an extra route (made by hand: drift).
+    assert.deepEqual(routesAsInputs(read, "eth0", a.gateway), { gateway: "172.16.0.1", routes: [{ to: "default", via: "fd00::1" }] });
+    assert.deepEqual(diffAttachment({ ...a, present: true } as AttachmentOutputs, { ...a, gateway6: undefined }).changed, ["gateway6"]);
   });
 
   it("the lines of a read batch: one JSON value per line; IPv6 is read only when the attachment has any", () => {

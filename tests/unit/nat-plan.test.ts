@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
-import { diffNat, natId, natRules, natTag, normalizeNat, parsePortRange, portClash } from "../../provider/resources/nat/plan";
+import { diffNat, natFamily, natId, natRules, natTag, normalizeNat, parsePortRange, portClash } from "../../provider/resources/nat/plan";
 import { NatOutputs } from "../../provider/resources/nat/args";
 import { IptablesBackend } from "../../provider/resources/nat/backend";
 import { NftablesBackend, nftRules } from "../../provider/resources/nat/nftables";
 import { parseNftTable } from "../../provider/linux/nftables";
-import { commentOf, countRules, foreignNatContent, hasTable, linesOf, parseSave, removeLinesScripts, restoreScript, saveLineWords } from "../../provider/linux/iptables";
-import { parseForwardState } from "../../provider/resources/common/forward";
+import { binsOf, commentOf, countRules, foreignNatContent, hasTable, linesOf, parseSave, removeLinesScripts, restoreScript, saveLineWords } from "../../provider/linux/iptables";
+import { dnatForwardRules, parseForwardState } from "../../provider/resources/common/forward";
 import { ownerOf } from "../../provider/resources/common/owner";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
@@ -20,13 +20,37 @@ describe("unit: NatRule validation, rules and diff", () => {
     assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 0, to: "10.0.0.2" }), /hostPort: expected a port 1-65535, got 0/);
     assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: "90-80", to: "10.0.0.2" }), /hostPort: range 90-80 is not ordered/);
     assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: "80-82", to: "10.0.0.2:90-91" }), /to: the port range 90-91 must be one port or as long as hostPort 80-82/);
-    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 80, to: "fd00::2" }), /to: IPv6 NAT is not supported yet/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 80, to: "fd00::2", hostIp: "10.0.0.5" }), /to: fd00::2 is not of the family of hostIp 10.0.0.5; one rule is IPv4 or IPv6/);
+    assert.throws(() => normalizeNat({ connection: conn, kind: "snat", source: "fd00::/64", toSource: "192.0.2.1" }), /toSource: 192.0.2.1 is not of the family of source fd00::\/64/);
     assert.throws(() => normalizeNat({ connection: conn, kind: "snat", source: "10.0.0.0/8" }), /toSource: an snat rule needs toSource/);
     assert.deepEqual(parsePortRange("9000-9005", "p"), { from: 9000, to: 9005 });
   });
 
   it("canonicalises the source subnet", () => {
     assert.equal(normalizeNat({ connection: conn, kind: "masquerade", source: "172.16.0.1/16" }).source, "172.16.0.0/16");
+    assert.equal(normalizeNat({ connection: conn, kind: "masquerade", source: "fd00:29::1/64" }).source, "fd00:29::/64");
+  });
+
+  it("IPv6: ip6tables binaries, /128 host matches and [address]:port targets; nftables ip6 matches in the same inet table", () => {
+    const m = normalizeNat({ connection: conn, kind: "masquerade", source: "fd00:29::1/64", notOutInterface: "br0" });
+    assert.equal(natFamily(m), 6);
+    assert.deepEqual(natRules(m, TAG)[0].spec.slice(0, 2), ["-s", "fd00:29::/64"]);
+    const d = normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, hostIp: "fd00:1::5", to: "[fd00:29::2]:80", hairpinSource: "fd00:29::/64" });
+    assert.equal(natFamily(d), 6);
+    assert.deepEqual(natRules(d, TAG).map((r) => r.spec.join(" ")), [
+      `-p tcp -d fd00:1::5/128 --dport 8080 -m comment --comment ${TAG} -j DNAT --to-destination [fd00:29::2]:80`,
+      `-p tcp -d fd00:1::5/128 --dport 8080 -m comment --comment ${TAG} -j DNAT --to-destination [fd00:29::2]:80`,
+      `-s fd00:29::/64 -d fd00:29::2/128 -p tcp --dport 80 -m conntrack --ctstate DNAT -m comment --comment ${TAG} -j MASQUERADE`,
+    ]);
+    assert.equal(new IptablesBackend("nft", 6).name, "ip6tables-nft");
+    assert.deepEqual(binsOf("legacy", 6), { flavor: "legacy", family: 6, iptables: "ip6tables-legacy", save: "ip6tables-legacy-save", restore: "ip6tables-legacy-restore" });
+    assert.deepEqual(nftRules(d, TAG).map((r) => r.text), [
+      `ip6 daddr fd00:1::5 tcp dport 8080 dnat ip6 to [fd00:29::2]:80 comment "${TAG}"`,
+      `ip6 daddr fd00:1::5 tcp dport 8080 dnat ip6 to [fd00:29::2]:80 comment "${TAG}"`,
+      `ip6 saddr fd00:29::/64 ip6 daddr fd00:29::2 tcp dport 80 ct status dnat masquerade comment "${TAG}"`,
+    ]);
+    assert.equal(nftRules(m, TAG)[0].text, `ip6 saddr fd00:29::/64 oifname != "br0" masquerade comment "${TAG}"`);
+    assert.deepEqual(dnatForwardRules("tcp", "fd00:29::2", "80", TAG)[0].spec.slice(0, 2), ["-d", "fd00:29::2/128"]);
   });
 
   it("masquerade: one POSTROUTING rule", () => {

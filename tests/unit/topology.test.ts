@@ -55,6 +55,34 @@ describe("unit: Topology planning, graph and preview summary", () => {
     ]);
   });
 
+  it("IPv6: masquerade makes one rule per subnet family of the bridge, publish one DNAT per family the container has (hostIp: its family only); gateway6 goes to the attachment", () => {
+    const spec = parseSpec(`
+name: v6
+hosts: { node1: { local: true } }
+bridges: [{ host: node1, name: br0, addresses: [172.16.0.1/16, "fd00:16::1/64"] }]
+containers:
+  - { host: node1, name: web, interfaces: [{ bridge: br0, addresses: [172.16.0.2/16, "fd00:16::2/64"], gateway: 172.16.0.1, gateway6: "fd00:16::1" }] }
+  - { host: node1, name: v6, interfaces: [{ bridge: br0, addresses: ["fd00:16::3/64"], routes: [{ to: "::/0", via: "fd00:16::1" }] }] }
+nat:
+  masquerade: [{ host: node1, bridge: br0 }]
+  publish:
+    - { host: node1, container: web, hostPort: 8080, port: 80 }
+    - { host: node1, container: v6, hostPort: 8081, port: 80 }
+    - { host: node1, container: web, hostPort: 8082, port: 80, hostIp: "fd00:1::5" }
+`, "v6.yaml").spec;
+    const [p] = planTopology(spec);
+    assert.deepEqual(p.nat.map((n) => `${n.resourceName} ${JSON.stringify(n.rule)}`), [
+      `node1.masquerade.br0 {"kind":"masquerade","source":"172.16.0.0/16","notOutInterface":"br0"}`,
+      `node1.masquerade6.br0 {"kind":"masquerade","source":"fd00:16::/64","notOutInterface":"br0"}`,
+      `node1.publish.web.tcp.8080 {"kind":"dnat","protocol":"tcp","hostPort":8080,"to":"172.16.0.2:80","hairpinSource":"172.16.0.0/16"}`,
+      `node1.publish6.web.tcp.8080 {"kind":"dnat","protocol":"tcp","hostPort":8080,"to":"[fd00:16::2]:80","hairpinSource":"fd00:16::/64"}`,
+      `node1.publish6.v6.tcp.8081 {"kind":"dnat","protocol":"tcp","hostPort":8081,"to":"[fd00:16::3]:80","hairpinSource":"fd00:16::/64"}`,
+      `node1.publish6.web.tcp.8082 {"kind":"dnat","protocol":"tcp","hostPort":8082,"hostIp":"fd00:1::5","to":"[fd00:16::2]:80","hairpinSource":"fd00:16::/64"}`,
+    ]);
+    const web = p.veths.find((v) => v.attachments[0].container === "web")?.attachments[0];
+    assert.equal(web?.gateway6, "fd00:16::1");
+  });
+
   it("editing one container's addresses changes no other resource name", () => {
     const edited = parseSpec(SPEC.replace("172.16.0.2/16", "172.16.0.9/16"), "net.yaml").spec;
     const names = (s: typeof spec) => planTopology(s).flatMap((p) => p.veths.map((v) => `${v.resourceName} ${v.name} ${v.peerName}`));

@@ -13,7 +13,7 @@ export type ContainerRef =
 
 /** An extra route inside the container. */
 export interface RouteArgs {
-  /** Destination: a CIDR (`10.0.0.2/32`), a plain address (a host route) or `default`. */
+  /** Destination: a CIDR (`10.0.0.2/32`), a plain address (a host route) or `default` (`0.0.0.0/0`; with an IPv6 `via`, or as `::/0`, the IPv6 default). */
   to: string;
   /** Next hop; left out for a route straight out of the interface (point-to-point). */
   via?: string;
@@ -50,8 +50,10 @@ export interface ContainerAttachmentArgs {
   ifname?: pulumi.Input<string>;
   /** Addresses inside the container (IPv4/IPv6 CIDRs). Updated in place. */
   addresses?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Default gateway (must be inside one of the addresses' subnets). Updated in place. */
+  /** Default gateway (must be inside one of the addresses' subnets): IPv4, or IPv6 when the attachment has no IPv4 gateway. Updated in place. */
   gateway?: pulumi.Input<string>;
+  /** IPv6 default gateway beside an IPv4 `gateway` (dual stack; inside one of the IPv6 addresses' subnets). Updated in place. */
+  gateway6?: pulumi.Input<string>;
   /** Extra routes, e.g. a /32 host route to the other end of a point-to-point link. Updated in place. */
   routes?: pulumi.Input<pulumi.Input<RouteArgs>[]>;
   /** MTU inside the container (and of the host end, when the attachment makes its own pair). */
@@ -76,6 +78,8 @@ export interface AttachmentInputs {
   ifname: string;
   addresses: string[];
   gateway?: string;
+  /** IPv6 default gateway when `gateway` is the IPv4 one. */
+  gateway6?: string;
   routes: RouteInput[];
   mtu?: number;
   mac?: string;

@@ -28,6 +28,8 @@ export class ContainerAttachment extends HostnetResource {
   declare readonly ifname: pulumi.Output<string>;
   declare readonly addresses: pulumi.Output<string[]>;
   declare readonly gateway: pulumi.Output<string | undefined>;
+  /** The IPv6 default gateway beside an IPv4 `gateway`. */
+  declare readonly gateway6: pulumi.Output<string | undefined>;
   declare readonly routes: pulumi.Output<RouteInput[]>;
   declare readonly hostId: pulumi.Output<string>;
   /** Inode of the container's network namespace when last applied or read. */

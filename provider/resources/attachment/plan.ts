@@ -30,6 +30,9 @@ export function containerLabel(c: ContainerRef): string {
   return "docker" in c ? `docker:${c.docker}` : "pid" in c ? `pid:${c.pid}` : `netns:${c.netns}`;
 }
 
+/** 4 or 6. */
+const familyOf = (ip: string): 4 | 6 => (ip.includes(":") ? 6 : 4);
+
 /** A route as given (`{ to, via? }`) checked and made canonical; throws ValidationError naming `routes[i]`'s field. */
 export function canonicalRoute(r: unknown, i: number): RouteInput {
   const o = (r ?? {}) as Record<string, unknown>;
@@ -41,13 +44,15 @@ export function canonicalRoute(r: unknown, i: number): RouteInput {
   } catch {
     throw new ValidationError(`routes[${i}].to`, `expected a destination (CIDR, address or default), got ${JSON.stringify(o.to)}`);
   }
-  return o.via === undefined ? { to } : { to, via: parseIp(o.via, `routes[${i}].via`) };
+  if (o.via === undefined) return { to };
+  const via = parseIp(o.via, `routes[${i}].via`);
+  // `::/0 via fd00::1` and `default via fd00::1` are one route (the kernel lists both as `default`); a dev route keeps `::/0`, its family.
+  if (to === "::/0" && familyOf(via) === 4) throw new ValidationError(`routes[${i}].via`, `${via} is an IPv4 next hop for the IPv6 destination ${o.to}`);
+  return { to: to === "::/0" ? "default" : to, via };
 }
 
 const routeKey = (r: { to: string; via?: string }) => `${r.to} via ${r.via ?? "-"}`;
 
-/** 4 or 6. */
-const familyOf = (ip: string): 4 | 6 => (ip.includes(":") ? 6 : 4);
 
 /** Validates and normalises raw inputs. */
 export function normalizeAttachment(raw: Record<string, unknown>): AttachmentInputs {
@@ -72,21 +77,31 @@ export function normalizeAttachment(raw: Record<string, unknown>): AttachmentInp
     out.bridge = checkIfName(raw.bridge, "bridge");
     if (out.bridge === out.interface) throw new ValidationError("bridge", `the host end ${out.interface} cannot be its own bridge`);
   }
-  if (raw.gateway !== undefined && raw.gateway !== null && raw.gateway !== "") {
-    const gw = parseIp(raw.gateway, "gateway");
+  const gatewayOf = (v: unknown, field: "gateway" | "gateway6"): string | undefined => {
+    if (v === undefined || v === null || v === "") return undefined;
+    const gw = parseIp(v, field);
     const g = ipaddr.parse(gw);
+    if (field === "gateway6" && g.kind() !== "ipv6") throw new ValidationError(field, `expected an IPv6 address (the IPv4 default gateway is gateway), got ${gw}`);
     const inside = cidrs.some((c) => {
       const a = ipaddr.parse(c.address);
       return a.kind() === g.kind() && c.prefix < (a.kind() === "ipv4" ? 32 : 128) && g.match(a, c.prefix);
     });
-    if (!inside) throw new ValidationError("gateway", `${gw} is not inside the subnet of any of the addresses (${out.addresses.join(", ") || "none"})`);
-    out.gateway = gw;
+    if (!inside) throw new ValidationError(field, `${gw} is not inside the subnet of any of the addresses (${out.addresses.join(", ") || "none"})`);
+    return gw;
+  };
+  const gateway = gatewayOf(raw.gateway, "gateway");
+  if (gateway) out.gateway = gateway;
+  const gateway6 = gatewayOf(raw.gateway6, "gateway6");
+  if (gateway6) {
+    if (gateway && familyOf(gateway) === 6) throw new ValidationError("gateway6", `gateway ${gateway} is already the IPv6 default gateway; give the IPv4 one as gateway and the IPv6 one as gateway6`);
+    out.gateway6 = gateway6;
   }
   const rawRoutes = raw.routes ?? [];
   if (!Array.isArray(rawRoutes)) throw new ValidationError("routes", "expected a list of { to, via? }");
   out.routes = rawRoutes.map(canonicalRoute).sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1));
-  const gwFamily = out.gateway ? familyOf(out.gateway) : undefined;
-  if (gwFamily && out.routes.some((r) => r.to === "default" && r.via && familyOf(r.via) === gwFamily)) throw new ValidationError("routes", "a default route is given twice (gateway and routes)");
+  for (const gw of [out.gateway, out.gateway6]) {
+    if (gw && out.routes.some((r) => r.to === "default" && r.via && familyOf(r.via) === familyOf(gw))) throw new ValidationError("routes", `an IPv${familyOf(gw)} default route is given twice (${gw === out.gateway ? "gateway" : "gateway6"} and routes)`);
+  }
   if (raw.mtu !== undefined) out.mtu = checkMtu(raw.mtu, "mtu");
   if (raw.mac !== undefined) out.mac = checkMac(raw.mac, "mac");
   if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
@@ -112,7 +127,7 @@ export function diffAttachment(olds: Partial<AttachmentOutputs>, news: Attachmen
   if (Boolean(olds.bridge) !== Boolean(news.bridge)) replaces.push("bridge");
   const changed: string[] = [];
   if (olds.bridge && news.bridge && olds.bridge !== news.bridge) changed.push("bridge");
-  for (const f of ["addresses", "gateway", "routes"] as const) if (!same(olds[f], news[f])) changed.push(f);
+  for (const f of ["addresses", "gateway", "gateway6", "routes"] as const) if (!same(olds[f], news[f])) changed.push(f);
   for (const f of ["mtu", "mac"] as const) if (news[f] !== undefined && olds[f] !== news[f]) changed.push(f);
   if (olds.present === false) changed.push("present");
   if (news.owner !== undefined && olds.owner !== news.owner) changed.push("owner");
@@ -123,7 +138,7 @@ export function diffAttachment(olds: Partial<AttachmentOutputs>, news: Attachmen
 /** The routes we want inside the container, on `ifname`. */
 export function desiredRoutes(d: AttachmentInputs): RouteState[] {
   const out: RouteState[] = d.routes.map((r) => ({ to: r.to, ...(r.via ? { via: r.via } : {}), dev: d.ifname, protocol: "boot" }));
-  if (d.gateway) out.push({ to: "default", via: d.gateway, dev: d.ifname, protocol: "boot" });
+  for (const gw of [d.gateway, d.gateway6]) if (gw) out.push({ to: "default", via: gw, dev: d.ifname, protocol: "boot" });
   return out;
 }
 
@@ -157,6 +172,10 @@ export function planInside(nsPath: string, inside: LinkState, lo: LinkState | un
   if (d.mac !== undefined && d.mac !== inside.mac) steps.push({ description: `set mac ${d.mac}`, argv: x(ip.ipLinkSetMac(n, d.mac)), undo: [x(ip.ipLinkSetMac(n, inside.mac))] });
   const want = new Set(d.addresses);
   const have = new Set(inside.addresses);
+  // Docker turns IPv6 off in the namespaces of --net=none containers (disable_ipv6=1 on `default`, so on every link made or moved
+  // there): it is turned on for this interface only, ours, before its first IPv6 address. Nothing to undo: a rollback of a fresh
+  // attach takes the interface out of the namespace, and on an existing one IPv6 was needed for the address anyway.
+  if (d.addresses.some((a) => !have.has(a) && familyOf(a) === 6)) steps.push({ description: `enable IPv6 on ${n}`, argv: x(enableIpv6(n)), undo: [] });
   // Remove first: deleting a primary address also deletes its secondaries, so a new address added before would vanish.
   // The kernel drops the routes through an address's subnet with it: undo puts the address and those routes back.
   const restoreRoutes = managedRoutes(routes, n).map((r) => x(ip.ipRouteReplace(r)));
@@ -193,19 +212,25 @@ export function verifyInside(inside: LinkState | undefined, routes: readonly Rou
   return problems;
 }
 
-/** Splits the routes on `ifname` back into gateway and extra routes (for read). */
-export function routesAsInputs(routes: readonly RouteState[], ifname: string, gateway?: string): { gateway?: string; routes: RouteInput[] } {
+/** `sysctl -q -w net/ipv6/conf/IF/disable_ipv6=0` (the slash form keeps a dot in an interface name, `eth0.10`, intact). */
+export function enableIpv6(ifname: string): string[] {
+  return ["sysctl", "-q", "-w", `net/ipv6/conf/${ifname}/disable_ipv6=0`];
+}
+
+/** Splits the routes on `ifname` back into gateway(s) and extra routes (for read). */
+export function routesAsInputs(routes: readonly RouteState[], ifname: string, gateway?: string, gateway6?: string): { gateway?: string; gateway6?: string; routes: RouteInput[] } {
   const mine = managedRoutes(routes, ifname);
-  // `gateway` is one field for either family: the default route of the family the recorded gateway has (IPv4 when none).
-  const family = gateway ? familyOf(gateway) : 4;
-  const def = mine.find((r) => r.to === "default" && r.via && familyOf(r.via) === family);
-  const rest = mine.filter((r) => r !== def).map((r) => (r.via ? { to: r.to, via: r.via } : { to: r.to }));
-  return { ...(def ? { gateway: def.via } : {}), routes: rest.sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)) };
+  const defaultOf = (family: 4 | 6) => mine.find((r) => r.to === "default" && r.via && familyOf(r.via) === family);
+  // `gateway` is the default route of the family the recorded gateway has (IPv4 when none); `gateway6`, when recorded, the IPv6 one.
+  const def = defaultOf(gateway ? familyOf(gateway) : 4);
+  const def6 = gateway6 && (!gateway || familyOf(gateway) === 4) ? defaultOf(6) : undefined;
+  const rest = mine.filter((r) => r !== def && r !== def6).map((r) => (r.via ? { to: r.to, via: r.via } : { to: r.to }));
+  return { ...(def ? { gateway: def.via } : {}), ...(def6 ? { gateway6: def6.via } : {}), routes: rest.sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)) };
 }
 
 /** True when the attachment configures anything of IPv6 (an address, the gateway or a route). */
 export function wantsIpv6(d: AttachmentInputs): boolean {
-  return [...d.addresses, d.gateway ?? "", ...d.routes.flatMap((r) => [r.to, r.via ?? ""])].some((v) => v.includes(":"));
+  return [...d.addresses, d.gateway ?? "", d.gateway6 ?? "", ...d.routes.flatMap((r) => [r.to, r.via ?? ""])].some((v) => v.includes(":"));
 }
 
 /** `lo` as a plan sees it when it was not read: down, so the plan sets it up (a no-op when it is up). */
@@ -256,12 +281,12 @@ export function planOwnPairCreate(nsPath: string, nsArg: string, lo: LinkState |
     ...planInside(nsPath, made, lo, d, []),
     ...planRoutes(nsPath, [], d),
   ];
-  const lines = inner.map((st) => ipArgsInside(nsPath, st.argv));
-  if (inner.length > 0 && lines.every((l) => l !== undefined)) {
-    const batch = ip.ipBatch(lines as string[][]);
-    steps.push({ description: `inside ${nsPath}: ${inner.map((st) => st.description).join(", ")}`, argv: inNetns(nsPath, batch.argv), stdin: batch.stdin, undo: [] });
-  } else {
-    steps.push(...inner.map((st) => ({ ...st, undo: [] })));
+  // What is not `ip` (turning IPv6 on) runs first, on its own; the rest as one batch.
+  const ipSteps = inner.filter((st) => ipArgsInside(nsPath, st.argv) !== undefined);
+  steps.push(...inner.filter((st) => !ipSteps.includes(st)).map((st) => ({ ...st, undo: [] })));
+  if (ipSteps.length > 0) {
+    const batch = ip.ipBatch(ipSteps.map((st) => ipArgsInside(nsPath, st.argv) as string[]));
+    steps.push({ description: `inside ${nsPath}: ${ipSteps.map((st) => st.description).join(", ")}`, argv: inNetns(nsPath, batch.argv), stdin: batch.stdin, undo: [] });
   }
   return steps;
 }

@@ -258,7 +258,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       } catch (e) {
         if (e instanceof TargetGoneError) return { id: "" };
         if (e instanceof HostnetError && /is not running/.test(e.message)) {
-          const outs = { ...props, present: false, addresses: [], routes: [], gateway: undefined };
+          const outs = { ...props, present: false, addresses: [], routes: [], gateway: undefined, gateway6: undefined };
           return { id, props: defined(outs), inputs: defined(this.inputsOf(outs)) };
         }
         throw e;
@@ -267,11 +267,12 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
       // With its own pair, the host end must be there and marked too; the bridge it is on is read back (drift re-masters it).
       const hostOk = !props.bridge || (hostLink !== undefined && hostLink.alias === ownPairMarks(ownerFromInput(props.owner), props.interface).host);
       const mine = inside && inside.alias === props.interfaceAlias && hostOk;
-      const routes = mine ? routesAsInputs(read, props.ifname, props.gateway) : { routes: [] };
+      const routes = mine ? routesAsInputs(read, props.ifname, props.gateway, props.gateway6) : { routes: [] };
       const outs: AttachmentOutputs = {
         ...props,
         addresses: mine ? [...inside.addresses] : [],
         gateway: routes.gateway,
+        gateway6: routes.gateway6,
         routes: routes.routes,
         ...(mine && props.mtu !== undefined ? { mtu: inside.mtu } : {}),
         ...(mine && props.mac !== undefined ? { mac: inside.mac } : {}),
@@ -312,6 +313,7 @@ export class AttachmentProvider implements pulumi.dynamic.ResourceProvider {
     if (o.owner) i.owner = o.owner;
     if (o.bridge) i.bridge = o.bridge;
     if (o.gateway) i.gateway = o.gateway;
+    if (o.gateway6) i.gateway6 = o.gateway6;
     if (o.mtu !== undefined) i.mtu = o.mtu;
     if (o.mac !== undefined) i.mac = o.mac;
     return i;

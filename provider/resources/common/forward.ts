@@ -31,7 +31,7 @@ export function bridgeForwardRules(bridge: string, tag: string): ipt.IptRule[] {
 
 /** The accept for a published port: new connections DNAT'ed to the container's address and port. */
 export function dnatForwardRules(protocol: string, toIp: string, toPorts: string, tag: string): ipt.IptRule[] {
-  return [{ chain: ipt.FORWARD_CHAIN, spec: ["-d", `${toIp}/32`, "-p", protocol, "-m", protocol, "--dport", toPorts, "-m", "conntrack", "--ctstate", "DNAT", ...comment(tag), "-j", "ACCEPT"] }];
+  return [{ chain: ipt.FORWARD_CHAIN, spec: ["-d", `${toIp}${ipt.hostPrefix(toIp)}`, "-p", protocol, "-m", protocol, "--dport", toPorts, "-m", "conntrack", "--ctstate", "DNAT", ...comment(tag), "-j", "ACCEPT"] }];
 }
 
 const JUMP: ipt.IptRule = { chain: "FORWARD", spec: ["-j", ipt.FORWARD_CHAIN] };
@@ -68,9 +68,11 @@ export function parseForwardState(save: string): ForwardState {
  * table (`-t filter`, `-C`) makes the kernel create it, and reading must not
  * change the host.
  */
-async function readSave(runner: Runner, bins: ipt.IptablesBins): Promise<string> {
+async function readSave(runner: Runner, bins: ipt.IptablesBins): Promise<string | undefined> {
   const argv = [bins.save];
   const res = await runner.run(argv);
+  // A host without IPv6 netfilter (no ip6tables, or a kernel without it) has no IPv6 FORWARD to get through.
+  if (res.exitCode !== 0 && bins.family === 6) return undefined;
   if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
   return res.stdout;
 }
@@ -98,10 +100,12 @@ const tagOf = (r: ipt.IptRule) => r.spec[r.spec.indexOf("--comment") + 1];
  * filter table, policy ACCEPT, no rules) and our chain is not there: then
  * there is nothing to get through, and nothing of ours to leave behind.
  */
-export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<Step[]> {
   if (flavor === "none") return [];
-  const bins = ipt.binsOf(flavor);
-  const state = parseForwardState(await readSave(runner, bins));
+  const bins = ipt.binsOf(flavor, family);
+  const save = await readSave(runner, bins);
+  if (save === undefined) return [];
+  const state = parseForwardState(save);
   if (rules.length === 0 || (!state.guarded && !state.chain)) return [];
   const steps: Step[] = [];
   if (!state.chain) steps.push({ description: `create chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN])] });
@@ -122,8 +126,8 @@ export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: 
 }
 
 /** Adds the rules (and chain and jump) inside a transaction, so a later failure takes them back. */
-export async function ensureForward(runner: Runner, tx: Transaction, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
-  await tx.run(await planForward(runner, flavor, rules));
+export async function ensureForward(runner: Runner, tx: Transaction, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<void> {
+  await tx.run(await planForward(runner, flavor, rules, family));
 }
 
 /**
@@ -134,10 +138,11 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: For
  * same transaction leaves the filter table as it was. Nothing when the chain
  * is not there.
  */
-export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<Step[]> {
   if (flavor === "none") return [];
-  const bins = ipt.binsOf(flavor);
+  const bins = ipt.binsOf(flavor, family);
   const save = await readSave(runner, bins);
+  if (save === undefined) return [];
   const state = parseForwardState(save);
   if (!state.chain) return [];
   const table = ipt.parseSave(save, "filter");
@@ -159,6 +164,6 @@ export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, r
 }
 
 /** Removes our forward accepts for `rules` (see {@link planRemoveForward}) as one transaction. */
-export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
-  await new Transaction(runner, `remove forward accepts on ${runner.hostId}`).run(await planRemoveForward(runner, flavor, rules));
+export async function removeForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<void> {
+  await new Transaction(runner, `remove forward accepts on ${runner.hostId}`).run(await planRemoveForward(runner, flavor, rules, family));
 }

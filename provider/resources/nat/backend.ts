@@ -55,14 +55,14 @@ export interface NatBackend {
   planTeardown(state: NatState): Step[];
 }
 
-/** The iptables backend for one flavour. */
+/** The iptables backend for one flavour and family (`iptables-nft`, `ip6tables-legacy`, …). */
 export class IptablesBackend implements NatBackend {
   readonly bins: ipt.IptablesBins;
-  constructor(readonly flavor: ipt.IptablesFlavor) {
-    this.bins = ipt.binsOf(flavor);
+  constructor(readonly flavor: ipt.IptablesFlavor, family: ipt.IpFamily = 4) {
+    this.bins = ipt.binsOf(flavor, family);
   }
   get name(): string {
-    return `iptables-${this.flavor}`;
+    return this.bins.iptables;
   }
 
   async read(runner: Runner): Promise<NatState> {
@@ -159,8 +159,8 @@ export class IptablesBackend implements NatBackend {
 
 export { detectFlavor } from "../common/flavor";
 
-/** The backend for a flavour. */
-export async function backendFor(flavor: NatFlavor): Promise<NatBackend> {
+/** The backend for a flavour and the rule's family (one `inet` table holds both families' nftables rules). */
+export async function backendFor(flavor: NatFlavor, family: ipt.IpFamily = 4): Promise<NatBackend> {
   if (flavor === "nftables") return new (await import("./nftables")).NftablesBackend();
-  return new IptablesBackend(flavor);
+  return new IptablesBackend(flavor, family);
 }

@@ -6,24 +6,28 @@ import { NFT_CHAINS, NFT_TABLE, NftRule, nftAddRules, nftDeclare, nftQuoted, par
 import { Step } from "../common/steps";
 import { NatInputs, PortRange } from "./args";
 import { NatBackend, NatState } from "./backend";
+import { natFamily } from "./plan";
 
 const ports = (p: PortRange) => (p.from === p.to ? String(p.from) : `${p.from}-${p.to}`);
 
 /** The nft rules that implement a spec (same semantics as the iptables rules). */
 export function nftRules(n: NatInputs, tag: string): NftRule[] {
   const comment = `comment ${nftQuoted(tag)}`;
+  // `ip` or `ip6`: the table is `inet`, each rule matches and rewrites one family.
+  const fam = natFamily(n) === 6 ? "ip6" : "ip";
   if (n.kind === "masquerade") {
     const oif = n.outInterface ? ` oifname ${nftQuoted(n.outInterface)}` : n.notOutInterface ? ` oifname != ${nftQuoted(n.notOutInterface)}` : "";
-    return [{ chain: NFT_CHAINS.POSTROUTING, text: `ip saddr ${n.source}${oif} masquerade ${comment}` }];
+    return [{ chain: NFT_CHAINS.POSTROUTING, text: `${fam} saddr ${n.source}${oif} masquerade ${comment}` }];
   }
-  if (n.kind === "snat") return [{ chain: NFT_CHAINS.POSTROUTING, text: `ip saddr ${n.source} snat ip to ${n.toSource} ${comment}` }];
+  if (n.kind === "snat") return [{ chain: NFT_CHAINS.POSTROUTING, text: `${fam} saddr ${n.source} snat ${fam} to ${n.toSource} ${comment}` }];
   const hp = n.hostPort as PortRange;
   const tp = n.toPort as PortRange;
-  const match = n.hostIp ? `ip daddr ${n.hostIp}` : "fib daddr type local";
-  const dnat = `${n.protocol} dport ${ports(hp)} dnat ip to ${n.toIp}:${ports(tp)} ${comment}`;
+  const match = n.hostIp ? `${fam} daddr ${n.hostIp}` : "fib daddr type local";
+  const to = fam === "ip6" ? `[${n.toIp}]` : n.toIp;
+  const dnat = `${n.protocol} dport ${ports(hp)} dnat ${fam} to ${to}:${ports(tp)} ${comment}`;
   const rules: NftRule[] = [{ chain: NFT_CHAINS.PREROUTING, text: `${n.inInterface ? `iifname ${nftQuoted(n.inInterface)} ` : ""}${match} ${dnat}` }];
   if (!n.inInterface) rules.push({ chain: NFT_CHAINS.OUTPUT, text: `${match} ${dnat}` });
-  if (n.hairpinSource) rules.push({ chain: NFT_CHAINS.POSTROUTING, text: `ip saddr ${n.hairpinSource} ip daddr ${n.toIp} ${n.protocol} dport ${ports(tp)} ct status dnat masquerade ${comment}` });
+  if (n.hairpinSource) rules.push({ chain: NFT_CHAINS.POSTROUTING, text: `${fam} saddr ${n.hairpinSource} ${fam} daddr ${n.toIp} ${n.protocol} dport ${ports(tp)} ct status dnat masquerade ${comment}` });
   return rules;
 }
 

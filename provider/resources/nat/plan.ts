@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import * as ipaddr from "ipaddr.js";
 import { ValidationError } from "../../host/errors";
 import { checkConnection, hostIdOf } from "../../host/connection";
-import { HOSTNET_CHAINS, BuiltinChain, IptRule } from "../../linux/iptables";
+import { HOSTNET_CHAINS, BuiltinChain, IpFamily, IptRule, hostPrefix } from "../../linux/iptables";
 import { checkIfName, parseCidr, parseIp } from "../../linux/names";
 import { NatInputs, NatOutputs, PortRange } from "./args";
 import { Owner, markOf, ownerFromInput, parseMark } from "../common/owner";
@@ -27,17 +27,25 @@ export function parsePortRange(v: unknown, field: string): PortRange {
   return { from, to };
 }
 
-/** Refuses an IPv6 address where NAT needs IPv4 (the spec's semantic pass asks the same). */
-export function ipv4Only(ip: string, field: string): string {
-  if (ipaddr.parse(ip).kind() !== "ipv4") throw new ValidationError(field, `IPv6 NAT is not supported yet, got ${ip}`);
-  return ip;
+/** The address family of a rule: IPv6 when its addresses are (iptables: `ip6tables`; nftables: `ip6` matches). */
+export function natFamily(n: Pick<NatInputs, "source" | "toSource" | "hostIp" | "toIp" | "hairpinSource">): IpFamily {
+  return [n.source, n.toSource, n.hostIp, n.toIp, n.hairpinSource].some((a) => a?.includes(":")) ? 6 : 4;
 }
 
 function subnet(v: unknown, field: string): string {
-  const c = typeof v === "string" && !v.includes("/") ? parseCidr(`${v}/32`, field) : parseCidr(v, field);
-  ipv4Only(c.address, field);
-  const net = ipaddr.IPv4.networkAddressFromCIDR(`${c.address}/${c.prefix}`).toString();
+  const c = typeof v === "string" && !v.includes("/") ? parseCidr(`${v}${hostPrefix(v)}`, field) : parseCidr(v, field);
+  const net = (c.family === 4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(`${c.address}/${c.prefix}`).toString();
   return `${net}/${c.prefix}`;
+}
+
+/** Refuses a rule whose addresses mix the families (one rule is one family's NAT). */
+function oneFamily(n: NatInputs): void {
+  const fields = ["source", "toSource", "hostIp", "toIp", "hairpinSource"] as const;
+  const given = fields.filter((f) => n[f] !== undefined);
+  const first = given[0];
+  const other = given.find((f) => (n[f] as string).includes(":") !== (n[first] as string).includes(":"));
+  const input = (f: (typeof fields)[number]) => (f === "toIp" ? "to" : f);
+  if (first && other) throw new ValidationError(input(other), `${n[other]} is not of the family of ${input(first)} ${n[first]}; one rule is IPv4 or IPv6, not both (give one rule per family)`);
 }
 
 const ALLOWED: Record<NatInputs["kind"], string[]> = {
@@ -69,18 +77,18 @@ export function normalizeNat(raw: Record<string, unknown>): NatInputs {
   }
   if (kind === "snat") {
     if (raw.toSource === undefined) throw new ValidationError("toSource", "an snat rule needs toSource, the address to rewrite the source to");
-    out.toSource = ipv4Only(parseIp(raw.toSource, "toSource"), "toSource");
+    out.toSource = parseIp(raw.toSource, "toSource");
   }
   if (kind === "dnat") {
     if (raw.protocol !== "tcp" && raw.protocol !== "udp") throw new ValidationError("protocol", `expected tcp or udp, got ${JSON.stringify(raw.protocol)}`);
     out.protocol = raw.protocol;
     if (raw.hostPort === undefined) throw new ValidationError("hostPort", "a dnat rule needs hostPort (8080) or a range (\"9000-9005\")");
     out.hostPort = parsePortRange(raw.hostPort, "hostPort");
-    if (raw.hostIp !== undefined) out.hostIp = ipv4Only(parseIp(raw.hostIp, "hostIp"), "hostIp");
+    if (raw.hostIp !== undefined) out.hostIp = parseIp(raw.hostIp, "hostIp");
     if (typeof raw.to !== "string") throw new ValidationError("to", `expected address:port such as 172.16.0.2:80, got ${JSON.stringify(raw.to)}`);
     // 172.16.0.2, 172.16.0.2:80, 172.16.0.2:9000-9005, [fd00::2]:80, fd00::2
     const m = /^\[([^\]]+)\](?::(.+))?$/.exec(raw.to) ?? ((raw.to.match(/:/g) ?? []).length > 1 ? [raw.to, raw.to] : /^([^:]+)(?::(.+))?$/.exec(raw.to));
-    out.toIp = ipv4Only(parseIp(m?.[1], "to"), "to");
+    out.toIp = parseIp(m?.[1], "to");
     out.toPort = m?.[2] === undefined ? { ...out.hostPort } : parsePortRange(/^\d+$/.test(m[2]) ? Number(m[2]) : m[2], "to");
     const hostSpan = out.hostPort.to - out.hostPort.from;
     const toSpan = out.toPort.to - out.toPort.from;
@@ -88,6 +96,7 @@ export function normalizeNat(raw: Record<string, unknown>): NatInputs {
     if (raw.inInterface !== undefined) out.inInterface = checkIfName(raw.inInterface, "inInterface");
     if (raw.hairpinSource !== undefined) out.hairpinSource = subnet(raw.hairpinSource, "hairpinSource");
   }
+  oneFamily(out);
   if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
   return out;
 }
@@ -173,15 +182,16 @@ export function natRules(n: NatInputs, tag: string): IptRule[] {
   if (n.kind === "snat") return [{ chain: post, spec: ["-s", n.source as string, ...comment, "-j", "SNAT", "--to-source", n.toSource as string] }];
   const hp = n.hostPort as PortRange;
   const tp = n.toPort as PortRange;
-  const dest = `${n.toIp}:${portRangeText(tp, "-")}`;
-  const match = n.hostIp ? ["-d", `${n.hostIp}/32`] : ["-m", "addrtype", "--dst-type", "LOCAL"];
+  const toIp = n.toIp as string;
+  const dest = `${toIp.includes(":") ? `[${toIp}]` : toIp}:${portRangeText(tp, "-")}`;
+  const match = n.hostIp ? ["-d", `${n.hostIp}${hostPrefix(n.hostIp)}`] : ["-m", "addrtype", "--dst-type", "LOCAL"];
   const proto = ["-p", n.protocol as string];
   const rules: IptRule[] = [
     { chain: HOSTNET_CHAINS.PREROUTING, spec: [...proto, ...match, ...(n.inInterface ? ["-i", n.inInterface] : []), "--dport", portRangeText(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] },
   ];
   if (!n.inInterface) rules.push({ chain: HOSTNET_CHAINS.OUTPUT, spec: [...proto, ...match, "--dport", portRangeText(hp, ":"), ...comment, "-j", "DNAT", "--to-destination", dest] });
   if (n.hairpinSource) {
-    rules.push({ chain: post, spec: ["-s", n.hairpinSource, "-d", `${n.toIp}/32`, ...proto, "--dport", portRangeText(tp, ":"), "-m", "conntrack", "--ctstate", "DNAT", ...comment, "-j", "MASQUERADE"] });
+    rules.push({ chain: post, spec: ["-s", n.hairpinSource, "-d", `${toIp}${hostPrefix(toIp)}`, ...proto, "--dport", portRangeText(tp, ":"), "-m", "conntrack", "--ctstate", "DNAT", ...comment, "-j", "MASQUERADE"] });
   }
   return rules;
 }

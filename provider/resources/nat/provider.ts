@@ -4,17 +4,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostnetError } from "../../host/errors";
 import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
-import { diffNat, natId, natTag, normalizeNat, portClash } from "./plan";
-import { natCensus } from "./census";
+import { diffNat, natFamily, natId, natTag, normalizeNat, portClash, portRangeText } from "./plan";
+import { NatCensus, natCensus } from "./census";
 import { ForwardFlavor, dnatForwardRules, ensureForward, forwardFlavor, planRemoveForward, removeForward } from "../common/forward";
 import { ownerFromInput } from "../common/owner";
-import { BuiltinChain, IptRule } from "../../linux/iptables";
+import { BuiltinChain, IpFamily, IptRule } from "../../linux/iptables";
 
 /** The forward accepts a rule needs: a published port must get through a `FORWARD` policy of `DROP`. */
 function forwardRules(n: NatInputs, tag: string): IptRule[] {
   if (n.kind !== "dnat" || !n.toIp || !n.toPort) return [];
-  const p = n.toPort.from === n.toPort.to ? String(n.toPort.from) : `${n.toPort.from}:${n.toPort.to}`;
-  return dnatForwardRules(n.protocol as string, n.toIp, p, tag);
+  return dnatForwardRules(n.protocol as string, n.toIp, portRangeText(n.toPort, ":"), tag);
 }
 import { checkWith, defined, withSecretsRedacted, entryPoints, RunnerFactory } from "../common/crud";
 import { lockHolder, withHostLock } from "../common/lock";
@@ -23,6 +22,12 @@ import { containsUnknown } from "../common/unknown";
 import { backendFor, detectFlavor } from "./backend";
 import { planForwardingOn, planForwardingRestore } from "./forwarding";
 import { NatInputs, NatOutputs } from "./args";
+
+/** The census once `mine` rules of this family (of our `inet` table: of both) are gone. */
+function withoutMine(census: NatCensus, family: IpFamily, flavor: NatOutputs["flavor"], mine: number): NatCensus {
+  const less = (f: IpFamily) => ({ ...census.family[f], ours: census.family[f].ours - (f === family || flavor === "nftables" ? mine : 0) });
+  return { ...census, ours: census.ours - mine, family: { 4: less(4), 6: less(6) } };
+}
 
 /** How much of a NAT rule is on its host: its tagged rules (of how many), and which of the jumps to our chains it needs are there. */
 export interface NatPresence {
@@ -35,8 +40,9 @@ export interface NatPresence {
 
 /** Reads a rule's presence; one read of the NAT state answers for every rule of the host (snapshot.ts). */
 export async function natPresence(runner: Runner, props: NatOutputs): Promise<NatPresence> {
-  const backend = await backendFor(props.flavor);
-  const state = await readOnce(runner, `nat:${props.flavor ?? ""}`, () => backend.read(runner));
+  const family = natFamily(props);
+  const backend = await backendFor(props.flavor, family);
+  const state = await readOnce(runner, `nat:${props.flavor ?? ""}:${props.flavor === "nftables" ? "" : family}`, () => backend.read(runner));
   const hooks = backend.hooksFor(props, props.tag);
   return { backend: backend.name, rules: state.tagged.get(props.tag) ?? 0, expected: backend.ruleCount(props, props.tag), hooks, hooked: hooks.filter((h) => state.jumps.includes(h)) };
 }
@@ -77,7 +83,8 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
   private async ensure(runner: Runner, n: NatInputs, olds: NatOutputs | undefined): Promise<NatOutputs> {
     const owner = ownerFromInput(n.owner);
     const tag = natTag(owner, n);
-    const backend = await backendFor(await detectFlavor(runner, n.backend));
+    const family = natFamily(n);
+    const backend = await backendFor(await detectFlavor(runner, n.backend), family);
     const subject = `NAT rule ${n.kind} (${tag}) on ${runner.hostId} with ${backend.name}`;
     const census = await natCensus(runner);
     const clash = portClash(census.tags, owner, n);
@@ -87,8 +94,8 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     const fwdFlavor: ForwardFlavor = olds?.forwardFlavor ?? (await forwardFlavor(runner));
     const tx = new Transaction(runner, subject);
     await tx.run(backend.planChains(state, n, tag));
-    await tx.run(await planForwardingOn(runner, census));
-    await ensureForward(runner, tx, fwdFlavor, forwardRules(n, tag));
+    await tx.run(await planForwardingOn(runner, census, family));
+    await ensureForward(runner, tx, fwdFlavor, forwardRules(n, tag), family);
     const present = state.tagged.get(tag) ?? 0;
     if (present !== count) {
       if (present > 0) await backend.remove(runner, n, tag);
@@ -103,9 +110,9 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
     }
     // A rule tagged the old way (0.1, or before an owner change) is replaced by the one just made.
     if (olds && olds.tag && olds.tag !== tag) {
-      const oldBackend = await backendFor(olds.flavor);
+      const oldBackend = await backendFor(olds.flavor, natFamily(olds));
       await oldBackend.remove(runner, olds, olds.tag);
-      if (olds.forwardFlavor) await removeForward(runner, olds.forwardFlavor, forwardRules(olds, olds.tag));
+      if (olds.forwardFlavor) await removeForward(runner, olds.forwardFlavor, forwardRules(olds, olds.tag), natFamily(olds));
     }
     return { ...n, hostId: runner.hostId, tag, flavor: backend.flavor, forwardFlavor: fwdFlavor, intact: true };
   }
@@ -128,16 +135,17 @@ export class NatProvider implements pulumi.dynamic.ResourceProvider {
   async delete(_id: string, props: NatOutputs): Promise<void> {
     return withSecretsRedacted(props.connection, async () => {
       const runner = this.runners(props.connection);
-      const backend = await backendFor(props.flavor);
+      const family = natFamily(props);
+      const backend = await backendFor(props.flavor, family);
       await withHostLock(runner, async (locked) => {
         const state = await backend.read(locked);
         const census = await natCensus(locked);
         const mine = state.tagged.get(props.tag) ?? 0;
         const steps = [
           ...backend.planRemove(state, props, props.tag),
-          ...(props.forwardFlavor ? await planRemoveForward(locked, props.forwardFlavor, forwardRules(props, props.tag)) : []),
-          // No hostnet NAT rule of any backend or stack left: put ip_forward back as we found it.
-          ...(await planForwardingRestore(locked, { ...census, ours: census.ours - mine })),
+          ...(props.forwardFlavor ? await planRemoveForward(locked, props.forwardFlavor, forwardRules(props, props.tag), family) : []),
+          // No hostnet NAT rule of this family left, of any backend or stack: put its forwarding back as we found it.
+          ...(await planForwardingRestore(locked, withoutMine(census, family, props.flavor, mine), family)),
           // This backend's last rule gone: its chains and jumps (and a table we made) go too.
           ...(state.ourRules - mine === 0 ? backend.planTeardown(state) : []),
         ];
