@@ -1,11 +1,17 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawnCollect } from "../../provider/host/local";
+import { REPO_ROOT } from "../helpers/paths";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { OutsideClient } from "../helpers/client";
 import { dockerExec, removeContainers, runContainer, containerPid } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
 import { firewallSnapshot } from "../helpers/firewall";
 import { linkAndAddrSnapshot } from "../helpers/kernel";
-import { sh, eventually } from "../helpers/procs";
+import { sh, eventually, tryRun } from "../helpers/procs";
+
+const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
 import { requireRoot } from "../helpers/root";
 import { HARD_HOST_USERS, TestHost } from "../helpers/testhost";
 
@@ -105,3 +111,57 @@ for (const backend of ["auto", "nftables"] as const) {
     });
   });
 }
+
+describe("integration: examples/ipv6-dual-stack through the CLI and the real engine (masquerade and publish per family)", function () {
+  let host: TestHost | undefined;
+  let client: OutsideClient | undefined;
+  const names = { web6: "", client6: "" };
+  let dir = "";
+  let spec = "";
+  const cli = async (...args: string[]) => {
+    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
+    if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  before(async () => {
+    requireRoot();
+    host = await TestHost.create("v6spec", { hard: true });
+    client = await OutsideClient.create(host);
+    names.web6 = await runContainer("web6");
+    names.client6 = await runContainer("client6");
+    fs.mkdirSync(path.join(REPO_ROOT, ".test-work"), { recursive: true });
+    dir = fs.mkdtempSync(path.join(REPO_ROOT, ".test-work", "v6-"));
+    spec = path.join(dir, "network.yaml");
+    // The example as shipped, pointed at the test host over SSH and at this run's containers.
+    const text = fs.readFileSync(path.join(REPO_ROOT, "examples", "ipv6-dual-stack", "network.yaml"), "utf8")
+      .replace(/^    local: true.*$/m, `    host: "${host.address}"\n    hostKey: "${host.hostKey}"\n    privateKeyFile: "${path.join(host.dir, "id_ed25519")}"`)
+      .replace(/^    name: web6$/m, `    name: web6\n    docker: ${names.web6}`)
+      .replace(/^    name: client6$/m, `    name: client6\n    docker: ${names.client6}`);
+    assert.match(text, /docker: .*\n[\s\S]*docker: /, "the example names both containers");
+    fs.writeFileSync(spec, text);
+  });
+  after(async () => {
+    if (dir && fs.existsSync(path.join(dir, ".hostnet"))) await tryRun(["sh", "-c", 'cd "$1" && exec node "$2" destroy "$3" --yes', "sh", dir, CLI, spec]);
+    await removeContainers(Object.values(names).filter((n) => n !== ""));
+    await client?.destroy();
+    await host?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("up; client6 fetches http://web6/ over IPv6; the port is published on both families; up again (after its refresh) and preview change nothing; destroy leaves the firewall as it was", async () => {
+    const h = host as TestHost;
+    const c = client as OutsideClient;
+    const before = await firewallSnapshot(h);
+    const up = await cli("up", spec, "--yes");
+    assert.match(up, /\+ 10 created/);
+    for (const name of ["h1.masquerade.hnbr-v6", "h1.masquerade6.hnbr-v6", "h1.publish.web6.tcp.8080", "h1.publish6.web6.tcp.8080"].map((n) => n.replace("h1", "node1"))) assert.ok(up.includes(name), `${name} in the up output`);
+    await sh(["docker", "exec", "-d", names.web6, "httpd", "-f", "-p", "80", "-h", "/www"]);
+    await eventually("client6 fetches http://web6/", async () => (await dockerExec(names.client6, ["timeout", "3", "wget", "-q", "-O", "-", "http://web6/"])).stdout === "hello from hostnet\n");
+    await eventually("IPv4 published port", async () => (await c.fetch(`http://${c.hostAddress}:8080/`)) === "hello from hostnet\n");
+    await eventually("IPv6 published port", async () => (await c.fetch(`http://[${c.hostAddress6}]:8080/`)) === "hello from hostnet\n");
+    assert.doesNotMatch(await cli("up", spec, "--yes"), /created|updated|deleted|replaced/);
+    await cli("preview", spec, "--expect-no-changes");
+    await cli("destroy", spec, "--yes");
+    assert.equal(await firewallSnapshot(h), before);
+  });
+});

@@ -190,5 +190,11 @@ describe("unit: NatRule validation, rules and diff", () => {
     const udp = normalizeNat({ connection: conn, kind: "dnat", protocol: "udp", hostPort: 8080, to: "172.16.0.3:80" });
     assert.equal(portClash([natTag(prod, udp)], dev, n), undefined, "another protocol");
     assert.notEqual(natTag(dev, n), natTag(prod, n), "identical rules of two stacks carry different tags");
+    // IPv6: its own ports ("any6" in the tag); a port taken on IPv4 is free on IPv6 and the other way round.
+    const v6 = normalizeNat({ connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: "[fd00::2]:80" });
+    assert.match(natTag(dev, v6), /\/tcp\/any6\/8080-8080 p\/dev$/);
+    assert.equal(portClash([natTag(prod, n)], dev, v6), undefined, "IPv4 8080 leaves IPv6 8080 free");
+    assert.equal(portClash([natTag(prod, v6)], dev, n), undefined, "IPv6 8080 leaves IPv4 8080 free");
+    assert.match(portClash([natTag(prod, v6)], dev, { ...v6, hostIp: "fd00::9" }) ?? "", /tcp port 8080 \(address fd00::9\) is already published/);
   });
 });

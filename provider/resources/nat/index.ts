@@ -5,7 +5,7 @@ import { HostnetResource, ownerLabel, withSecretConnection } from "../common/dyn
 import { trackRegistration } from "../../automation/engine-link";
 import { containsUnknown } from "../common/unknown";
 import { NatRuleArgs, PortRange } from "./args";
-import { normalizeNat } from "./plan";
+import { natFamily, normalizeNat } from "./plan";
 
 export { NatRuleArgs } from "./args";
 
@@ -15,6 +15,8 @@ interface Published {
   name: string;
   host: string;
   protocol: string;
+  /** 4 or 6: each family has its own ports (a port published on both is two rules). */
+  family: number;
   hostIp: string;
   from: number;
   to: number;
@@ -38,10 +40,10 @@ function registerPublished(name: string, raw: Record<string, unknown>): void {
   if (!n.hostPort) return;
   const program = `${pulumi.getProject()}/${pulumi.getStack()}`;
   const key = `${program}/${name}`;
-  const me: Published = { key, name, host: hostIdOf(n.connection), protocol: n.protocol ?? "", hostIp: n.hostIp ?? "*", from: n.hostPort.from, to: n.hostPort.to };
-  const clash = [...published.values()].find((p) => p.key !== key && p.key.startsWith(`${program}/`) && p.host === me.host && p.protocol === me.protocol && (p.hostIp === me.hostIp || p.hostIp === "*" || me.hostIp === "*") && p.from <= me.to && me.from <= p.to);
+  const me: Published = { key, name, host: hostIdOf(n.connection), protocol: n.protocol ?? "", family: natFamily(n), hostIp: n.hostIp ?? "*", from: n.hostPort.from, to: n.hostPort.to };
+  const clash = [...published.values()].find((p) => p.key !== key && p.key.startsWith(`${program}/`) && p.host === me.host && p.protocol === me.protocol && p.family === me.family && (p.hostIp === me.hostIp || p.hostIp === "*" || me.hostIp === "*") && p.from <= me.to && me.from <= p.to);
   if (clash) {
-    throw new Error(`NatRule ${name}: ${me.protocol} port ${me.from === me.to ? me.from : `${me.from}-${me.to}`} on ${me.host} (address ${me.hostIp}) is already published by NatRule ${clash.name}`);
+    throw new Error(`NatRule ${name}: ${me.protocol} port ${me.from === me.to ? me.from : `${me.from}-${me.to}`} on ${me.host} (address ${me.hostIp === "*" ? `any IPv${me.family}` : me.hostIp}) is already published by NatRule ${clash.name}`);
   }
   published.set(key, me);
 }

@@ -126,9 +126,15 @@ const MAX_COMMENT = 256;
  */
 export function natTag(owner: Owner, n: NatInputs): string {
   let object = `nat/${n.kind}-${ruleHash(n)}`;
-  if (n.kind === "dnat" && n.hostPort) object += `/${n.protocol}/${n.hostIp ?? "any"}/${n.hostPort.from}-${n.hostPort.to}`;
+  if (n.kind === "dnat" && n.hostPort) object += `/${n.protocol}/${n.hostIp ?? anyAddress(natFamily(n))}/${n.hostPort.from}-${n.hostPort.to}`;
   return markOf(owner, object, MAX_COMMENT);
 }
+
+/** How a tag names "any local address" of a family: `any` (IPv4, as 0.1 wrote it) or `any6`. */
+const anyAddress = (family: IpFamily) => (family === 6 ? "any6" : "any");
+
+/** The family of a tag's address field. */
+const tagFamily = (hostIp: string): IpFamily => (hostIp === "any6" || hostIp.includes(":") ? 6 : 4);
 
 /** A published port as read back from a tag. */
 interface TaggedPort {
@@ -155,11 +161,14 @@ function taggedPort(tag: string): TaggedPort | undefined {
  */
 export function portClash(tags: Iterable<string>, owner: Owner, n: NatInputs): string | undefined {
   if (n.kind !== "dnat" || !n.hostPort) return undefined;
-  const ip = n.hostIp ?? "any";
+  const family = natFamily(n);
+  const any = anyAddress(family);
+  const ip = n.hostIp ?? any;
   for (const t of tags) {
     const o = taggedPort(t);
-    if (!o || o.hash === owner.hash || o.protocol !== n.protocol) continue;
-    if (o.hostIp !== ip && o.hostIp !== "any" && ip !== "any") continue;
+    // Each family has its own ports: a port published on IPv4 is free on IPv6.
+    if (!o || o.hash === owner.hash || o.protocol !== n.protocol || tagFamily(o.hostIp) !== family) continue;
+    if (o.hostIp !== ip && o.hostIp !== any && ip !== any) continue;
     if (o.from <= n.hostPort.to && n.hostPort.from <= o.to) {
       const mine = n.hostPort.from === n.hostPort.to ? `${n.hostPort.from}` : `${n.hostPort.from}-${n.hostPort.to}`;
       return `${n.protocol} port ${mine} (address ${ip}) is already published on this host by another hostnet ${o.who} (rule ${JSON.stringify(t)})`;
@@ -211,10 +220,4 @@ export function diffNat(olds: Partial<NatOutputs>, news: NatInputs): { changes: 
   // A rule tagged by 0.1 (no owner) is re-tagged in place with its stack's mark.
   const owner = news.owner !== undefined && olds.owner !== news.owner;
   return { changes: replaces.length > 0 || credentials || owner || olds.intact === false, replaces };
-}
-
-/** Key of a published port, for duplicate detection: `host tcp ip:port-range`. */
-export function publishedKey(n: NatInputs): string | undefined {
-  if (n.kind !== "dnat" || !n.hostPort) return undefined;
-  return `${hostIdOf(n.connection)} ${n.protocol} ${n.hostIp ?? "*"}:${portRangeText(n.hostPort, "-")}`;
 }
