@@ -134,9 +134,9 @@ describe("integration: examples/ipv6-dual-stack through the CLI and the real eng
     spec = path.join(dir, "network.yaml");
     // The example as shipped, pointed at the test host over SSH and at this run's containers.
     const text = fs.readFileSync(path.join(REPO_ROOT, "examples", "ipv6-dual-stack", "network.yaml"), "utf8")
-      .replace(/^    local: true.*$/m, `    host: "${host.address}"\n    hostKey: "${host.hostKey}"\n    privateKeyFile: "${path.join(host.dir, "id_ed25519")}"`)
-      .replace(/^    name: web6$/m, `    name: web6\n    docker: ${names.web6}`)
-      .replace(/^    name: client6$/m, `    name: client6\n    docker: ${names.client6}`);
+      .replace(/^ {4}local: true.*$/m, `    host: "${host.address}"\n    hostKey: "${host.hostKey}"\n    privateKeyFile: "${path.join(host.dir, "id_ed25519")}"`)
+      .replace(/^ {4}name: web6$/m, `    name: web6\n    docker: ${names.web6}`)
+      .replace(/^ {4}name: client6$/m, `    name: client6\n    docker: ${names.client6}`);
     assert.match(text, /docker: .*\n[\s\S]*docker: /, "the example names both containers");
     fs.writeFileSync(spec, text);
   });
