@@ -188,7 +188,7 @@ async function preview(stack: Stack, loaded: LoadedSpec, o: Options, targeted?: 
 
 /** Counts of a spec's parts (validate's summary). */
 function specCounts(s: Spec) {
-  return { hosts: Object.keys(s.hosts).length, bridges: (s.bridges ?? []).length, containers: (s.containers ?? []).length, links: (s.links ?? []).length, natRules: (s.nat?.masquerade ?? []).length + (s.nat?.publish ?? []).length };
+  return { hosts: Object.keys(s.hosts).length, bridges: (s.bridges ?? []).length, containers: (s.containers ?? []).length, links: (s.links ?? []).length, natRules: (s.nat?.masquerade ?? []).length + (s.nat?.publish ?? []).length, overlays: (s.overlays ?? []).length };
 }
 
 /** Prints the result of a command: JSON on stdout with --json, else the human line(s). */
@@ -213,7 +213,7 @@ async function run(o: Options): Promise<number> {
   const s = loaded.spec;
   if (o.command === "validate") {
     const c = specCounts(s);
-    result(o, { ok: true, ...c }, `${o.file}: valid — ${c.hosts} host(s), ${c.bridges} bridge(s), ${c.containers} container(s), ${c.links} link(s), ${c.natRules} NAT rule(s)`);
+    result(o, { ok: true, ...c }, `${o.file}: valid — ${c.hosts} host(s), ${c.bridges} bridge(s), ${c.containers} container(s), ${c.links} link(s), ${c.natRules} NAT rule(s)${c.overlays ? `, ${c.overlays} overlay(s)` : ""}`);
     return EXIT.ok;
   }
   if (o.command === "graph") {

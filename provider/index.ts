@@ -8,6 +8,7 @@ export { VethPair, VethPairArgs } from "./resources/veth";
 export { NatRule, NatRuleArgs } from "./resources/nat";
 export { ContainerAttachment, ContainerAttachmentArgs, ContainerRef, RouteArgs } from "./resources/attachment";
 export { HostsEntries, HostsEntriesArgs, HostsEntryArgs } from "./resources/hosts";
+export { Vxlan, VxlanArgs } from "./resources/vxlan";
 export { Connection, ConnectionSpec } from "./host/connection";
 export { CommandError, ConnectionError, HostnetError, ValidationError } from "./host/errors";
 export { StepError } from "./resources/common/steps";

@@ -217,3 +217,28 @@ export function ipLinkDelIfMarked(name: string, mark: string): string[] {
   const script = 'a=$(cat "/sys/class/net/$1/ifalias" 2>/dev/null) || { echo absent; exit 0; }; [ "$a" = "$2" ] || { echo "$1 carries alias \\"$a\\", not ours" >&2; exit 3; }; ip link del dev "$1" && echo deleted';
   return ["sh", "-c", script, "sh", name, mark];
 }
+
+/** `ip link add NAME type vxlan id VNI local LOCAL dstport PORT dev UNDERLAY` (learning on: unicast MACs are learnt from what comes in). */
+export function ipLinkAddVxlan(name: string, vni: number, local: string, port: number, underlay: string): string[] {
+  return ["ip", "link", "add", name, "type", "vxlan", "id", String(vni), "local", local, "dstport", String(port), "dev", underlay];
+}
+
+/** `ip link set dev NAME mtu MTU master BRIDGE up` (one command). */
+export function ipLinkSetMtuMasterUp(name: string, mtu: number, bridge: string): string[] {
+  return ["ip", "link", "set", "dev", name, "mtu", String(mtu), "master", bridge, "up"];
+}
+
+/** `bridge fdb append|del 00:00:00:00:00:00 dev NAME dst REMOTE`: the static entry that floods broadcast and unknown unicast to a VXLAN member. */
+export function bridgeFdbFlood(op: "append" | "del", name: string, remote: string): string[] {
+  return ["bridge", "fdb", op, "00:00:00:00:00:00", "dev", name, "dst", remote];
+}
+
+/** `bridge fdb del MAC dev NAME dst REMOTE`: one learnt entry of a VXLAN device. */
+export function bridgeFdbDel(mac: string, name: string, remote: string): string[] {
+  return ["bridge", "fdb", "del", mac, "dev", name, "dst", remote];
+}
+
+/** `bridge -j fdb show dev NAME`. */
+export function bridgeFdbShow(name: string): string[] {
+  return ["bridge", "-j", "fdb", "show", "dev", name];
+}

@@ -254,6 +254,48 @@ export function semanticProblems(spec: Spec): PathProblem[] {
       else if (firstAddressOf(spec, c.host, e) === undefined) add(["containers", i, "hosts", j], `container ${e} has no address in the spec to name`);
     });
   });
+  // Overlays (VXLAN): unique names and VNIs; each member a host of the spec once, with a parsable underlay address of one family and a bridge there.
+  const overlayNames = new Map<string, number>();
+  const vnis = new Map<number, number>();
+  (spec.overlays ?? []).forEach((o, i) => {
+    if (overlayNames.has(o.name)) add(["overlays", i, "name"], `overlay ${o.name} is declared twice (first at overlays[${overlayNames.get(o.name)}])`);
+    else overlayNames.set(o.name, i);
+    if (vnis.has(o.vni)) add(["overlays", i, "vni"], `VNI ${o.vni} is already used by overlays[${vnis.get(o.vni)}]`);
+    else vnis.set(o.vni, i);
+    const mtu = o.mtu ?? 1450;
+    const members = new Map<string, number>();
+    const addresses = new Map<string, number>();
+    let family: number | undefined;
+    o.members.forEach((m, j) => {
+      const at: DataPath = ["overlays", i, "members", j];
+      if (!hostRef([...at, "host"], m.host)) return;
+      if (members.has(m.host)) add([...at, "host"], `host ${m.host} is a member twice (also members[${members.get(m.host)}])`);
+      else members.set(m.host, j);
+      let address: string | undefined;
+      try {
+        address = parseIp(m.address, "address");
+      } catch {
+        add([...at, "address"], `expected the host's underlay address (IPv4 or IPv6), got "${m.address}"`);
+      }
+      if (address !== undefined) {
+        const f = address.includes(":") ? 6 : 4;
+        if (family !== undefined && f !== family) add([...at, "address"], `${address} is not of the family of the other members' addresses`);
+        family ??= f;
+        if (addresses.has(address)) add([...at, "address"], `${address} is already the address of members[${addresses.get(address)}]`);
+        else addresses.set(address, j);
+      }
+      if (!bridges.has(`${m.host}/${m.bridge}`)) add([...at, "bridge"], `unknown bridge "${m.bridge}" on host ${m.host}`);
+    });
+    // Frames the tunnel cannot carry are dropped silently: a container interface on a member bridge must not send bigger ones.
+    const joined = new Set(o.members.map((m) => `${m.host}/${m.bridge}`));
+    (spec.containers ?? []).forEach((c, k) => {
+      (c.interfaces ?? []).forEach((itf, l) => {
+        if (joined.has(`${c.host}/${itf.bridge}`) && itf.mtu !== undefined && itf.mtu > mtu) {
+          add(["containers", k, "interfaces", l, "mtu"], `${itf.mtu} is more than overlay ${o.name} carries (mtu ${mtu}) across bridge ${itf.bridge}; give ${mtu} or less, or leave it out to get ${mtu}`);
+        }
+      });
+    });
+  });
   return problems;
 }
 

@@ -103,6 +103,28 @@ export interface Spec {
   containers?: ContainerSpec[];
   links?: LinkSpec[];
   nat?: { masquerade?: MasqueradeSpec[]; publish?: PublishSpec[] };
+  overlays?: OverlaySpec[];
+}
+
+/** One host of a VXLAN segment. */
+export interface OverlayMemberSpec {
+  host: string;
+  /** The host's underlay address. */
+  address: string;
+  /** The bridge on that host that joins the segment. */
+  bridge: string;
+}
+
+/** A VXLAN segment across hosts. */
+export interface OverlaySpec {
+  name: string;
+  vni: number;
+  /** Device name on each member (default `hnvx<vni>`). */
+  ifname?: string;
+  port?: number;
+  /** Default 1450. */
+  mtu?: number;
+  members: OverlayMemberSpec[];
 }
 
 /** A loaded spec: the data and where it came from. */

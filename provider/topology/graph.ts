@@ -1,6 +1,6 @@
 /** Mermaid and DOT pictures of a spec: hosts, bridges, containers, links and NAT. Pure. */
 import { Spec } from "../spec/types";
-import { planTopology } from "./plan";
+import { PlannedVxlan, planTopology } from "./plan";
 
 interface Graph {
   hosts: { host: string; id: string; nodes: { id: string; label: string; shape: "bridge" | "container" | "port" | "outside"; resources: string[] }[] }[];
@@ -32,7 +32,9 @@ function idRegistry(): (...parts: string[]) => string {
 export function topologyGraph(spec: Spec): Graph {
   const g: Graph = { hosts: [], edges: [] };
   const id = idRegistry();
+  const planned: PlannedVxlan[] = [];
   for (const p of planTopology(spec)) {
+    planned.push(...p.overlays);
     const nodes: Graph["hosts"][number]["nodes"] = [];
     const containers = new Map<string, Graph["hosts"][number]["nodes"][number]>();
     for (const b of p.bridges) nodes.push({ id: id(p.host, "br", b.name), label: `bridge ${b.name}${b.addresses.length ? ` ${b.addresses.join(" ")}` : ""}`, shape: "bridge", resources: [b.resourceName] });
@@ -60,11 +62,23 @@ export function topologyGraph(spec: Spec): Graph {
       } else {
         const port = id(p.host, "port", n.rule.protocol, String(n.rule.hostPort));
         const c = n.after[0].split(".")[1];
-        nodes.push({ id: port, label: `${n.rule.protocol}:${n.rule.hostPort}`, shape: "port", resources: [n.resourceName] });
+        // A port published on both families is one node with two rules.
+        const known = nodes.find((x) => x.id === port);
+        if (known) known.resources.push(n.resourceName);
+        else nodes.push({ id: port, label: `${n.rule.protocol}:${n.rule.hostPort}`, shape: "port", resources: [n.resourceName] });
         g.edges.push({ from: port, to: id(p.host, "c", c), label: `dnat ${n.rule.to}`, style: "arrow", resource: n.resourceName });
       }
     }
     g.hosts.push({ host: p.host, id: id("host", p.host), nodes });
+  }
+  // A VXLAN segment: an edge between the bridges of each two members (across the hosts' boxes).
+  for (const o of spec.overlays ?? []) {
+    const ends = planned.filter((x) => x.resourceName.endsWith(`.overlay.${o.name}`) && o.members.some((m) => m.host === x.host));
+    for (let i = 0; i < ends.length; i++) {
+      for (let j = i + 1; j < ends.length; j++) {
+        g.edges.push({ from: id(ends[i].host, "br", ends[i].bridge), to: id(ends[j].host, "br", ends[j].bridge), label: `vxlan ${o.vni} ${ends[i].local} - ${ends[j].local}`, style: "dotted", resource: ends[i].resourceName });
+      }
+    }
   }
   return g;
 }

@@ -70,6 +70,21 @@ export interface PlannedNat {
 }
 
 /** A Docker container's hosts entries (S4: names for linked containers). */
+/** One member host's end of a VXLAN segment. */
+export interface PlannedVxlan {
+  readonly kind: "vxlan";
+  readonly host: string;
+  readonly resourceName: string;
+  /** The device's name. */
+  readonly name: string;
+  readonly vni: number;
+  readonly local: string;
+  readonly remotes: string[];
+  readonly bridge: string;
+  readonly port?: number;
+  readonly mtu: number;
+}
+
 export interface PlannedHosts {
   readonly kind: "hosts";
   readonly host: string;
@@ -86,6 +101,7 @@ export interface HostPlan {
   readonly veths: PlannedVeth[];
   readonly nat: PlannedNat[];
   readonly hosts: PlannedHosts[];
+  readonly overlays: PlannedVxlan[];
 }
 
 /** The first subnet of a family among a bridge's addresses. */
@@ -110,7 +126,7 @@ export function planTopology(spec: Spec): HostPlan[] {
   const plans = new Map<string, HostPlan>();
   const plan = (h: string) => {
     let p = plans.get(h);
-    if (!p) plans.set(h, (p = { host: h, bridges: [], veths: [], nat: [], hosts: [] }));
+    if (!p) plans.set(h, (p = { host: h, bridges: [], veths: [], nat: [], hosts: [], overlays: [] }));
     return p;
   };
   for (const h of Object.keys(spec.hosts)) plan(h);
@@ -118,6 +134,17 @@ export function planTopology(spec: Spec): HostPlan[] {
   for (const b of spec.bridges ?? []) {
     bridgeAddrs.set(`${b.host}/${b.name}`, b.addresses ?? []);
     plan(b.host).bridges.push({ kind: "bridge", host: b.host, resourceName: `${b.host}.bridge.${b.name}`, name: b.name, addresses: b.addresses ?? [], ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}), ...(b.adopt ? { adopt: true } : {}) });
+  }
+  // A bridge that joins a VXLAN segment: its container interfaces get the segment's MTU unless they give one.
+  const overlayMtu = new Map<string, number>();
+  for (const o of spec.overlays ?? []) for (const m of o.members) overlayMtu.set(`${m.host}/${m.bridge}`, Math.min(o.mtu ?? 1450, overlayMtu.get(`${m.host}/${m.bridge}`) ?? Infinity));
+  for (const o of spec.overlays ?? []) {
+    for (const m of o.members) {
+      plan(m.host).overlays.push({
+        kind: "vxlan", host: m.host, resourceName: `${m.host}.overlay.${o.name}`, name: o.ifname ?? `hnvx${o.vni}`, vni: o.vni, local: m.address,
+        remotes: o.members.filter((x) => x !== m).map((x) => x.address), bridge: m.bridge, ...(o.port ? { port: o.port } : {}), mtu: o.mtu ?? 1450,
+      });
+    }
   }
   const targets = new Map<string, { docker: string } | { netns: string }>();
   for (const c of spec.containers ?? []) {
@@ -132,7 +159,7 @@ export function planTopology(spec: Spec): HostPlan[] {
       const base = `${c.host}.${c.name}.${ifname}`;
       plan(c.host).veths.push({
         kind: "veth", host: c.host, pair: false, resourceName: `${base}.veth`, ...names, bridge: itf.bridge,
-        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), ...(itf.gateway6 ? { gateway6: itf.gateway6 } : {}), routes: itf.routes ?? [], ...(itf.mtu ? { mtu: itf.mtu } : {}), resourceName: base }],
+        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), ...(itf.gateway6 ? { gateway6: itf.gateway6 } : {}), routes: itf.routes ?? [], ...(itf.mtu ?? overlayMtu.get(`${c.host}/${itf.bridge}`) ? { mtu: itf.mtu ?? overlayMtu.get(`${c.host}/${itf.bridge}`) } : {}), resourceName: base }],
       });
     }
   }
@@ -192,6 +219,7 @@ export function resourceNamesOf(plans: readonly HostPlan[]): Set<string> {
     }
     for (const n of p.nat) names.add(n.resourceName);
     for (const h of p.hosts) names.add(h.resourceName);
+    for (const o of p.overlays) names.add(o.resourceName);
   }
   return names;
 }

@@ -7,6 +7,7 @@ import { Bridge } from "../resources/bridge";
 import { ContainerAttachment, ContainerAttachmentArgs } from "../resources/attachment";
 import { NatRule } from "../resources/nat";
 import { HostsEntries } from "../resources/hosts";
+import { Vxlan } from "../resources/vxlan";
 import { PortRange } from "../resources/nat/args";
 import { portRangeText } from "../resources/nat/plan";
 import { VethPair } from "../resources/veth";
@@ -159,6 +160,12 @@ export class Topology extends pulumi.ComponentResource {
             ),
           ),
         );
+      }
+      for (const o of p.overlays) {
+        // On its bridge: it waits for it (an input edge, like an attachment's).
+        const br = bridges.get(o.bridge);
+        const vx = quietOnFailure(new Vxlan(o.resourceName, { connection, name: o.name, vni: o.vni, local: o.local, remotes: o.remotes, bridge: fedBy(o.bridge, br ? [br] : []), ...(o.port ? { port: o.port } : {}), mtu: o.mtu }, { parent: this }));
+        byName.set(o.resourceName, vx);
       }
       for (const h of p.hosts) {
         // Names only: the container's own interfaces need not be up for its /etc/hosts to be written.

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { spawnCollect } from "../../provider/host/local";
 import { REPO_ROOT } from "../helpers/paths";
+import { CLI, cliIn } from "../helpers/cli";
 import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
 import { OutsideClient } from "../helpers/client";
 import { dockerExec, removeContainers, runContainer, containerPid } from "../helpers/docker";
@@ -11,7 +11,6 @@ import { firewallSnapshot } from "../helpers/firewall";
 import { linkAndAddrSnapshot } from "../helpers/kernel";
 import { sh, eventually, tryRun } from "../helpers/procs";
 
-const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
 import { requireRoot } from "../helpers/root";
 import { HARD_HOST_USERS, TestHost } from "../helpers/testhost";
 
@@ -118,11 +117,7 @@ describe("integration: examples/ipv6-dual-stack through the CLI and the real eng
   const names = { web6: "", client6: "" };
   let dir = "";
   let spec = "";
-  const cli = async (...args: string[]) => {
-    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
-    if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const cli = cliIn(() => dir);
   before(async () => {
     requireRoot();
     host = await TestHost.create("v6spec", { hard: true });

@@ -3,12 +3,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { REPO_ROOT } from "../helpers/paths";
+import { CLI, cliIn } from "../helpers/cli";
 import { sh, tryRun } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
-import { spawnCollect } from "../../provider/host/local";
 
-const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
 
 describe("integration: S4 — linked containers resolve each other by name (hosts:), through the CLI and the real engine", function () {
   let host: TestHost | undefined;
@@ -17,11 +16,7 @@ describe("integration: S4 — linked containers resolve each other by name (host
   let spec = "";
   const hostsFile = async (c: string) => fs.readFileSync((await sh(["docker", "inspect", "-f", "{{.HostsPath}}", c])).trim(), "utf8");
   const original: Record<string, string> = {};
-  const cli = async (...args: string[]) => {
-    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
-    if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const cli = cliIn(() => dir);
   const resolves = async (from: string, name: string) => (await dockerExec(from, ["ping", "-c", "1", "-W", "2", name])).exitCode === 0;
 
   before(async () => {

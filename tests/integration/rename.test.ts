@@ -4,12 +4,11 @@ import * as path from "node:path";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { linkAndAddrSnapshot, linkOf } from "../helpers/kernel";
 import { REPO_ROOT } from "../helpers/paths";
+import { CLI, cliIn } from "../helpers/cli";
 import { eventually, tryRun } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
-import { spawnCollect } from "../../provider/host/local";
 
-const CLI = path.join(REPO_ROOT, "dist", "bin", "hostnet.js");
 
 /**
  * Issue 9's first report: on one host of a three-host spec, renaming a bridge
@@ -24,11 +23,7 @@ describe("integration: renaming a bridge that keeps its subnet, on one host of a
   let spec = "";
   const snapshots: unknown[] = [];
 
-  const cli = async (...args: string[]) => {
-    const r = await spawnCollect(["sh", "-c", 'cd "$1" && shift && exec node "$@"', "sh", dir, CLI, ...args], { timeoutMs: 600_000 });
-    if (r.exitCode !== 0) assert.fail(`hostnet ${args.join(" ")} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const cli = cliIn(() => dir);
   const bridgeOf = (i: number, renamed: boolean) => (i === 1 && renamed ? "hnbr-rn2new" : `hnbr-rn${i}`);
 
   function writeSpec(renamed: boolean): void {

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The folders under `provider/resources/` that hold a resource's `provider.ts`. */
-export type ProviderFolder = "bridge" | "veth" | "attachment" | "nat" | "hosts";
+export type ProviderFolder = "bridge" | "veth" | "attachment" | "nat" | "hosts" | "vxlan";
 
 /**
  * The `__provider` module text for the resource kind in `folder`: its

@@ -18,7 +18,7 @@ interface ProviderModule {
   del(id: string, props: unknown): Promise<void>;
 }
 
-const FOLDERS: readonly ProviderFolder[] = ["bridge", "veth", "attachment", "nat", "hosts"];
+const FOLDERS: readonly ProviderFolder[] = ["bridge", "veth", "attachment", "nat", "hosts", "vxlan"];
 
 /** The dynamic provider for resources of `folder`'s kind, loading its implementation on first use. */
 export function of(folder: ProviderFolder): pulumi.dynamic.ResourceProvider {

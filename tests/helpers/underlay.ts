@@ -1,0 +1,57 @@
+/**
+ * The network between test hosts, for overlays: a namespace of its own with a
+ * bridge (a switch), and a veth from it into each test host's namespace with
+ * an address in 10.250.N.0/24. Nothing of it is in the root namespace; the
+ * namespace and its links go in destroy().
+ */
+import { sh, tryRun } from "./procs";
+import { TestHost } from "./testhost";
+
+let seq = 0;
+
+/** A switch between test hosts. */
+export class Underlay {
+  readonly netns: string;
+  private readonly subnet: number;
+  private readonly members = new Map<TestHost, string>();
+  private constructor() {
+    seq++;
+    this.netns = `hnt-ul-${process.pid}-${seq}`;
+    this.subnet = (process.pid + seq) % 200 + 20;
+  }
+
+  /** Creates the switch; it is torn down again if that fails. */
+  static async create(): Promise<Underlay> {
+    const u = new Underlay();
+    try {
+      await sh(["ip", "netns", "add", u.netns]);
+      await u.exec(["ip", "link", "add", "ul0", "type", "bridge"]);
+      await u.exec(["ip", "link", "set", "ul0", "up"]);
+      return u;
+    } catch (e) {
+      await u.destroy();
+      throw e;
+    }
+  }
+
+  private exec(argv: readonly string[]): Promise<string> {
+    return sh(["ip", "netns", "exec", this.netns, ...argv]);
+  }
+
+  /** Plugs a host in (its `index`-th address, 1-based); returns its underlay address. */
+  async plug(host: TestHost, index: number): Promise<string> {
+    const address = `10.250.${this.subnet}.${index}`;
+    const port = `ulp${index}`;
+    await this.exec(["ip", "link", "add", port, "type", "veth", "peer", "name", "hnul0", "netns", host.netns]);
+    await this.exec(["ip", "link", "set", port, "master", "ul0", "up"]);
+    await host.exec(["ip", "addr", "add", `${address}/24`, "dev", "hnul0"]);
+    await host.exec(["ip", "link", "set", "hnul0", "up"]);
+    this.members.set(host, address);
+    return address;
+  }
+
+  /** Removes the namespace (and with it every link it holds: the veths' other ends go too). */
+  async destroy(): Promise<void> {
+    await tryRun(["ip", "netns", "del", this.netns]);
+  }
+}
