@@ -33,6 +33,8 @@ import { engineOutputFilter } from "../provider/cli/progress";
 import { PreviewStep, changeSummary, changesOf, previewMarkdown } from "../provider/cli/markdown";
 import { StateResource, removedFromSpec, urnName } from "../provider/cli/removed";
 import { hostTargets } from "../provider/cli/targets";
+import { watchedHosts } from "../provider/cli/watch";
+import { watch } from "./watch";
 import { planTopology, resourceNamesOf } from "../provider/topology/plan";
 
 type Options = CliOptions & { readonly command: CommandName; readonly file: string };
@@ -277,6 +279,7 @@ async function run(o: Options): Promise<number> {
     return EXIT.ok;
   }
   if (o.command === "inspect") return inspectCommand(o, loaded, stack, await stateOf());
+  if (o.command === "watch") return watchCommand(o, loaded, stack);
   if (o.command === "refresh") {
     const targeted = await targets();
     const res = await refreshWithoutCheckpoints(stack, () => streamed(o, (onOutput) => stack.refresh({ color: color(o), onOutput, parallel, ...(targeted ? { target: targeted.target } : {}) })));
@@ -287,6 +290,36 @@ async function run(o: Options): Promise<number> {
   const targeted = await targets(true);
   const res = await streamed(o, (onOutput) => stack.destroy({ color: color(o), onOutput, continueOnError: o.continueOnError, parallel, ...targeted }));
   result(o, { ok: true, stack: stack.name, resourceChanges: res.summary.resourceChanges ?? {} });
+  return EXIT.ok;
+}
+
+/** `hostnet watch`: follows each host's Docker events and re-applies a container that (re)started (bin/watch.ts). */
+async function watchCommand(o: Options, loaded: LoadedSpec, stack: Stack): Promise<number> {
+  const s = loaded.spec;
+  const hosts = watchedHosts(s, planTopology(s), o.hosts);
+  if (hosts.length === 0) {
+    console.error(`hostnet: ${o.file} names no Docker container${o.hosts ? ` on ${o.hosts.join(", ")}` : ""}: nothing to watch`);
+    return EXIT.failure;
+  }
+  const specDir = path.dirname(path.resolve(o.file));
+  const connections: Record<string, ConnectionSpec> = {};
+  for (const h of hosts) connections[h.host] = await resolvedConnectionOf(h.host, s.hosts[h.host], specDir, async (key) => (await stack.getConfig(`hostnet:${key}`)).value);
+  process.env[PREFLIGHT_ENV] = containersHint(o, loaded);
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await watch({
+    stack,
+    hosts,
+    connections,
+    debounceMs: o.debounceMs,
+    stopRequested,
+    up: async (names) => {
+      const res = await streamed(o, (onOutput) => stack.up({ color: color(o), onOutput, target: names.map((n) => `**::${n}`), refresh: true, parallel: engineParallel(s, o.parallel) }));
+      return Object.entries(res.summary.resourceChanges ?? {}).map(([op, n]) => `${op} ${n}`).join(", ");
+    },
+  });
   return EXIT.ok;
 }
 

@@ -54,6 +54,7 @@ const OPTIONS = {
   host: { type: "string", multiple: true, value: "NAME", help: "only this host of the spec (repeatable): its resources and what depends on them" },
   pulumi: { type: "string", value: "PATH", help: "the Pulumi CLI to run (default: $HOSTNET_PULUMI, the one scripts/setup.sh built, then pulumi on PATH)" },
   parallel: { type: "string", value: "N", help: "resource operations the engine runs at once (default 8 per host, at most 64)" },
+  debounce: { type: "string", value: "MS", help: "watch: wait this long after a container's last start before applying (default 500)" },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -69,6 +70,7 @@ const COMMANDS = {
   inspect: { summary: "read each host and list every object of the spec: in sync, drifted (field: want → have) or missing, and orphans", options: ["format", "expect-no-changes", ...ENGINE] },
   refresh: { summary: "read the hosts and record what is there in the state", options: ["yes", ...ENGINE] },
   destroy: { summary: "delete everything the spec made (only objects carrying this stack's mark)", options: ["yes", "continue-on-error", "stop-on-error", ...ENGINE] },
+  watch: { summary: "follow docker events on each host and re-apply a container's interfaces and names when it (re)starts; Ctrl-C stops", options: ["debounce", ...ENGINE] },
 } as const;
 
 /** A `hostnet` command. */
@@ -106,6 +108,8 @@ export interface CliOptions {
   /** `--pulumi`: the Pulumi CLI binary (or its install prefix). */
   readonly pulumi?: string;
   readonly parallel?: number;
+  /** `--debounce` (watch), milliseconds. */
+  readonly debounceMs: number;
 }
 
 const isCommand = (c: string): c is CommandName => Object.prototype.hasOwnProperty.call(COMMANDS, c);
@@ -180,6 +184,11 @@ export function parseCli(argv: readonly string[]): CliRequest {
     parallel = Number(v.parallel);
     if (!/^\d+$/.test(String(v.parallel)) || parallel < 1) throw new UsageError(`--parallel needs a whole number >= 1, got ${JSON.stringify(v.parallel)}`, first);
   }
+  let debounceMs = 500;
+  if (v.debounce !== undefined) {
+    debounceMs = Number(v.debounce);
+    if (!/^\d+$/.test(String(v.debounce)) || debounceMs > 60_000) throw new UsageError(`--debounce needs milliseconds 0-60000, got ${JSON.stringify(v.debounce)}`, first);
+  }
   if (v["continue-on-error"] && v["stop-on-error"]) throw new UsageError("--continue-on-error and --stop-on-error exclude each other", first);
   const str = (k: OptionName) => (typeof v[k] === "string" ? (v[k] as string) : undefined);
   return {
@@ -194,6 +203,7 @@ export function parseCli(argv: readonly string[]): CliRequest {
       refresh: v["no-refresh"] !== true,
       format: format as CliOptions["format"],
       expectNoChanges: v["expect-no-changes"] === true,
+      debounceMs,
       ...(str("stack") !== undefined ? { stack: str("stack") } : {}),
       ...(str("markdown") !== undefined ? { markdown: str("markdown") } : {}),
       ...(str("project") !== undefined ? { project: str("project") } : {}),

@@ -1,6 +1,6 @@
 /** Runs commands on this machine with execFile semantics: no shell, argv passed as is. */
 import { spawn } from "node:child_process";
-import { DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, firstLine } from "./runner";
+import { DEFAULT_TIMEOUT_MS, Followed, Held, LineListener, NoteListener, RunOptions, RunResult, Runner, firstLine, followArgv, lineSplitter } from "./runner";
 
 /** Runs a command locally and collects its output. Exit code -1 means it could not be started or was killed. */
 export function spawnCollect(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
@@ -38,6 +38,29 @@ export class LocalRunner implements Runner {
   hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     return spawnHeld(argv, timeoutMs, onNote);
   }
+  follow(argv: readonly string[], onLine: LineListener): Promise<Followed> {
+    return spawnFollowed(argv, onLine);
+  }
+}
+
+/** Starts a local command (wrapped by {@link followArgv}) and calls `onLine` with each line of its stdout; stop closes its stdin. */
+export async function spawnFollowed(argv: readonly string[], onLine: LineListener): Promise<Followed> {
+  const [file, ...args] = followArgv(argv);
+  const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], shell: false });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on("data", lineSplitter(onLine));
+  const ended = new Promise<string>((r) => {
+    child.on("error", (e) => r(e.message));
+    child.on("close", (code) => r(`exited with ${code}${stderr.trim() ? `: ${stderr.trim()}` : ""}`));
+  });
+  return {
+    ended,
+    async stop() {
+      child.stdin.end();
+      await ended;
+    },
+  };
 }
 
 /** Starts a local command and resolves once it printed its first line; release closes its stdin. */

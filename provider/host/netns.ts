@@ -1,6 +1,6 @@
 /** Runs commands inside a named network namespace of this machine (`ip netns exec NAME …`). */
-import { spawnCollect, spawnHeld } from "./local";
-import { Held, NoteListener, RunOptions, RunResult, Runner } from "./runner";
+import { spawnCollect, spawnFollowed, spawnHeld } from "./local";
+import { Followed, Held, LineListener, NoteListener, RunOptions, RunResult, Runner } from "./runner";
 import { checkNetnsName } from "../linux/names";
 
 /** A named network namespace on this machine (`{ netns: "blue" }`). */
@@ -15,5 +15,8 @@ export class NetnsRunner implements Runner {
   }
   hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     return spawnHeld(["ip", "netns", "exec", this.netns, ...argv], timeoutMs, onNote);
+  }
+  follow(argv: readonly string[], onLine: LineListener): Promise<Followed> {
+    return spawnFollowed(["ip", "netns", "exec", this.netns, ...argv], onLine);
   }
 }

@@ -23,6 +23,41 @@ export interface Held {
   readonly ended: Promise<string>;
 }
 
+/** A command whose output is followed line by line (`docker events`) until {@link Followed.stop}. */
+export interface Followed {
+  /** Ends the command (its stdin is closed; the wrapper of {@link followArgv} then ends it) and waits for it. */
+  stop(): Promise<void>;
+  /** Settles with a reason when the command ends, stopped or not (a lost connection ends it too). */
+  readonly ended: Promise<string>;
+}
+
+/** Called with each line of a followed command's stdout. */
+export type LineListener = (line: string) => void;
+
+/**
+ * The argv that runs `argv` in the background and ends it when stdin closes:
+ * a follower is stopped by closing its stdin, which works the same locally,
+ * in a namespace and over SSH (closing an exec channel does not signal the
+ * remote process). Values stay positional parameters of a constant script.
+ */
+export function followArgv(argv: readonly string[]): string[] {
+  return ["sh", "-c", '"$@" & p=$!; cat >/dev/null; kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; exit 0', "sh", ...argv];
+}
+
+/** Splits chunks of output into lines for `onLine` (a partial last line waits for the rest). */
+export function lineSplitter(onLine: LineListener): (chunk: Buffer | string) => void {
+  let buf = "";
+  return (chunk) => {
+    buf += chunk.toString();
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim() !== "") onLine(line);
+    }
+  };
+}
+
 /** Called with each `note:` line a held command prints before it is ready (e.g. who holds a lock it waits for). */
 export type NoteListener = (note: string) => void;
 
@@ -70,6 +105,8 @@ export interface Runner {
   hold?(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held>;
   /** The runner for undo commands, when it differs (a lock-guarded runner undoes even after its lock is lost). */
   forUndo?(): Runner;
+  /** Starts a long-running command and calls `onLine` with each line it prints (see {@link followArgv}). Optional. */
+  follow?(argv: readonly string[], onLine: LineListener): Promise<Followed>;
 }
 
 /**
@@ -169,6 +206,10 @@ export class SudoRunner implements Runner {
     if (res.exitCode === 0) return;
     const e = sudoRefusal(this.hostId, this.user, `\`${argv.join(" ")}\``, res.stderr);
     if (e) throw e;
+  }
+  follow(argv: readonly string[], onLine: LineListener): Promise<Followed> {
+    if (!this.inner.follow) throw new Error("the underlying runner cannot follow a command");
+    return this.inner.follow(["sudo", "-n", "--", ...argv], onLine);
   }
   hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     if (!this.inner.hold) throw new Error("the underlying runner cannot hold a command");

@@ -15,7 +15,7 @@ import { shellJoin } from "./quote";
 import { Semaphore } from "./semaphore";
 import { RemoteSession, SESSION_COMMAND, SessionTimeout } from "./session";
 import { ConnectionSpec, hostIdOf, secretsOf } from "./connection";
-import { Command, DEFAULT_TIMEOUT_MS, Held, NoteListener, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, firstLine, sudoRefusal } from "./runner";
+import { Command, DEFAULT_TIMEOUT_MS, Followed, Held, LineListener, NoteListener, followArgv, lineSplitter, RunOptions, RunResult, Runner, SequenceOptions, SequenceResult, firstLine, sudoRefusal } from "./runner";
 
 /**
  * Remote shells per connection: commands of independent resources run in
@@ -399,6 +399,24 @@ export class SshRunner implements Runner {
   async hold(argv: readonly string[], timeoutMs: number, onNote?: NoteListener): Promise<Held> {
     const client = await entryFor(this.conn).client;
     return holdOn(client, remoteCommand(this.conn.sudo ? ["sudo", "-n", "--", ...argv] : argv), timeoutMs, onNote);
+  }
+
+  /** Follows a command on its own channel of this host's connection (outside the channel limit, like a lock holder). */
+  async follow(argv: readonly string[], onLine: LineListener): Promise<Followed> {
+    const client = await entryFor(this.conn).client;
+    const stream = await openChannel(client, remoteCommand(followArgv(this.conn.sudo ? ["sudo", "-n", "--", ...argv] : argv)));
+    channels++;
+    let stderr = "";
+    stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    stream.on("data", lineSplitter(onLine));
+    const ended = new Promise<string>((r) => stream.on("close", (code: number | null) => r(`exited with ${code}${stderr.trim() ? `: ${stderr.trim()}` : ""}`)));
+    return {
+      ended,
+      async stop() {
+        stream.end();
+        await ended;
+      },
+    };
   }
 }
 

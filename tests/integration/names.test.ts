@@ -1,10 +1,11 @@
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { REPO_ROOT } from "../helpers/paths";
 import { CLI, cliIn } from "../helpers/cli";
-import { sh, tryRun } from "../helpers/procs";
+import { eventually, sh, tryRun } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
 import { TestHost } from "../helpers/testhost";
 
@@ -75,6 +76,36 @@ containers:
     await cli("up", spec, "--yes");
     assert.ok(await resolves(names.app, "db"), "app pings db after its restart");
     assert.ok(await resolves(names.db, "app"), "db pings app after app's restart");
+  });
+
+  it("under hostnet watch, a docker restart is re-plumbed (interface and names) within 10 s with no other command; Ctrl-C stops it cleanly", async () => {
+    const followers = async () => (await tryRun(["pgrep", "-f", "docker events --format"])).stdout.split("\n").filter(Boolean).length;
+    const before = await followers();
+    const child = spawn("node", [CLI, "watch", spec, "--debounce", "300"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    try {
+      await eventually("watch is following docker events", async () => /watching 2 container\(s\) on h1/.test(out), 150);
+      assert.equal(await followers(), before + 1, "one docker events follower on the host");
+      await sh(["docker", "restart", "-t", "1", names.app]);
+      const restarted = Date.now();
+      await eventually("app pings db again", () => resolves(names.app, "db"), 100);
+      const took = Date.now() - restarted;
+      assert.ok(took <= 10_000, `re-plumbed ${took} ms after the restart (at most 10 s):\n${out}`);
+      assert.ok(await resolves(names.db, "app"), "db pings app");
+      assert.match(out, new RegExp(`h1: container ${names.app} started`));
+      assert.match(out, /re-applying h1\.app\.eth0, h1\.app\.hosts/);
+      await eventually("watch logs the apply", async () => /re-applied in [\d.]+ s \(/.test(out), 50).catch(() => assert.fail(out));
+      assert.match(out, /re-applied in [\d.]+ s \((same \d+, )?update 2/);
+      console.log(`      (watch re-plumbed the restarted container in ${took} ms)`);
+    } finally {
+      child.kill("SIGINT");
+    }
+    assert.equal(await exited, 0, out);
+    assert.match(out, /stopped/);
+    await eventually("the follower on the host ended", async () => (await followers()) === before);
   });
 
   it("destroy leaves each container's /etc/hosts byte for byte as it was", async () => {

@@ -31,7 +31,7 @@ describe("unit: the hostnet command line", () => {
 
   it("parses a command, its FILE and typed options; up and destroy carry on across hosts unless --stop-on-error", () => {
     const r = parseCli(["up", "net.yaml", "--yes", "--stack", "prod", "--parallel", "16", "--json"]);
-    assert.deepEqual(r, { kind: "run", command: "up", file: "net.yaml", options: { json: true, debug: false, yes: true, continueOnError: true, refresh: true, format: "mermaid", expectNoChanges: false, stack: "prod", parallel: 16 } });
+    assert.deepEqual(r, { kind: "run", command: "up", file: "net.yaml", options: { json: true, debug: false, yes: true, continueOnError: true, refresh: true, format: "mermaid", expectNoChanges: false, debounceMs: 500, stack: "prod", parallel: 16 } });
     const s = parseCli(["destroy", "--stop-on-error", "net.yaml", "-y"]);
     assert.ok(s.kind === "run" && s.options.continueOnError === false && s.options.yes && s.file === "net.yaml");
     assert.ok((parseCli(["up", "n.yaml", "--continue-on-error"]) as { options: { continueOnError: boolean } }).options.continueOnError);
