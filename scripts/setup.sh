@@ -28,7 +28,8 @@ mkdir -p /run/sshd
 # --- every command the provider and the tests call must exist ----------------
 # (a package missing from the list above shows here, naming the command, instead of as a failed test)
 REQUIRED_CMDS=(ip bridge nft iptables iptables-nft iptables-nft-save iptables-nft-restore iptables-legacy iptables-legacy-save
-  iptables-legacy-restore sshd ssh-keygen docker dockerd flock nsenter unshare mount sudo sysctl stat tee cat rm env sh bash dash busybox
+  iptables-legacy-restore ip6tables ip6tables-nft ip6tables-nft-save ip6tables-nft-restore ip6tables-legacy ip6tables-legacy-save
+  ip6tables-legacy-restore pgrep sshd ssh-keygen docker dockerd flock nsenter unshare mount sudo sysctl stat tee cat rm env sh bash dash busybox
   conntrack timeout setsid find)
 for c in "${REQUIRED_CMDS[@]}"; do
   command -v "$c" >/dev/null 2>&1 \
