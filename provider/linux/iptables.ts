@@ -42,6 +42,9 @@ export type IptTable = "nat" | "filter";
 /** Our chain in the filter table, jumped to first from `FORWARD`. */
 export const FORWARD_CHAIN = "HOSTNET-FORWARD";
 
+/** Our chain in the filter table, jumped to first from `INPUT` (traffic to the host itself: a VXLAN tunnel). */
+export const INPUT_CHAIN = "HOSTNET-INPUT";
+
 /** `iptables -w -t TABLE ARGS…` */
 export function tableArgv(bins: IptablesBins, table: IptTable, args: readonly string[]): string[] {
   return [bins.iptables, "-w", "-t", table, ...args];

@@ -110,6 +110,22 @@ export const HARD_HOST_RULES = {
   ],
 } as const;
 
+/**
+ * ufw's `INPUT` (`ufw default deny incoming` with `ufw allow ssh`): policy
+ * `DROP`, loopback, replies, ICMP echo and SSH accepted. For the suites whose
+ * traffic ends on the host itself (a VXLAN tunnel); apply with
+ * `host.exec(["iptables-nft", "-w", "-t", "filter", ...rule])`.
+ */
+export const UFW_INPUT_RULES = [
+  ["-N", "ufw-before-input"],
+  ["-A", "INPUT", "-j", "ufw-before-input"],
+  ["-A", "ufw-before-input", "-i", "lo", "-j", "ACCEPT"],
+  ["-A", "ufw-before-input", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
+  ["-A", "ufw-before-input", "-p", "icmp", "--icmp-type", "echo-request", "-j", "ACCEPT"],
+  ["-A", "ufw-before-input", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+  ["-P", "INPUT", "DROP"],
+] as const;
+
 /** Users of a hard host besides root. */
 export const HARD_HOST_USERS = { sudo: "deploy", nopass: "nopass" } as const;
 

@@ -8,7 +8,7 @@ import { REPO_ROOT } from "../helpers/paths";
 import { CLI, cliIn } from "../helpers/cli";
 import { eventually, sh, tryRun } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
-import { TestHost } from "../helpers/testhost";
+import { TestHost, UFW_INPUT_RULES } from "../helpers/testhost";
 import { Underlay } from "../helpers/underlay";
 
 
@@ -49,6 +49,8 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
     for (let i = 0; i < 3; i++) {
       // As hard as a Docker/ufw host: FORWARD drops, and br_netfilter sends bridged frames through it.
       const h = await TestHost.create(`vx${i + 1}`, { hard: true });
+      // ufw's INPUT too: the tunnel's UDP ends on the host itself, and ufw drops it unless allowed.
+      for (const r of UFW_INPUT_RULES) await h.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
       hosts.push(h);
       underlayAddr.push(await underlay.plug(h, i + 1));
       containers.push(await runContainer(`vx${i + 1}`));
@@ -83,6 +85,10 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
     assert.deepEqual([dev[0].mtu, dev[0].master, dev[0].linkinfo.info_data.id], [1450, "hnbr-vx", 4242]);
     assert.match(dev[0].ifalias, /^hostnet:[0-9a-f]{8}:vxlan\/hnvx4242 vxtest\/vxtest$/);
     assert.match(await hosts[0].exec(["bridge", "fdb", "show", "dev", "hnvx4242"]), new RegExp(`00:00:00:00:00:00 dst ${underlayAddr[1].replace(/\./g, "\\.")} self permanent`));
+    // Through ufw's INPUT DROP: the tunnel from the other member is accepted in our own chain, jumped to first.
+    const input = await hosts[0].exec(["iptables-nft-save", "-t", "filter"]);
+    assert.match(input, /^-A INPUT -j HOSTNET-INPUT$/m);
+    assert.match(input, new RegExp(`^-A HOSTNET-INPUT -s ${underlayAddr[1].replace(/\./g, "\\.")}/32 -p udp -m udp --dport 4789 -m comment --comment "hostnet:[0-9a-f]{8}:vxlan/hnvx4242 vxtest/vxtest" -j ACCEPT$`, "m"));
   });
 
   it("a third host joins: its member is created and the two others gain it in place (updated, not replaced)", async () => {
@@ -103,6 +109,7 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
     assert.match(out, /~ 2 updated/);
     assert.match(out, /- 3 deleted/);
     assert.doesNotMatch(await hosts[0].exec(["bridge", "fdb", "show", "dev", "hnvx4242"]), new RegExp(underlayAddr[2].replace(/\./g, "\\.")));
+    assert.doesNotMatch(await hosts[0].exec(["iptables-nft-save", "-t", "filter"]), new RegExp(`HOSTNET-INPUT -s ${underlayAddr[2].replace(/\./g, "\\.")}`), "the accept for the member that left goes with it");
     await eventually("c1 still pings c2", pings(0, 1));
     assert.deepEqual(await linkAndAddrSnapshot(hosts[2]), initial[2].links);
     assert.equal(await firewallSnapshot(hosts[2]), initial[2].firewall);

@@ -5,7 +5,7 @@ import { IptablesBackend } from "../../provider/resources/nat/backend";
 import { NftablesBackend, nftRules } from "../../provider/resources/nat/nftables";
 import { parseNftTable } from "../../provider/linux/nftables";
 import { binsOf, commentOf, countRules, foreignNatContent, hasTable, linesOf, parseSave, removeLinesScripts, restoreScript, saveLineWords } from "../../provider/linux/iptables";
-import { dnatForwardRules, parseForwardState } from "../../provider/resources/common/forward";
+import { INPUT_HOOK, dnatForwardRules, parseForwardState, vxlanInputRules } from "../../provider/resources/common/forward";
 import { ownerOf } from "../../provider/resources/common/owner";
 
 const conn = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA" };
@@ -176,6 +176,15 @@ describe("unit: NatRule validation, rules and diff", () => {
     assert.equal(parseForwardState("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ufw-before-forward\nCOMMIT\n").guarded, true);
     assert.deepEqual(parseForwardState(""), { table: false, chain: false, jump: false, rules: [], guarded: false });
     assert.deepEqual(saveLineWords(s.rules[0]), ["-A", "HOSTNET-FORWARD", "-i", "br0", "-m", "comment", "--comment", "hostnet:1234abcd:bridge/br0 p/s", "-j", "ACCEPT"]);
+    // The same reading of INPUT (ufw's default deny incoming), for a VXLAN tunnel's accepts.
+    const ufw = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:HOSTNET-INPUT - [0:0]\n-A INPUT -j HOSTNET-INPUT\n-A INPUT -j ufw-before-input\n" +
+      '-A HOSTNET-INPUT -s 10.250.0.2/32 -p udp -m udp --dport 4789 -m comment --comment "hostnet:1234abcd:vxlan/hnvx7 p/s" -j ACCEPT\nCOMMIT\n';
+    assert.deepEqual(parseForwardState(ufw, INPUT_HOOK), { table: true, chain: true, jump: true, rules: ['-A HOSTNET-INPUT -s 10.250.0.2/32 -p udp -m udp --dport 4789 -m comment --comment "hostnet:1234abcd:vxlan/hnvx7 p/s" -j ACCEPT'], guarded: true });
+    assert.equal(parseForwardState(ufw).guarded, false, "its FORWARD drops nothing");
+    assert.deepEqual(vxlanInputRules(["10.250.0.2", "fd00::2"], 4789, "T").map((r) => `${r.chain} ${r.spec.join(" ")}`), [
+      "HOSTNET-INPUT -s 10.250.0.2/32 -p udp -m udp --dport 4789 -m comment --comment T -j ACCEPT",
+      "HOSTNET-INPUT -s fd00::2/128 -p udp -m udp --dport 4789 -m comment --comment T -j ACCEPT",
+    ]);
   });
 
   it("tags carry the owner; a published port of another stack clashes, the same stack's (create-before-delete) does not", () => {

@@ -34,7 +34,26 @@ export function dnatForwardRules(protocol: string, toIp: string, toPorts: string
   return [{ chain: ipt.FORWARD_CHAIN, spec: ["-d", `${toIp}${ipt.hostPrefix(toIp)}`, "-p", protocol, "-m", protocol, "--dport", toPorts, "-m", "conntrack", "--ctstate", "DNAT", ...comment(tag), "-j", "ACCEPT"] }];
 }
 
-const JUMP: ipt.IptRule = { chain: "FORWARD", spec: ["-j", ipt.FORWARD_CHAIN] };
+/** A built-in chain of the filter table and our chain jumped to first from it. */
+export interface FilterHook {
+  readonly builtin: "FORWARD" | "INPUT";
+  readonly chain: string;
+}
+
+/** Forwarded traffic (bridges, published ports): `HOSTNET-FORWARD` from `FORWARD`. */
+export const FORWARD_HOOK: FilterHook = { builtin: "FORWARD", chain: ipt.FORWARD_CHAIN };
+/** Traffic to the host itself (a VXLAN tunnel's UDP port): `HOSTNET-INPUT` from `INPUT`, where ufw drops by default. */
+export const INPUT_HOOK: FilterHook = { builtin: "INPUT", chain: ipt.INPUT_CHAIN };
+
+/** The hook the rules are for (by their chain). */
+const hookOf = (rules: readonly ipt.IptRule[]): FilterHook => (rules.some((r) => r.chain === ipt.INPUT_CHAIN) ? INPUT_HOOK : FORWARD_HOOK);
+
+const jumpOf = (hook: FilterHook): ipt.IptRule => ({ chain: hook.builtin, spec: ["-j", hook.chain] });
+
+/** Accepts for a VXLAN device's tunnel: UDP to its port from each other member (ufw's `INPUT` drops it otherwise). */
+export function vxlanInputRules(remotes: readonly string[], port: number, tag: string): ipt.IptRule[] {
+  return remotes.map((r) => ({ chain: ipt.INPUT_CHAIN, spec: ["-s", `${r}${ipt.hostPrefix(r)}`, "-p", "udp", "-m", "udp", "--dport", String(port), ...comment(tag), "-j", "ACCEPT"] }));
+}
 
 /** What the filter table holds of ours, and whether its `FORWARD` can drop anything. */
 export interface ForwardState {
@@ -48,17 +67,17 @@ export interface ForwardState {
   readonly guarded: boolean;
 }
 
-/** Parses an iptables-save dump (all tables) into what {@link ForwardState} says. Pure. */
-export function parseForwardState(save: string): ForwardState {
+/** Parses an iptables-save dump (all tables) into what {@link ForwardState} says of `hook` (default `FORWARD`). Pure. */
+export function parseForwardState(save: string, hook: FilterHook = FORWARD_HOOK): ForwardState {
   const t = ipt.parseSave(save, "filter");
-  const policy = ipt.policyOf(save, "filter", "FORWARD");
-  const jumpLine = `-A FORWARD -j ${ipt.FORWARD_CHAIN}`;
-  const foreign = t.rules.filter((l) => l.startsWith("-A FORWARD ") && l !== jumpLine);
+  const policy = ipt.policyOf(save, "filter", hook.builtin);
+  const jumpLine = `-A ${hook.builtin} -j ${hook.chain}`;
+  const foreign = t.rules.filter((l) => l.startsWith(`-A ${hook.builtin} `) && l !== jumpLine);
   return {
     table: /^\*filter$/m.test(save),
-    chain: t.chains.includes(ipt.FORWARD_CHAIN),
+    chain: t.chains.includes(hook.chain),
     jump: t.rules.includes(jumpLine),
-    rules: t.rules.filter((l) => l.startsWith(`-A ${ipt.FORWARD_CHAIN} `)),
+    rules: t.rules.filter((l) => l.startsWith(`-A ${hook.chain} `)),
     guarded: (policy !== undefined && policy !== "ACCEPT") || foreign.length > 0,
   };
 }
@@ -105,18 +124,19 @@ export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: 
   const bins = ipt.binsOf(flavor, family);
   const save = await readSave(runner, bins);
   if (save === undefined) return [];
-  const state = parseForwardState(save);
+  const hook = hookOf(rules);
+  const state = parseForwardState(save, hook);
   if (rules.length === 0 || (!state.guarded && !state.chain)) return [];
   const steps: Step[] = [];
-  if (!state.chain) steps.push({ description: `create chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN])] });
+  if (!state.chain) steps.push({ description: `create chain ${hook.chain}`, argv: ipt.tableArgv(bins, "filter", ["-N", hook.chain]), undo: [ipt.tableArgv(bins, "filter", ["-X", hook.chain])] });
   if (!state.jump) {
-    steps.push({ description: `jump from FORWARD to ${ipt.FORWARD_CHAIN} first`, argv: ipt.tableArgv(bins, "filter", ["-I", "FORWARD", "1", "-j", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)])] });
+    steps.push({ description: `jump from ${hook.builtin} to ${hook.chain} first`, argv: ipt.tableArgv(bins, "filter", ["-I", hook.builtin, "1", "-j", hook.chain]), undo: [ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(jumpOf(hook))])] });
   }
   const missing: ipt.IptRule[] = [];
   for (const r of rules) if (!state.chain || (await runner.run(ipt.tableArgv(bins, "filter", ["-C", ...ruleArgs(r)]))).exitCode !== 0) missing.push(r);
   if (missing.length > 0) {
     steps.push({
-      description: `accept ${missing.length} forward rule(s)`,
+      description: `accept ${missing.length} rule(s) in ${hook.chain}`,
       argv: ipt.restoreNoflush(bins),
       stdin: ipt.restoreScript("-A", missing, "filter"),
       undo: [{ argv: ipt.restoreNoflush(bins), stdin: ipt.restoreScript("-D", missing, "filter") }],
@@ -139,11 +159,12 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: For
  * is not there.
  */
 export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<Step[]> {
-  if (flavor === "none") return [];
+  if (flavor === "none" || rules.length === 0) return [];
   const bins = ipt.binsOf(flavor, family);
   const save = await readSave(runner, bins);
   if (save === undefined) return [];
-  const state = parseForwardState(save);
+  const hook = hookOf(rules);
+  const state = parseForwardState(save, hook);
   if (!state.chain) return [];
   const table = ipt.parseSave(save, "filter");
   const tags = new Set(rules.map(tagOf));
@@ -151,15 +172,15 @@ export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, r
   const steps: Step[] = [];
   if (mine.length > 0) {
     const { remove, restore } = ipt.removeLinesScripts(mine, (c) => ipt.linesOf(table, c), "filter");
-    steps.push({ description: `delete ${mine.length} forward accept(s)`, argv: ipt.restoreNoflush(bins), stdin: remove, undo: [{ argv: ipt.restoreNoflush(bins), stdin: restore }] });
+    steps.push({ description: `delete ${mine.length} accept(s) from ${hook.chain}`, argv: ipt.restoreNoflush(bins), stdin: remove, undo: [{ argv: ipt.restoreNoflush(bins), stdin: restore }] });
   }
   // What is left is known from the one read (the host lock keeps other runs out meanwhile).
   if (state.rules.length > mine.length) return steps;
   if (state.jump) {
-    const pos = ipt.linesOf(table, "FORWARD").indexOf(`-A FORWARD -j ${ipt.FORWARD_CHAIN}`) + 1;
-    steps.push({ description: "remove the jump from FORWARD", argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(JUMP)]), undo: [ipt.tableArgv(bins, "filter", ["-I", "FORWARD", String(pos), "-j", ipt.FORWARD_CHAIN])] });
+    const pos = ipt.linesOf(table, hook.builtin).indexOf(`-A ${hook.builtin} -j ${hook.chain}`) + 1;
+    steps.push({ description: `remove the jump from ${hook.builtin}`, argv: ipt.tableArgv(bins, "filter", ["-D", ...ruleArgs(jumpOf(hook))]), undo: [ipt.tableArgv(bins, "filter", ["-I", hook.builtin, String(pos), "-j", hook.chain])] });
   }
-  steps.push({ description: `delete chain ${ipt.FORWARD_CHAIN}`, argv: ipt.tableArgv(bins, "filter", ["-X", ipt.FORWARD_CHAIN]), undo: [ipt.tableArgv(bins, "filter", ["-N", ipt.FORWARD_CHAIN])] });
+  steps.push({ description: `delete chain ${hook.chain}`, argv: ipt.tableArgv(bins, "filter", ["-X", hook.chain]), undo: [ipt.tableArgv(bins, "filter", ["-N", hook.chain])] });
   return steps;
 }
 

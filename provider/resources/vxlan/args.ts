@@ -44,4 +44,6 @@ export interface VxlanOutputs extends VxlanInputs {
   underlay: string;
   /** False when a refresh found the device gone or not up. */
   present: boolean;
+  /** The iptables flavour holding the tunnel's accepts (`HOSTNET-INPUT`, where the host's `INPUT` drops), `none` without iptables. */
+  inputFlavor?: "nft" | "legacy" | "none";
 }

@@ -37,7 +37,7 @@ export class Vxlan extends HostnetResource {
   declare readonly present: pulumi.Output<boolean>;
 
   constructor(name: string, args: VxlanArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, underlay: undefined, present: undefined };
+    const props = { ...args, owner: ownerLabel(), connection: secretConnection(args.connection), hostId: undefined, underlay: undefined, present: undefined, inputFlavor: undefined };
     super("vxlan", "Vxlan", name, props, withSecretConnection(opts));
     trackRegistration(this);
   }

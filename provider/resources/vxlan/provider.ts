@@ -10,6 +10,7 @@ import { readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { linkId, linkMark, otherOwner, ownerFromInput } from "../common/owner";
 import { checkOnHost, hostLinksForChecks, hostLinksOnce, nameTaken } from "../common/preflight";
+import { ForwardFlavor, ensureForward, forwardFlavor, planRemoveForward, vxlanInputRules } from "../common/forward";
 import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { VxlanInputs, VxlanOutputs } from "./args";
@@ -64,20 +65,24 @@ export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
     const d = normalizeVxlan(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { id: linkId(runner.hostId, "vxlan", d.name), outs: defined(await withHostLock(runner, (r) => this.apply(r, d), lockHolder(d.owner))) };
+      return { id: linkId(runner.hostId, "vxlan", d.name), outs: defined(await withHostLock(runner, (r) => this.apply(r, d, undefined), lockHolder(d.owner))) };
     });
   }
 
-  async update(_id: string, _olds: VxlanOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+  async update(_id: string, olds: VxlanOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
     const d = normalizeVxlan(raw);
     return withSecretsRedacted(d.connection, async () => {
       const runner = this.runners(d.connection);
-      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, d), lockHolder(d.owner))) };
+      return { outs: defined(await withHostLock(runner, (r) => this.apply(r, d, olds), lockHolder(d.owner))) };
     });
   }
 
-  /** Makes the device when it is not there, else converges bridge, MTU, state and members; undoes all of it when the re-read differs. */
-  private async apply(runner: Runner, d: VxlanInputs): Promise<VxlanOutputs> {
+  /**
+   * Makes the device when it is not there, else converges bridge, MTU, state
+   * and members; where the host's `INPUT` drops (ufw), accepts the tunnel from
+   * each member in `HOSTNET-INPUT`. Undoes all of it when the re-read differs.
+   */
+  private async apply(runner: Runner, d: VxlanInputs, olds: VxlanOutputs | undefined): Promise<VxlanOutputs> {
     const owner = ownerFromInput(d.owner);
     const mark = linkMark(owner, "vxlan", d.name);
     const subject = `vxlan ${d.name} (VNI ${d.vni}) on ${runner.hostId}`;
@@ -97,13 +102,18 @@ export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
       const before = await readDevice(runner, d.name);
       await tx.run(planVxlanUpdate(actual, before.fdb, d));
     }
+    const family = d.local.includes(":") ? 6 : 4;
+    const input: ForwardFlavor = olds?.inputFlavor ?? (await forwardFlavor(runner));
+    // Members changed: the accepts (all carrying the device's mark) are taken out and the current ones put in.
+    if (olds?.inputFlavor && JSON.stringify(olds.remotes) !== JSON.stringify(d.remotes)) await tx.run(await planRemoveForward(runner, olds.inputFlavor, vxlanInputRules(olds.remotes, olds.port, mark), family));
+    await ensureForward(runner, tx, input, vxlanInputRules(d.remotes, d.port, mark), family);
     const after = await tx.read(`reading ${d.name} after the change`, () => readDevice(runner, d.name));
     const problems = verifyVxlan(after.link, after.dev, after.fdb.remotes, d, mark);
     if (problems.length > 0) {
       await tx.rollback();
       throw new HostnetError(`${subject}: the state differs after apply: ${problems.join("; ")}`);
     }
-    return { ...d, hostId: runner.hostId, underlay: underlay.name, present: true };
+    return { ...d, hostId: runner.hostId, underlay: underlay.name, present: true, inputFlavor: input };
   }
 
   async read(id: string, props: VxlanOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -127,6 +137,8 @@ export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
       const runner = this.runners(props.connection);
       const mark = linkMark(ownerFromInput(props.owner), "vxlan", props.name);
       await withHostLock(runner, async (locked) => {
+        // Our accepts carry our mark: they go even when the device is already gone.
+        if (props.inputFlavor) await new Transaction(locked, `delete the tunnel accepts of ${props.name} on ${locked.hostId}`).run(await planRemoveForward(locked, props.inputFlavor, vxlanInputRules(props.remotes, props.port, mark), props.local.includes(":") ? 6 : 4));
         const argv = ip.ipLinkDelIfMarked(props.name, mark);
         const res = await locked.run(argv);
         if (res.exitCode === 3) {
