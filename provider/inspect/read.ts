@@ -23,6 +23,8 @@ import { normalizeVeth } from "../resources/veth/plan";
 import { normalizeAttachment } from "../resources/attachment/plan";
 import { HostsProvider } from "../resources/hosts/provider";
 import { normalizeHosts } from "../resources/hosts/plan";
+import { VxlanProvider } from "../resources/vxlan/provider";
+import { normalizeVxlan } from "../resources/vxlan/plan";
 import { HostPlan, resourceNamesOf } from "../topology/plan";
 import { urnName } from "../cli/removed";
 import { Drift, InspectReport, InspectedObject, ObjectKind, Orphan, driftOf, hostOfUrn, kindOfType, objectDetails, objectName } from "./report";
@@ -66,6 +68,7 @@ const kinds: Record<Exclude<ObjectKind, "nat">, () => Kind> = {
   veth: () => asKind(new VethProvider(), normalizeVeth),
   attachment: () => asKind(new AttachmentProvider(), normalizeAttachment),
   hosts: () => asKind(new HostsProvider(), normalizeHosts),
+  vxlan: () => asKind(new VxlanProvider(), normalizeVxlan),
 };
 
 /** Reads one resource of the state on its host and says where it stands. */
@@ -113,6 +116,7 @@ function notApplied(p: HostPlan, inState: ReadonlySet<string>): InspectedObject[
   }
   for (const n of p.nat) add("nat", n.resourceName, { ...n.rule });
   for (const h of p.hosts) add("hosts", h.resourceName, { container: h.target, entries: h.entries });
+  for (const o of p.overlays) add("vxlan", o.resourceName, { ...o });
   return out;
 }
 
@@ -170,6 +174,9 @@ function claimsOf(entries: readonly { kind: ObjectKind; r: StateEntry }[]): { li
     } else if (kind === "nat") {
       const p = parseMark(String(o.tag ?? ""));
       if (p) objects.add(p.object);
+    } else if (kind === "vxlan") {
+      links.add(String(o.name));
+      objects.add(`vxlan/${String(o.name)}`);
     }
     // hosts entries live in containers' files, which the orphan search does not open.
   }
@@ -200,7 +207,7 @@ export async function inspect(a: InspectArgs): Promise<InspectReport> {
       return { objects: [...objects, ...pending], orphans };
     }),
   );
-  const order: ObjectKind[] = ["bridge", "veth", "attachment", "nat", "hosts"];
+  const order: ObjectKind[] = ["bridge", "vxlan", "veth", "attachment", "nat", "hosts"];
   const sorted = perHost.flatMap((h) => [...h.objects].sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || x.object.localeCompare(y.object)));
   return { stack: a.stack, objects: sorted, orphans: perHost.flatMap((h) => h.orphans) };
 }

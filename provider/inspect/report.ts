@@ -9,7 +9,7 @@ import { PortRange } from "../resources/nat/args";
 import { portRangeText } from "../resources/nat/plan";
 
 /** The kinds of object a spec owns. */
-export type ObjectKind = "bridge" | "veth" | "attachment" | "nat" | "hosts";
+export type ObjectKind = "bridge" | "veth" | "attachment" | "nat" | "hosts" | "vxlan";
 
 /**
  * Where an object stands:
@@ -97,7 +97,7 @@ export function driftOf(want: Readonly<Record<string, unknown>>, have: Readonly<
 /** The kind of a hostnet resource type (`pulumi-nodejs:dynamic/hostnet:Bridge` → `bridge`), else undefined. */
 export function kindOfType(type: string): ObjectKind | undefined {
   const k = type.split(":").at(-1);
-  return k === "Bridge" ? "bridge" : k === "VethPair" ? "veth" : k === "ContainerAttachment" ? "attachment" : k === "NatRule" ? "nat" : k === "HostsEntries" ? "hosts" : undefined;
+  return k === "Bridge" ? "bridge" : k === "VethPair" ? "veth" : k === "ContainerAttachment" ? "attachment" : k === "NatRule" ? "nat" : k === "HostsEntries" ? "hosts" : k === "Vxlan" ? "vxlan" : undefined;
 }
 
 /** The host of a Topology resource, from its URN's name (`h1.bridge.mybr0` → `h1`). */
@@ -125,6 +125,8 @@ export function objectName(kind: ObjectKind, v: Readonly<Record<string, unknown>
       return `${containerName(v.container)}:${String(v.ifname)}`;
     case "hosts":
       return `${containerName(v.container)}:/etc/hosts`;
+    case "vxlan":
+      return `${String(v.name)} VNI ${String(v.vni)}`;
     case "nat":
       if (v.kind === "dnat") {
         const to = v.toIp !== undefined ? `${String(v.toIp)}:${portText(v.toPort ?? v.hostPort)}` : String(v.to);
@@ -146,6 +148,8 @@ export function objectDetails(kind: ObjectKind, v: Readonly<Record<string, unkno
       return [show(v.addresses), v.gateway ? `via ${String(v.gateway)}` : "", v.gateway6 ? `via ${String(v.gateway6)}` : "", v.bridge ? `host end ${String(v.interface)} on ${String(v.bridge)}` : `from ${String(v.interface)}`].filter((x) => x !== "").join(" ");
     case "hosts":
       return ((v.entries ?? []) as { address: string; names: string[] }[]).map((e) => `${e.names.join(" ")}=${e.address}`).join(", ");
+    case "vxlan":
+      return `${String(v.local)} -> ${show(v.remotes)} on ${String(v.bridge)} mtu ${String(v.mtu)}`;
     case "nat":
       return v.intact === false ? "some rules missing" : `${String(v.flavor ?? "")}`.trim();
   }

@@ -101,6 +101,10 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
     await eventually("c3 pings c2", pings(2, 1));
     assert.equal((await dockerExec(containers[2], ["timeout", "3", "wget", "-q", "-O", "-", "http://10.77.0.11/"])).stdout, "hello from hostnet\n");
     await cli("preview", spec, "--expect-no-changes");
+    const inspected = JSON.parse(await cli("inspect", spec, "--format", "json")) as { inSync: boolean; orphans: unknown[]; objects: { kind: string; object: string; status: string }[] };
+    assert.deepEqual(inspected.objects.filter((o) => o.kind === "vxlan").map((o) => `${o.object}: ${o.status}`), ["hnvx4242 VNI 4242: in sync", "hnvx4242 VNI 4242: in sync", "hnvx4242 VNI 4242: in sync"]);
+    assert.deepEqual(inspected.orphans, []);
+    assert.equal(inspected.inSync, true);
   });
 
   it("the third host leaves: its resources go, the others drop it in place and still reach each other; its host is as before", async () => {
