@@ -4,6 +4,7 @@ import { VxlanOutputs } from "../../provider/resources/vxlan/args";
 import { LinkState } from "../../provider/linux/parse";
 import { parseSpec } from "../../provider/spec/load";
 import { planTopology } from "../../provider/topology/plan";
+import { toMermaid } from "../../provider/topology/graph";
 
 const base = { connection: { local: true }, name: "hnvx42", vni: 42, local: "10.250.0.1", remotes: ["10.250.0.3", "10.250.0.2"], bridge: "br0" };
 const link = (o: Partial<LinkState>): LinkState => ({ ifindex: 9, name: "hnvx42", kind: "vxlan", mtu: 1450, mac: "", up: true, alias: "M", addresses: [], master: "br0", ...o });
@@ -78,5 +79,9 @@ overlays:
       "c.overlay.lab hnvx77 10.250.0.3 -> 10.250.0.1,10.250.0.2 on br1 mtu 1450",
     ]);
     assert.deepEqual(plans.flatMap((p) => p.veths.map((v) => v.attachments[0].mtu)), [1450, 1400]);
+    // The graph joins the member bridges across the hosts' boxes.
+    const mermaid = toMermaid(spec);
+    assert.match(mermaid, /a_br_br0 -\.->\|"vxlan 77 10\.250\.0\.1 - 10\.250\.0\.2"\| b_br_br0/);
+    assert.match(mermaid, /b_br_br0 -\.->\|"vxlan 77 10\.250\.0\.2 - 10\.250\.0\.3"\| c_br_br1/);
   });
 });
