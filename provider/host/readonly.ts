@@ -30,15 +30,22 @@ function ipReads(a: readonly string[]): boolean {
   return verb === undefined || ["show", "list", "get", "lst", "sh"].includes(verb) || (object.startsWith("addr") && verb === "show");
 }
 
+/** `bridge [-j] [-d] fdb|link|vlan show …`. */
+function bridgeReads(a: readonly string[]): boolean {
+  const [object, verb] = a.slice(1).filter((w) => !/^-(j|json|d|details|s|stats|p|pretty)$/.test(w));
+  return object !== undefined && (verb === undefined || ["show", "list", "sh"].includes(verb));
+}
+
 /** Whether `argv` (after its wrappers) only reads the host. Unknown commands count as writes. */
 export function isReadOnlyCommand(argv: readonly string[]): boolean {
   const a = innerCommand(argv);
   const head = a[0] ?? "";
   if (head === "ip") return ipReads(a);
-  if (/^iptables(-nft|-legacy)?-save$/.test(head)) return true;
-  if (/^iptables(-nft|-legacy)?$/.test(head)) return a.includes("--version") || a.some((w) => w === "-C" || w === "-S" || w === "-L");
+  if (head === "bridge") return bridgeReads(a);
+  if (/^ip6?tables(-nft|-legacy)?-save$/.test(head)) return true;
+  if (/^ip6?tables(-nft|-legacy)?$/.test(head)) return a.includes("--version") || a.some((w) => w === "-C" || w === "-S" || w === "-L");
   if (head === "nft") return a.includes("list");
-  if (head === "docker") return ["inspect", "ps", "version", "info"].includes(a[1] ?? "");
+  if (head === "docker") return ["inspect", "ps", "version", "info", "events"].includes(a[1] ?? "");
   if (head === "sysctl") return !a.includes("-w") && !a.some((w) => w.includes("="));
   return ["stat", "cat", "readlink", "test", "true", "id", "uname"].includes(head);
 }

@@ -287,19 +287,20 @@ describe("integration: VethPair and ContainerAttachment on real Docker container
     assert.ok(await pings(c2, "172.18.0.2"));
   });
 
-  it("a failure forced mid-attachment (an IPv6 address the kernel rejects) leaves the container and the host as they were", async () => {
-    const c = await container("fail", { args: ["--sysctl", "net.ipv6.conf.all.disable_ipv6=1", "--sysctl", "net.ipv6.conf.default.disable_ipv6=1"] });
+  it("a failure forced mid-attachment (a route whose next hop the kernel rejects, after the move, rename and addresses) leaves the container and the host as they were", async () => {
+    const c = await container("fail");
     const conn = host.connection();
     let withAttachment = false;
     const t = await newStack("fail", async () => {
       const v = new VethPair("v", { connection: conn, name: "hnv-f", peerName: "hnv-f-c" });
-      if (withAttachment) new ContainerAttachment("a", { connection: conn, container: { docker: c }, interface: v.peerName, addresses: ["10.5.0.2/24", "fd00:5::2/64"], gateway: "10.5.0.1" });
+      // 10.99.0.1 is on no link of the container: `ip route add … via 10.99.0.1` fails with "Nexthop has invalid gateway".
+      if (withAttachment) new ContainerAttachment("a", { connection: conn, container: { docker: c }, interface: v.peerName, addresses: ["10.5.0.2/24", "fd00:5::2/64"], gateway: "10.5.0.1", routes: [{ to: "10.9.0.0/16", via: "10.99.0.1" }] });
     });
     stacks.push(t);
     await t.stack.up({ color: "never" });
     const before = await linkAndAddrSnapshot(host);
     withAttachment = true;
-    await assert.rejects(t.stack.up({ color: "never" }), /attachment of hnv-f-c as eth0 to docker:\S+ on .*: step \d+\/\d+ \(nsenter --net=\/proc\/\d+\/ns\/net -- ip addr add fd00:5::2\/64 dev eth0 nodad\) failed on .* with exit code \d+: .*undid \d+ completed step/s);
+    await assert.rejects(t.stack.up({ color: "never" }), /attachment of hnv-f-c as eth0 to docker:\S+ on .*: step \d+\/\d+ \(nsenter --net=\/proc\/\d+\/ns\/net -- ip route add 10\.9\.0\.0\/16 via 10\.99\.0\.1 dev eth0\) failed on .* with exit code \d+: .*undid \d+ completed step/s);
     assert.deepEqual(await containerLinkNames(c), ["lo"], "the container is as it was");
     assert.deepEqual(await linkAndAddrSnapshot(host), before, "the host is as it was (the peer is back, with its name)");
   });

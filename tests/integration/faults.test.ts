@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Bridge, ContainerAttachment, NatRule, VethPair } from "../../provider";
+import { Bridge, ContainerAttachment, NatRule, VethPair, Vxlan } from "../../provider";
 import { dockerExec, removeContainers, runContainer } from "../helpers/docker";
 import { newStack, TestStack } from "../helpers/engine";
 import { firewallSnapshot, foreignFirewall } from "../helpers/firewall";
@@ -16,6 +16,8 @@ interface Shape {
   /** An attachment that makes its own pair on the bridge (as Topology declares a bridge interface). */
   own?: { addresses: string[]; mtu?: number };
   dnat?: boolean;
+  /** A VXLAN device on the bridge, flooding to these members (underlay: the host's own address). */
+  vx?: { remotes: string[]; mtu?: number };
 }
 
 const B = { addresses: ["172.27.0.1/24"] };
@@ -46,6 +48,10 @@ const OPERATIONS: [string, Shape, Shape, Shape[]?][] = [
   ["ContainerAttachment with its own pair create", { bridge: B }, { bridge: B, own: A }],
   ["ContainerAttachment with its own pair update (address, MTU)", { bridge: B, own: { ...A, mtu: 1500 } }, { bridge: B, own: { addresses: ["172.27.0.3/24"], mtu: 1400 } }],
   ["ContainerAttachment with its own pair delete", { bridge: B, own: A }, { bridge: B }],
+  // On the hard host's INPUT (it holds a foreign rule) the tunnel's accepts go into HOSTNET-INPUT: chain, jump and rules are steps too.
+  ["Vxlan create", { bridge: B }, { bridge: B, vx: { remotes: ["192.0.2.2", "192.0.2.3"] } }],
+  ["Vxlan update (a member leaves, another joins, MTU)", { bridge: B, vx: { remotes: ["192.0.2.2", "192.0.2.3"], mtu: 1450 } }, { bridge: B, vx: { remotes: ["192.0.2.2", "192.0.2.4"], mtu: 1400 } }],
+  ["Vxlan delete", { bridge: B, vx: { remotes: ["192.0.2.2"] } }, { bridge: B }],
 ];
 
 /** Tallies for the note. */
@@ -81,7 +87,9 @@ describe("integration: fault injection at every mutating step of every resource'
     const hostLinks = norm(JSON.parse(await host.exec(["ip", "-j", "-d", "addr", "show"])) as Link[]);
     const inside = norm(JSON.parse((await dockerExec(container, ["ip", "-j", "-d", "addr", "show"])).stdout || "[]") as Link[]);
     const routes = (await dockerExec(container, ["ip", "route"])).stdout;
-    return JSON.stringify({ hostLinks, inside, routes }, null, 1) + "\n" + (await firewallSnapshot(host));
+    // A VXLAN device's members are its flood entries (learnt ones come and go with traffic).
+    const members = await host.exec(["sh", "-c", "bridge fdb show dev hnvx-f 2>/dev/null | grep '^00:00:00:00:00:00' || true"]);
+    return JSON.stringify({ hostLinks, inside, routes, members }, null, 1) + "\n" + (await firewallSnapshot(host));
   }
 
   async function up(to: Shape): Promise<{ ok: boolean; out: string }> {
@@ -113,6 +121,7 @@ describe("integration: fault injection at every mutating step of every resource'
       const v = s.veth ? new VethPair("v", { connection: conn, name: "hnv-f", peerName: "hnv-fc", ...(br ? { bridge: br.name } : {}), ...(s.veth.mtu ? { mtu: s.veth.mtu } : {}) }) : undefined;
       const a = s.att && v ? new ContainerAttachment("a", { connection: conn, container: { docker: container }, interface: v.peerName, addresses: s.att.addresses, gateway: "172.27.0.1" }) : undefined;
       if (s.own && br) new ContainerAttachment("o", { connection: conn, container: { docker: container }, interface: "hnv-fo", bridge: br.name, addresses: s.own.addresses, gateway: "172.27.0.1", ...(s.own.mtu ? { mtu: s.own.mtu } : {}) });
+      if (s.vx && br) new Vxlan("vx", { connection: conn, name: "hnvx-f", vni: 99, local: host.address, remotes: s.vx.remotes, bridge: br.name, ...(s.vx.mtu ? { mtu: s.vx.mtu } : {}) });
       if (s.dnat) new NatRule("web", { connection: conn, kind: "dnat", protocol: "tcp", hostPort: 8080, to: `${(s.att?.addresses[0] ?? "172.27.0.2/24").split("/")[0]}:80` }, { dependsOn: a ? [a] : [] });
     });
   });
