@@ -88,6 +88,16 @@ export function ipNeighFlush(name: string): string[] {
   return ["ip", "neigh", "flush", "dev", name];
 }
 
+/**
+ * `ip addr flush dev NAME to ADDR/128`: removes exactly that IPv6 address, and
+ * succeeds when it is already gone (a link taken down loses its IPv6
+ * addresses, so an undo that runs after the link's own undo finds none).
+ */
+export function ipAddrFlushExact(name: string, cidr: string): string[] {
+  const address = cidr.split("/")[0];
+  return ["ip", "addr", "flush", "dev", name, "to", `${address}/${address.includes(":") ? 128 : 32}`];
+}
+
 /** `ip link set dev NAME up|down`. */
 export function ipLinkSetUp(name: string, up: boolean): string[] {
   return ["ip", "link", "set", "dev", name, up ? "up" : "down"];

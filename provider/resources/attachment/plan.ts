@@ -180,7 +180,8 @@ export function planInside(nsPath: string, inside: LinkState, lo: LinkState | un
   // The kernel drops the routes through an address's subnet with it: undo puts the address and those routes back.
   const restoreRoutes = managedRoutes(routes, n).map((r) => x(ip.ipRouteReplace(r)));
   for (const a of inside.addresses) if (!want.has(a)) steps.push({ description: `remove address ${a}`, argv: x(ip.ipAddrDel(n, a)), undo: [x(ip.ipAddrAdd(n, a)), ...restoreRoutes] });
-  for (const a of d.addresses) if (!have.has(a)) steps.push({ description: `add address ${a}`, argv: x(ip.ipAddrAdd(n, a)), undo: [x(ip.ipAddrDel(n, a))] });
+  // An IPv6 address goes when its link is taken down (the undo of `set up`, which runs first): its own undo tolerates that.
+  for (const a of d.addresses) if (!have.has(a)) steps.push({ description: `add address ${a}`, argv: x(ip.ipAddrAdd(n, a)), undo: [x(familyOf(a) === 6 ? ip.ipAddrFlushExact(n, a) : ip.ipAddrDel(n, a))] });
   if (!inside.up) steps.push({ description: `set ${n} up`, argv: x(ip.ipLinkSetUp(n, true)), undo: [x(ip.ipLinkSetUp(n, false))] });
   if (lo && !lo.up) steps.push({ description: "set lo up", argv: x(ip.ipLinkSetUp("lo", true)), undo: [x(ip.ipLinkSetUp("lo", false))] });
   return steps;

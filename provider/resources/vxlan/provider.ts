@@ -6,7 +6,7 @@ import { Runner, runInOrder } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { LinkState, parseLinks } from "../../linux/parse";
 import { defined, entryPoints, RunnerFactory, withSecretsRedacted } from "../common/crud";
-import { readLinks } from "../common/links";
+import { readLink, readLinks } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { linkId, linkMark, otherOwner, ownerFromInput } from "../common/owner";
 import { checkOnHost, hostLinksForChecks, hostLinksOnce, nameTaken } from "../common/preflight";
@@ -137,15 +137,13 @@ export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
       const runner = this.runners(props.connection);
       const mark = linkMark(ownerFromInput(props.owner), "vxlan", props.name);
       await withHostLock(runner, async (locked) => {
-        // Our accepts carry our mark: they go even when the device is already gone.
-        if (props.inputFlavor) await new Transaction(locked, `delete the tunnel accepts of ${props.name} on ${locked.hostId}`).run(await planRemoveForward(locked, props.inputFlavor, vxlanInputRules(props.remotes, props.port, mark), props.local.includes(":") ? 6 : 4));
-        const argv = ip.ipLinkDelIfMarked(props.name, mark);
-        const res = await locked.run(argv);
-        if (res.exitCode === 3) {
-          console.error(`warning: ${props.name} on ${locked.hostId} is not the vxlan device this resource made (${res.stderr.trim()}); leaving it in place`);
-          return;
-        }
-        if (res.exitCode !== 0) throw new CommandError({ host: locked.hostId, argv, ...res, context: `delete vxlan ${props.name}` });
+        // Our accepts carry our mark: they go even when the device is already gone; the device (ours only) goes last,
+        // in the same transaction, so a failure there puts the accepts back.
+        const steps = props.inputFlavor ? await planRemoveForward(locked, props.inputFlavor, vxlanInputRules(props.remotes, props.port, mark), props.local.includes(":") ? 6 : 4) : [];
+        const link = await readLink(locked, props.name);
+        if (link && link.alias !== mark) console.error(`warning: ${props.name} on ${locked.hostId} is not the vxlan device this resource made (alias ${JSON.stringify(link.alias)}); leaving it in place`);
+        else if (link) steps.push({ description: `delete vxlan ${props.name}`, argv: ip.ipLinkDel(props.name), undo: [] });
+        await new Transaction(locked, `delete vxlan ${props.name} on ${locked.hostId}`).run(steps);
       }, lockHolder(props.owner));
     });
   }
