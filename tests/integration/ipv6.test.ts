@@ -21,9 +21,11 @@ async function ipv6Settings(container: string): Promise<string> {
   return `all=${await read("net.ipv6.conf.all.disable_ipv6")} default=${await read("net.ipv6.conf.default.disable_ipv6")}`;
 }
 
-/** The peers busybox httpd logged (`[fd99:1::1]:34670: url:/`), its own readiness probes from loopback left out. */
+/** The peers busybox httpd logged (`[fd99:1234::1]:34670: url:/`, `[::ffff:10.0.0.1]:…`), its own readiness probes from loopback left out. */
 function peersOf(log: string): string[] {
-  return log.split("\n").filter((l) => l.includes("url:/")).map((l) => /^\[?(?:::ffff:)?([0-9a-f.:]+?)\]?:\d+:/.exec(l)?.[1] ?? "").filter((p) => p !== "127.0.0.1" && p !== "::1");
+  // The address is everything inside the brackets (an IPv6 address may look like `fd99:1234` followed by `:port:`).
+  const peer = (l: string) => (/^\[([^\]]+)\]:\d+:/.exec(l)?.[1] ?? /^([0-9.]+):\d+:/.exec(l)?.[1] ?? "").replace(/^::ffff:/, "");
+  return log.split("\n").filter((l) => l.includes("url:/")).map(peer).filter((p) => p !== "127.0.0.1" && p !== "::1");
 }
 
 for (const backend of ["auto", "nftables"] as const) {
