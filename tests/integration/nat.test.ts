@@ -192,7 +192,7 @@ describe("integration: NatRule validation before any host is touched", function 
       new NatRule("b", { connection: conn, kind: "dnat", protocol: "tcp", hostPort: "8000-8090", to: "172.16.0.3:80" });
     });
     stacks.push(dup);
-    await assert.rejects(dup.stack.preview({ color: "never" }), /NatRule b: tcp port 8000-8090 on .* \(address \*\) is already published by NatRule a/);
+    await assert.rejects(dup.stack.preview({ color: "never" }), /NatRule b: tcp port 8000-8090 on .* \(address any IPv4\) is already published by NatRule a/);
     let args: Record<string, unknown> = { kind: "dnat", protocol: "tcp", hostPort: 70000, to: "172.16.0.2:80" };
     const bad = await newStack("nat-bad", async () => {
       new NatRule("r", { connection: conn, ...(args as { kind: "dnat" }) });
