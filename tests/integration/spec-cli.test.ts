@@ -96,7 +96,7 @@ nat:
     }
     assert.match(await cli("graph", spec, "--format", "dot"), /subgraph cluster_h2 \{/);
     const json = JSON.parse(await cli("validate", spec, "--json")) as Record<string, unknown>;
-    assert.deepEqual(json, { command: "validate", file: spec, ok: true, hosts: 2, bridges: 2, containers: 4, links: 0, natRules: 4 });
+    assert.deepEqual(json, { command: "validate", file: spec, ok: true, hosts: 2, bridges: 2, containers: 4, links: 0, natRules: 4, overlays: 0 });
     assert.deepEqual(hosts.map((h) => h.acceptedConnections()), accepted);
   });
 
