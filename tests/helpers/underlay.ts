@@ -4,7 +4,7 @@
  * an address in 10.250.N.0/24. Nothing of it is in the root namespace; the
  * namespace and its links go in destroy().
  */
-import { sh, tryRun } from "./procs";
+import { sh, sleep, tryRun } from "./procs";
 import { TestHost } from "./testhost";
 
 let seq = 0;
@@ -46,6 +46,12 @@ export class Underlay {
     await this.exec(["ip", "link", "set", port, "master", "ul0", "up"]);
     await host.exec(["ip", "addr", "add", `${address}/24`, "dev", "hnul0"]);
     await host.exec(["ip", "link", "set", "hnul0", "up"]);
+    // The kernel reports carrier and adds the link-local address a moment later (linkwatch): wait, so a snapshot taken now stays true.
+    for (let i = 0; i < 50; i++) {
+      const [l] = JSON.parse(await host.exec(["ip", "-j", "addr", "show", "dev", "hnul0"])) as { operstate?: string; addr_info?: { scope?: string }[] }[];
+      if (l?.operstate === "UP" && (l.addr_info ?? []).some((a) => a.scope === "link")) break;
+      await sleep(100);
+    }
     this.members.set(host, address);
     return address;
   }
