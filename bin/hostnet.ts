@@ -293,6 +293,14 @@ async function run(o: Options): Promise<number> {
   return EXIT.ok;
 }
 
+/** The connections of these hosts of the spec, their key material resolved (files, environment, the stack's decrypted config). */
+async function connectionsOf(o: Options, s: Spec, stack: Stack, names: readonly string[]): Promise<Record<string, ConnectionSpec>> {
+  const specDir = path.dirname(path.resolve(o.file));
+  const connections: Record<string, ConnectionSpec> = {};
+  for (const name of names) connections[name] = await resolvedConnectionOf(name, s.hosts[name], specDir, async (key) => (await stack.getConfig(`hostnet:${key}`)).value);
+  return connections;
+}
+
 /** `hostnet watch`: follows each host's Docker events and re-applies a container that (re)started (bin/watch.ts). */
 async function watchCommand(o: Options, loaded: LoadedSpec, stack: Stack): Promise<number> {
   const s = loaded.spec;
@@ -301,9 +309,7 @@ async function watchCommand(o: Options, loaded: LoadedSpec, stack: Stack): Promi
     console.error(`hostnet: ${o.file} names no Docker container${o.hosts ? ` on ${o.hosts.join(", ")}` : ""}: nothing to watch`);
     return EXIT.failure;
   }
-  const specDir = path.dirname(path.resolve(o.file));
-  const connections: Record<string, ConnectionSpec> = {};
-  for (const h of hosts) connections[h.host] = await resolvedConnectionOf(h.host, s.hosts[h.host], specDir, async (key) => (await stack.getConfig(`hostnet:${key}`)).value);
+  const connections = await connectionsOf(o, s, stack, hosts.map((h) => h.host));
   process.env[PREFLIGHT_ENV] = containersHint(o, loaded);
   const stopRequested = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
@@ -327,11 +333,7 @@ async function watchCommand(o: Options, loaded: LoadedSpec, stack: Stack): Promi
 async function inspectCommand(o: Options, loaded: LoadedSpec, stack: Stack, state: readonly StateResource[]): Promise<number> {
   const s = loaded.spec;
   const { projectName, stackName } = stackNames(o, loaded);
-  const specDir = path.dirname(path.resolve(o.file));
-  const connections: Record<string, ConnectionSpec> = {};
-  for (const [name, h] of selectedHosts(o, s)) {
-    connections[name] = await resolvedConnectionOf(name, h, specDir, async (key) => (await stack.getConfig(`hostnet:${key}`)).value);
-  }
+  const connections = await connectionsOf(o, s, stack, selectedHosts(o, s).map(([name]) => name));
   process.env[PREFLIGHT_ENV] = containersHint(o, loaded);
   let report;
   try {

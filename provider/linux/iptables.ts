@@ -21,9 +21,6 @@ export function binsOf(flavor: IptablesFlavor, family: IpFamily = 4): IptablesBi
   return { flavor, family, iptables: `${base}-${flavor}`, save: `${base}-${flavor}-save`, restore: `${base}-${flavor}-restore` };
 }
 
-/** A host route's prefix in a family: `/32` or `/128`. */
-export const hostPrefix = (address: string): string => (address.includes(":") ? "/128" : "/32");
-
 /** Our chains in the nat table, each jumped to once from the built-in chain it is named after. */
 export const HOSTNET_CHAINS = { PREROUTING: "HOSTNET-PREROUTING", OUTPUT: "HOSTNET-OUTPUT", POSTROUTING: "HOSTNET-POSTROUTING" } as const;
 

@@ -89,3 +89,9 @@ export function checkContainerName(name: unknown, field: string): string {
   if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new ValidationError(field, `expected a container name or ID, got ${JSON.stringify(name)}`);
   return name;
 }
+
+/** A host route's prefix in an address's family: `/32` or `/128`. */
+export const hostPrefix = (address: string): string => (address.includes(":") ? "/128" : "/32");
+
+/** An address as it goes before `:port`: IPv6 in brackets (`[fd00::2]`), IPv4 as it is. */
+export const bracketed = (address: string): string => (address.includes(":") ? `[${address}]` : address);

@@ -12,7 +12,8 @@ import { parsePortRange } from "../resources/nat/plan";
 import { ValidationError } from "../host/errors";
 import { DataPath } from "./locate";
 import { firstAddressOf } from "./hosts";
-import { BridgeSpec, ContainerSpec, Spec } from "./types";
+import { BridgeSpec, ContainerSpec, OverlaySpec, Spec } from "./types";
+import { defaultVxlanMtu } from "../resources/vxlan/plan";
 
 /** A semantic problem at a data path. */
 export interface PathProblem {
@@ -262,7 +263,7 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     else overlayNames.set(o.name, i);
     if (vnis.has(o.vni)) add(["overlays", i, "vni"], `VNI ${o.vni} is already used by overlays[${vnis.get(o.vni)}]`);
     else vnis.set(o.vni, i);
-    const mtu = o.mtu ?? 1450;
+    const mtu = overlayMtuOf(o);
     const members = new Map<string, number>();
     const addresses = new Map<string, number>();
     let family: number | undefined;
@@ -297,6 +298,11 @@ export function semanticProblems(spec: Spec): PathProblem[] {
     });
   });
   return problems;
+}
+
+/** A segment's MTU: as given, else what a 1500-byte underlay of its members' family carries. */
+export function overlayMtuOf(o: OverlaySpec): number {
+  return o.mtu ?? defaultVxlanMtu(o.members[0]?.address ?? "");
 }
 
 /** The address and bridge a published port goes to: the container's first address (of `family`, when given) on a bridge. */

@@ -122,7 +122,7 @@ export interface OverlaySpec {
   /** Device name on each member (default `hnvx<vni>`). */
   ifname?: string;
   port?: number;
-  /** Default 1450. */
+  /** Default: what a 1500-byte underlay carries (1450 over IPv4, 1430 over IPv6). */
   mtu?: number;
   members: OverlayMemberSpec[];
 }

@@ -4,9 +4,9 @@
  * and graph/preview use it to label things.
  */
 import * as ipaddr from "ipaddr.js";
-import { parseCidr } from "../linux/names";
+import { bracketed, hostPrefix, parseCidr } from "../linux/names";
 import { linkVethNames, vethNames } from "../spec/names";
-import { publishTarget } from "../spec/semantic";
+import { overlayMtuOf, publishTarget } from "../spec/semantic";
 import { Spec } from "../spec/types";
 import { ResolvedHostsEntry, hostsEntriesOf } from "../spec/hosts";
 
@@ -118,7 +118,7 @@ const natName = (family: 4 | 6, kind: string) => (family === 4 ? kind : `${kind}
 
 const hostRoute = (cidr: string) => {
   const c = parseCidr(cidr, "address");
-  return `${c.address}/${c.family === 4 ? 32 : 128}`;
+  return `${c.address}${hostPrefix(c.address)}`;
 };
 
 /** Plans every host of a (checked) spec. Resource names are `host.kind.name…`, so editing one entry does not rename others. */
@@ -135,14 +135,16 @@ export function planTopology(spec: Spec): HostPlan[] {
     bridgeAddrs.set(`${b.host}/${b.name}`, b.addresses ?? []);
     plan(b.host).bridges.push({ kind: "bridge", host: b.host, resourceName: `${b.host}.bridge.${b.name}`, name: b.name, addresses: b.addresses ?? [], ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.stp !== undefined ? { stp: b.stp } : {}), ...(b.adopt ? { adopt: true } : {}) });
   }
-  // A bridge that joins a VXLAN segment: its container interfaces get the segment's MTU unless they give one.
+  // A bridge that joins a VXLAN segment: its container interfaces get the segment's MTU (the smallest, on two) unless they give one.
   const overlayMtu = new Map<string, number>();
-  for (const o of spec.overlays ?? []) for (const m of o.members) overlayMtu.set(`${m.host}/${m.bridge}`, Math.min(o.mtu ?? 1450, overlayMtu.get(`${m.host}/${m.bridge}`) ?? Infinity));
   for (const o of spec.overlays ?? []) {
+    const mtu = overlayMtuOf(o);
     for (const m of o.members) {
+      const key = `${m.host}/${m.bridge}`;
+      overlayMtu.set(key, Math.min(mtu, overlayMtu.get(key) ?? mtu));
       plan(m.host).overlays.push({
         kind: "vxlan", host: m.host, resourceName: `${m.host}.overlay.${o.name}`, name: o.ifname ?? `hnvx${o.vni}`, vni: o.vni, local: m.address,
-        remotes: o.members.filter((x) => x !== m).map((x) => x.address), bridge: m.bridge, ...(o.port ? { port: o.port } : {}), mtu: o.mtu ?? 1450,
+        remotes: o.members.filter((x) => x !== m).map((x) => x.address), bridge: m.bridge, ...(o.port ? { port: o.port } : {}), mtu,
       });
     }
   }
@@ -156,10 +158,11 @@ export function planTopology(spec: Spec): HostPlan[] {
     for (const itf of c.interfaces ?? []) {
       const ifname = itf.ifname ?? "eth0";
       const names = vethNames(c.host, c.name, ifname);
+      const mtu = itf.mtu ?? overlayMtu.get(`${c.host}/${itf.bridge}`);
       const base = `${c.host}.${c.name}.${ifname}`;
       plan(c.host).veths.push({
         kind: "veth", host: c.host, pair: false, resourceName: `${base}.veth`, ...names, bridge: itf.bridge,
-        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), ...(itf.gateway6 ? { gateway6: itf.gateway6 } : {}), routes: itf.routes ?? [], ...(itf.mtu ?? overlayMtu.get(`${c.host}/${itf.bridge}`) ? { mtu: itf.mtu ?? overlayMtu.get(`${c.host}/${itf.bridge}`) } : {}), resourceName: base }],
+        attachments: [{ container: c.name, target, end: "peer", ifname, addresses: itf.addresses ?? [], ...(itf.gateway ? { gateway: itf.gateway } : {}), ...(itf.gateway6 ? { gateway6: itf.gateway6 } : {}), routes: itf.routes ?? [], ...(mtu ? { mtu } : {}), resourceName: base }],
       });
     }
   }
@@ -193,11 +196,11 @@ export function planTopology(spec: Spec): HostPlan[] {
     for (const family of families) {
       const t = publishTarget(c, family);
       if (!t) continue;
-      const hairpinSource = subnetOf(bridgeAddrs.get(`${p.host}/${t.bridge}`), family) ?? `${t.ip}/${family === 4 ? 32 : 128}`;
+      const hairpinSource = subnetOf(bridgeAddrs.get(`${p.host}/${t.bridge}`), family) ?? `${t.ip}${hostPrefix(t.ip)}`;
       const port = p.port ?? (typeof p.hostPort === "number" ? p.hostPort : undefined);
       const protocol = p.protocol ?? "tcp";
       const attachment = (c.interfaces ?? []).find((i) => i.bridge === t.bridge);
-      const to = family === 6 ? `[${t.ip}]` : t.ip;
+      const to = bracketed(t.ip);
       plan(p.host).nat.push({
         kind: "nat", host: p.host, resourceName: `${p.host}.${natName(family, "publish")}.${p.container}.${protocol}.${p.hostPort}`,
         rule: { kind: "dnat", protocol, hostPort: p.hostPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), to: port === undefined ? to : `${to}:${port}`, hairpinSource },

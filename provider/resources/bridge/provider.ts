@@ -5,7 +5,7 @@ import { runnerFor } from "../../host";
 import { Runner } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { Transaction } from "../common/transaction";
-import { ForwardFlavor, bridgeForwardRules, ensureForward, forwardFlavor, planRemoveForward } from "../common/forward";
+import { bridgeForwardRules, ensureForwardBothFamilies, forwardFlavor, planRemoveForwardBothFamilies } from "../common/forward";
 import { Step } from "../common/steps";
 import { lockHolder, withHostLock } from "../common/lock";
 import { isMine, legacyLinkMark, linkId, linkMark, ownerFromInput } from "../common/owner";
@@ -79,8 +79,8 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
     const fwd = olds?.forwardFlavor ?? (await forwardFlavor(runner));
     const tx = new Transaction(runner, subject);
     await tx.run(planBridge(actual, inputs, mark, stableBridgeMac(runner.hostId, mark)));
-    // Both families: ufw (and Docker with IPv6) drop forwarded IPv6 too; nothing is added where FORWARD drops nothing.
-    for (const family of [4, 6] as const) await ensureForward(runner, tx, fwd, bridgeForwardRules(inputs.name, mark), family);
+    // Both families (read in one round trip): ufw (and Docker with IPv6) drop forwarded IPv6 too; nothing is added where FORWARD drops nothing.
+    await ensureForwardBothFamilies(runner, tx, fwd, bridgeForwardRules(inputs.name, mark));
     const after = await readLink(runner, inputs.name);
     const problems = verifyBridge(after, inputs, mark);
     if (problems.length > 0 || !after) throw new HostnetError(`${subject}: the kernel state differs after apply: ${problems.join("; ")}`);
@@ -110,8 +110,7 @@ export class BridgeProvider implements pulumi.dynamic.ResourceProvider {
       await withHostLock(runner, async (locked) => {
         const owner = ownerFromInput(props.owner);
         // Our accepts carry our mark: they go even when the bridge is already gone or no longer ours.
-        const steps: Step[] = [];
-        for (const family of props.forwardFlavor ? ([4, 6] as const) : []) steps.push(...(await planRemoveForward(locked, props.forwardFlavor as ForwardFlavor, bridgeForwardRules(props.name, linkMark(owner, "bridge", props.name)), family)));
+        const steps: Step[] = props.forwardFlavor ? await planRemoveForwardBothFamilies(locked, props.forwardFlavor, bridgeForwardRules(props.name, linkMark(owner, "bridge", props.name))) : [];
         const links = await readLinks(locked);
         const link = links.find((l) => l.name === props.name);
         if (link && !isMine(link.alias, owner, [legacyLinkMark(locked.hostId, "bridge", props.name)])) {

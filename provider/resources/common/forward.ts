@@ -13,8 +13,9 @@
  * tests/integration/forward-choice.test.ts).
  */
 import { CommandError } from "../../host/errors";
-import { Runner } from "../../host/runner";
+import { Runner, runInOrder } from "../../host/runner";
 import * as ipt from "../../linux/iptables";
+import { hostPrefix } from "../../linux/names";
 import { detectFlavor } from "./flavor";
 import { Step } from "./steps";
 import { Transaction } from "./transaction";
@@ -31,7 +32,7 @@ export function bridgeForwardRules(bridge: string, tag: string): ipt.IptRule[] {
 
 /** The accept for a published port: new connections DNAT'ed to the container's address and port. */
 export function dnatForwardRules(protocol: string, toIp: string, toPorts: string, tag: string): ipt.IptRule[] {
-  return [{ chain: ipt.FORWARD_CHAIN, spec: ["-d", `${toIp}${ipt.hostPrefix(toIp)}`, "-p", protocol, "-m", protocol, "--dport", toPorts, "-m", "conntrack", "--ctstate", "DNAT", ...comment(tag), "-j", "ACCEPT"] }];
+  return [{ chain: ipt.FORWARD_CHAIN, spec: ["-d", `${toIp}${hostPrefix(toIp)}`, "-p", protocol, "-m", protocol, "--dport", toPorts, "-m", "conntrack", "--ctstate", "DNAT", ...comment(tag), "-j", "ACCEPT"] }];
 }
 
 /** A built-in chain of the filter table and our chain jumped to first from it. */
@@ -52,7 +53,7 @@ const jumpOf = (hook: FilterHook): ipt.IptRule => ({ chain: hook.builtin, spec: 
 
 /** Accepts for a VXLAN device's tunnel: UDP to its port from each other member (ufw's `INPUT` drops it otherwise). */
 export function vxlanInputRules(remotes: readonly string[], port: number, tag: string): ipt.IptRule[] {
-  return remotes.map((r) => ({ chain: ipt.INPUT_CHAIN, spec: ["-s", `${r}${ipt.hostPrefix(r)}`, "-p", "udp", "-m", "udp", "--dport", String(port), ...comment(tag), "-j", "ACCEPT"] }));
+  return remotes.map((r) => ({ chain: ipt.INPUT_CHAIN, spec: ["-s", `${r}${hostPrefix(r)}`, "-p", "udp", "-m", "udp", "--dport", String(port), ...comment(tag), "-j", "ACCEPT"] }));
 }
 
 /** What the filter table holds of ours, and whether its `FORWARD` can drop anything. */
@@ -122,7 +123,11 @@ const tagOf = (r: ipt.IptRule) => r.spec[r.spec.indexOf("--comment") + 1];
 export async function planForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<Step[]> {
   if (flavor === "none") return [];
   const bins = ipt.binsOf(flavor, family);
-  const save = await readSave(runner, bins);
+  return planForwardFrom(runner, bins, await readSave(runner, bins), rules);
+}
+
+/** {@link planForward} from a save already read (`undefined`: the family has no netfilter on the host). */
+async function planForwardFrom(runner: Runner, bins: ipt.IptablesBins, save: string | undefined, rules: readonly ipt.IptRule[]): Promise<Step[]> {
   if (save === undefined) return [];
   const hook = hookOf(rules);
   const state = parseForwardState(save, hook);
@@ -161,8 +166,12 @@ export async function ensureForward(runner: Runner, tx: Transaction, flavor: For
 export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[], family: ipt.IpFamily = 4): Promise<Step[]> {
   if (flavor === "none" || rules.length === 0) return [];
   const bins = ipt.binsOf(flavor, family);
-  const save = await readSave(runner, bins);
-  if (save === undefined) return [];
+  return planRemoveForwardFrom(bins, await readSave(runner, bins), rules);
+}
+
+/** {@link planRemoveForward} from a save already read. */
+function planRemoveForwardFrom(bins: ipt.IptablesBins, save: string | undefined, rules: readonly ipt.IptRule[]): Step[] {
+  if (save === undefined || rules.length === 0) return [];
   const hook = hookOf(rules);
   const state = parseForwardState(save, hook);
   if (!state.chain) return [];
@@ -182,6 +191,30 @@ export async function planRemoveForward(runner: Runner, flavor: ForwardFlavor, r
   }
   steps.push({ description: `delete chain ${hook.chain}`, argv: ipt.tableArgv(bins, "filter", ["-X", hook.chain]), undo: [ipt.tableArgv(bins, "filter", ["-N", hook.chain])] });
   return steps;
+}
+
+/** The filter tables of both families in one round trip (`undefined` for a family the host has no netfilter of). */
+async function readSaves(runner: Runner, flavor: ipt.IptablesFlavor): Promise<{ bins: ipt.IptablesBins; save: string | undefined }[]> {
+  const all = ([4, 6] as const).map((f) => ipt.binsOf(flavor, f));
+  const { results } = await runInOrder(runner, all.map((b) => ({ argv: [b.save] })), { all: true });
+  return all.map((bins, i) => {
+    const res = results[i];
+    if (res && res.exitCode === 0) return { bins, save: res.stdout };
+    if (bins.family === 6) return { bins, save: undefined };
+    throw new CommandError({ host: runner.hostId, argv: [bins.save], exitCode: res?.exitCode ?? -1, stdout: res?.stdout ?? "", stderr: res?.stderr ?? "", context: "read the filter table" });
+  });
+}
+
+/** {@link ensureForward} for both families, reading both filter tables in one round trip (a bridge's accepts). */
+export async function ensureForwardBothFamilies(runner: Runner, tx: Transaction, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<void> {
+  if (flavor === "none" || rules.length === 0) return;
+  for (const { bins, save } of await readSaves(runner, flavor)) await tx.run(await planForwardFrom(runner, bins, save, rules));
+}
+
+/** {@link planRemoveForward} for both families, reading both filter tables in one round trip. */
+export async function planRemoveForwardBothFamilies(runner: Runner, flavor: ForwardFlavor, rules: readonly ipt.IptRule[]): Promise<Step[]> {
+  if (flavor === "none" || rules.length === 0) return [];
+  return (await readSaves(runner, flavor)).flatMap(({ bins, save }) => planRemoveForwardFrom(bins, save, rules));
 }
 
 /** Removes our forward accepts for `rules` (see {@link planRemoveForward}) as one transaction. */

@@ -6,9 +6,9 @@ import { NFT_CHAINS, NFT_TABLE, NftRule, nftAddRules, nftDeclare, nftQuoted, par
 import { Step } from "../common/steps";
 import { NatInputs, PortRange } from "./args";
 import { NatBackend, NatState } from "./backend";
-import { natFamily } from "./plan";
+import { natFamily, portRangeText } from "./plan";
+import { bracketed } from "../../linux/names";
 
-const ports = (p: PortRange) => (p.from === p.to ? String(p.from) : `${p.from}-${p.to}`);
 
 /** The nft rules that implement a spec (same semantics as the iptables rules). */
 export function nftRules(n: NatInputs, tag: string): NftRule[] {
@@ -23,11 +23,10 @@ export function nftRules(n: NatInputs, tag: string): NftRule[] {
   const hp = n.hostPort as PortRange;
   const tp = n.toPort as PortRange;
   const match = n.hostIp ? `${fam} daddr ${n.hostIp}` : "fib daddr type local";
-  const to = fam === "ip6" ? `[${n.toIp}]` : n.toIp;
-  const dnat = `${n.protocol} dport ${ports(hp)} dnat ${fam} to ${to}:${ports(tp)} ${comment}`;
+  const dnat = `${n.protocol} dport ${portRangeText(hp)} dnat ${fam} to ${bracketed(n.toIp as string)}:${portRangeText(tp)} ${comment}`;
   const rules: NftRule[] = [{ chain: NFT_CHAINS.PREROUTING, text: `${n.inInterface ? `iifname ${nftQuoted(n.inInterface)} ` : ""}${match} ${dnat}` }];
   if (!n.inInterface) rules.push({ chain: NFT_CHAINS.OUTPUT, text: `${match} ${dnat}` });
-  if (n.hairpinSource) rules.push({ chain: NFT_CHAINS.POSTROUTING, text: `${fam} saddr ${n.hairpinSource} ${fam} daddr ${n.toIp} ${n.protocol} dport ${ports(tp)} ct status dnat masquerade ${comment}` });
+  if (n.hairpinSource) rules.push({ chain: NFT_CHAINS.POSTROUTING, text: `${fam} saddr ${n.hairpinSource} ${fam} daddr ${n.toIp} ${n.protocol} dport ${portRangeText(tp)} ct status dnat masquerade ${comment}` });
   return rules;
 }
 

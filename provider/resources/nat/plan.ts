@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import * as ipaddr from "ipaddr.js";
 import { ValidationError } from "../../host/errors";
 import { checkConnection, hostIdOf } from "../../host/connection";
-import { HOSTNET_CHAINS, BuiltinChain, IpFamily, IptRule, hostPrefix } from "../../linux/iptables";
-import { checkIfName, parseCidr, parseIp } from "../../linux/names";
+import { HOSTNET_CHAINS, BuiltinChain, IpFamily, IptRule } from "../../linux/iptables";
+import { bracketed, checkIfName, hostPrefix, parseCidr, parseIp } from "../../linux/names";
 import { NatInputs, NatOutputs, PortRange } from "./args";
 import { Owner, markOf, ownerFromInput, parseMark } from "../common/owner";
 
@@ -192,7 +192,7 @@ export function natRules(n: NatInputs, tag: string): IptRule[] {
   const hp = n.hostPort as PortRange;
   const tp = n.toPort as PortRange;
   const toIp = n.toIp as string;
-  const dest = `${toIp.includes(":") ? `[${toIp}]` : toIp}:${portRangeText(tp, "-")}`;
+  const dest = `${bracketed(toIp)}:${portRangeText(tp, "-")}`;
   const match = n.hostIp ? ["-d", `${n.hostIp}${hostPrefix(n.hostIp)}`] : ["-m", "addrtype", "--dst-type", "LOCAL"];
   const proto = ["-p", n.protocol as string];
   const rules: IptRule[] = [

@@ -26,7 +26,7 @@ import { NatInputs, NatOutputs } from "./args";
 /** The census once `mine` rules of this family (of our `inet` table: of both) are gone. */
 function withoutMine(census: NatCensus, family: IpFamily, flavor: NatOutputs["flavor"], mine: number): NatCensus {
   const less = (f: IpFamily) => ({ ...census.family[f], ours: census.family[f].ours - (f === family || flavor === "nftables" ? mine : 0) });
-  return { ...census, ours: census.ours - mine, family: { 4: less(4), 6: less(6) } };
+  return { ...census, family: { 4: less(4), 6: less(6) } };
 }
 
 /** How much of a NAT rule is on its host: its tagged rules (of how many), and which of the jumps to our chains it needs are there. */

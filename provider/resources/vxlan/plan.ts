@@ -11,6 +11,9 @@ import { VxlanInputs, VxlanOutputs } from "./args";
 /** Bytes VXLAN adds in front of a frame: outer IPv4 (20) or IPv6 (40), UDP (8), VXLAN (8) and the inner Ethernet header (14). */
 export const vxlanOverhead = (local: string): number => (local.includes(":") ? 70 : 50);
 
+/** The MTU a segment gets when none is given: what a 1500-byte underlay of `local`'s family carries (1450 over IPv4, 1430 over IPv6). */
+export const defaultVxlanMtu = (local: string): number => 1500 - vxlanOverhead(local);
+
 function checkInt(v: unknown, field: string, min: number, max: number, what: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ValidationError(field, `expected ${what} ${min}-${max}, got ${JSON.stringify(v)}`);
   return v;
@@ -36,7 +39,7 @@ export function normalizeVxlan(raw: Record<string, unknown>): VxlanInputs {
     remotes: [...remotes].sort(),
     bridge: checkIfName(raw.bridge, "bridge"),
     port: raw.port === undefined ? 4789 : checkInt(raw.port, "port", 1, 65535, "a UDP port"),
-    mtu: raw.mtu === undefined ? 1500 - vxlanOverhead(local) : checkMtu(raw.mtu, "mtu"),
+    mtu: raw.mtu === undefined ? defaultVxlanMtu(local) : checkMtu(raw.mtu, "mtu"),
   };
   if (out.bridge === out.name) throw new ValidationError("bridge", `the device ${out.name} cannot be its own bridge`);
   if (raw.owner !== undefined) out.owner = ownerFromInput(raw.owner).label;
@@ -103,6 +106,14 @@ export function underlayOf(links: readonly LinkState[], local: string): LinkStat
 export function mtuProblem(underlay: LinkState, d: VxlanInputs): string | undefined {
   const max = underlay.mtu - vxlanOverhead(d.local);
   return d.mtu > max ? `the underlay ${underlay.name} has MTU ${underlay.mtu}, and VXLAN over IPv${d.local.includes(":") ? 6 : 4} adds ${vxlanOverhead(d.local)} bytes: give mtu ${max} or less (and the same or less to the interfaces on ${d.bridge}), or raise the underlay's MTU` : undefined;
+}
+
+/** The underlay link for `d` among the host's links, or what is wrong with it (no link holds `local`, or it cannot carry the MTU), by field. */
+export function underlayFor(links: readonly LinkState[], d: VxlanInputs, hostId: string): { underlay: LinkState } | { field: "local" | "mtu"; problem: string } {
+  const underlay = underlayOf(links, d.local);
+  if (!underlay) return { field: "local", problem: `${d.local} is not an address of any link on ${hostId}; give the host's underlay address` };
+  const mtu = mtuProblem(underlay, d);
+  return mtu ? { field: "mtu", problem: mtu } : { underlay };
 }
 
 /** Steps that make the device from nothing: add (its undo deletes it, FDB with it), mark, MTU, bridge, up, one flood entry per remote. */

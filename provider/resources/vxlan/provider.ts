@@ -6,7 +6,7 @@ import { Runner, runInOrder } from "../../host/runner";
 import * as ip from "../../linux/ip";
 import { LinkState, parseLinks } from "../../linux/parse";
 import { defined, entryPoints, RunnerFactory, withSecretsRedacted } from "../common/crud";
-import { readLink, readLinks } from "../common/links";
+import { readLink } from "../common/links";
 import { lockHolder, withHostLock } from "../common/lock";
 import { linkId, linkMark, otherOwner, ownerFromInput } from "../common/owner";
 import { checkOnHost, hostLinksForChecks, hostLinksOnce, nameTaken } from "../common/preflight";
@@ -14,7 +14,7 @@ import { ForwardFlavor, ensureForward, forwardFlavor, planRemoveForward, vxlanIn
 import { Transaction } from "../common/transaction";
 import { containsUnknown } from "../common/unknown";
 import { VxlanInputs, VxlanOutputs } from "./args";
-import { VxlanDevice, VxlanFdb, diffVxlan, mtuProblem, normalizeVxlan, parseVxlanDevice, parseVxlanFdb, planVxlanCreate, planVxlanUpdate, underlayOf, verifyVxlan } from "./plan";
+import { VxlanDevice, VxlanFdb, diffVxlan, normalizeVxlan, parseVxlanDevice, parseVxlanFdb, planVxlanCreate, planVxlanUpdate, underlayFor, verifyVxlan } from "./plan";
 
 /** The device as read: its link state, its VXLAN data and its flood entries (one round trip). */
 interface DeviceRead {
@@ -36,6 +36,14 @@ async function readDevice(runner: Runner, name: string): Promise<DeviceRead> {
   return { ...(link ? { link } : {}), dev: parseVxlanDevice(addr.stdout, name), fdb: fdb && fdb.exitCode === 0 ? parseVxlanFdb(fdb.stdout) : NO_FDB };
 }
 
+/** The host's links and the device's FDB, in one round trip. */
+async function readLinksAndFdb(runner: Runner, name: string): Promise<{ links: LinkState[]; fdb: VxlanFdb }> {
+  const { results } = await runInOrder(runner, [{ argv: ip.ipAddrShowAll() }, { argv: ip.bridgeFdbShow(name) }], { all: true });
+  const [addr, fdb] = results;
+  if (!addr || addr.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv: ip.ipAddrShowAll(), exitCode: addr?.exitCode ?? -1, stdout: addr?.stdout ?? "", stderr: addr?.stderr ?? "", context: "read the host's links" });
+  return { links: parseLinks(addr.stdout), fdb: fdb && fdb.exitCode === 0 ? parseVxlanFdb(fdb.stdout) : NO_FDB };
+}
+
 /** The `Vxlan` provider. */
 export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
   constructor(private readonly runners: RunnerFactory = runnerFor) {}
@@ -47,10 +55,8 @@ export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const taken = nameTaken(links, runner.hostId, "name", d.name, ownerFromInput(d.owner));
       if (taken) failures.push(taken);
-      const underlay = underlayOf(links, d.local);
-      if (!underlay) failures.push({ property: "local", reason: `${d.local} is not an address of any link on ${runner.hostId}; give the host's underlay address` });
-      const mtu = underlay && mtuProblem(underlay, d);
-      if (mtu) failures.push({ property: "mtu", reason: mtu });
+      const u = underlayFor(links, d, runner.hostId);
+      if ("problem" in u) failures.push({ property: u.field, reason: u.problem });
       return failures;
     });
   }
@@ -86,22 +92,18 @@ export class VxlanProvider implements pulumi.dynamic.ResourceProvider {
     const owner = ownerFromInput(d.owner);
     const mark = linkMark(owner, "vxlan", d.name);
     const subject = `vxlan ${d.name} (VNI ${d.vni}) on ${runner.hostId}`;
-    const links = await readLinks(runner);
-    const underlay = underlayOf(links, d.local);
-    if (!underlay) throw new HostnetError(`${subject}: ${d.local} is not an address of any link on ${runner.hostId}; give the host's underlay address`);
-    const mtu = mtuProblem(underlay, d);
-    if (mtu) throw new HostnetError(`${subject}: ${mtu}`);
+    // One round trip: the host's links (the underlay, and the device if there) and the device's FDB (nothing when it is not there).
+    const { links, fdb } = await readLinksAndFdb(runner, d.name);
+    const u = underlayFor(links, d, runner.hostId);
+    if ("problem" in u) throw new HostnetError(`${subject}: ${u.problem}`);
+    const { underlay } = u;
     const actual = links.find((l) => l.name === d.name);
     if (actual && actual.alias !== mark) {
       const other = otherOwner(actual.alias, owner);
       throw new HostnetError(`${subject}: ${d.name} already exists on ${runner.hostId} and is ${other ? `another hostnet ${other}'s` : "not ours"} (kind ${actual.kind || "plain"}, alias ${JSON.stringify(actual.alias)}); refusing to touch it`);
     }
     const tx = new Transaction(runner, subject);
-    if (!actual) await tx.run(planVxlanCreate(d, underlay.name, mark));
-    else {
-      const before = await readDevice(runner, d.name);
-      await tx.run(planVxlanUpdate(actual, before.fdb, d));
-    }
+    await tx.run(actual ? planVxlanUpdate(actual, fdb, d) : planVxlanCreate(d, underlay.name, mark));
     const family = d.local.includes(":") ? 6 : 4;
     const input: ForwardFlavor = olds?.inputFlavor ?? (await forwardFlavor(runner));
     // Members changed: the accepts (all carrying the device's mark) are taken out and the current ones put in.
