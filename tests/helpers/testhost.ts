@@ -76,7 +76,9 @@ export interface SavedHost {
  *   MASQUERADE of its own subnet) that must survive; `ip_forward=1` (Docker
  *   turns it on); `bridge-nf-call-iptables=1`, so bridged traffic crosses
  *   `FORWARD`; the same for IPv6 (ufw's `ip6tables` `FORWARD` policy `DROP`
- *   with a chain of its own, `bridge-nf-call-ip6tables=1`);
+ *   with a chain of its own, `bridge-nf-call-ip6tables=1`); ufw's `INPUT`
+ *   for both families ({@link UFW_INPUT_RULES}: only SSH, ICMP and replies
+ *   reach the host itself);
  * - `/bin/sh` is bash for every process of its sshd (a private mount
  *   namespace with bash bind-mounted over dash; the machine's own is untouched);
  * - besides root, a user `deploy` (passwordless sudo, Debian's `secure_path`,
@@ -111,20 +113,33 @@ export const HARD_HOST_RULES = {
 } as const;
 
 /**
- * ufw's `INPUT` (`ufw default deny incoming` with `ufw allow ssh`): policy
- * `DROP`, loopback, replies, ICMP echo and SSH accepted. For the suites whose
- * traffic ends on the host itself (a VXLAN tunnel); apply with
- * `host.exec(["iptables-nft", "-w", "-t", "filter", ...rule])`.
+ * ufw's `INPUT` (`ufw default deny incoming` with `ufw allow ssh`), both
+ * families, as every hard host has it: policy `DROP`; loopback, replies, ICMP
+ * echo (and, for IPv6, neighbour and router discovery, as ufw's before6.rules)
+ * and SSH accepted. Traffic that ends on the host itself and is none of these
+ * (a VXLAN tunnel's UDP) is dropped unless something accepts it.
  */
-export const UFW_INPUT_RULES = [
-  ["-N", "ufw-before-input"],
-  ["-A", "INPUT", "-j", "ufw-before-input"],
-  ["-A", "ufw-before-input", "-i", "lo", "-j", "ACCEPT"],
-  ["-A", "ufw-before-input", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
-  ["-A", "ufw-before-input", "-p", "icmp", "--icmp-type", "echo-request", "-j", "ACCEPT"],
-  ["-A", "ufw-before-input", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
-  ["-P", "INPUT", "DROP"],
-] as const;
+export const UFW_INPUT_RULES = {
+  ipv4: [
+    ["-N", "ufw-before-input"],
+    ["-A", "INPUT", "-j", "ufw-before-input"],
+    ["-A", "ufw-before-input", "-i", "lo", "-j", "ACCEPT"],
+    ["-A", "ufw-before-input", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
+    ["-A", "ufw-before-input", "-p", "icmp", "--icmp-type", "echo-request", "-j", "ACCEPT"],
+    ["-A", "ufw-before-input", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+    ["-P", "INPUT", "DROP"],
+  ],
+  ipv6: [
+    ["-N", "ufw6-before-input"],
+    ["-A", "INPUT", "-j", "ufw6-before-input"],
+    ["-A", "ufw6-before-input", "-i", "lo", "-j", "ACCEPT"],
+    ["-A", "ufw6-before-input", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
+    ...[133, 134, 135, 136].map((t) => ["-A", "ufw6-before-input", "-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", String(t), "-m", "hl", "--hl-eq", "255", "-j", "ACCEPT"]),
+    ["-A", "ufw6-before-input", "-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", "128", "-j", "ACCEPT"],
+    ["-A", "ufw6-before-input", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+    ["-P", "INPUT", "DROP"],
+  ],
+} as const;
 
 /** Users of a hard host besides root. */
 export const HARD_HOST_USERS = { sudo: "deploy", nopass: "nopass" } as const;
@@ -331,6 +346,8 @@ export class TestHost {
     for (const r of HARD_HOST_RULES.filter) await this.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
     for (const r of HARD_HOST_RULES.nat) await this.exec(["iptables-nft", "-w", "-t", "nat", ...r]);
     for (const r of HARD_HOST_RULES.filter6) await this.exec(["ip6tables-nft", "-w", "-t", "filter", ...r]);
+    for (const r of UFW_INPUT_RULES.ipv4) await this.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
+    for (const r of UFW_INPUT_RULES.ipv6) await this.exec(["ip6tables-nft", "-w", "-t", "filter", ...r]);
     await this.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
     await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"]);
     await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1"]);
