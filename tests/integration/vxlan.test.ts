@@ -8,7 +8,7 @@ import { REPO_ROOT } from "../helpers/paths";
 import { CLI, cliIn } from "../helpers/cli";
 import { eventually, sh, tryRun } from "../helpers/procs";
 import { requireRoot } from "../helpers/root";
-import { TestHost, UFW_INPUT_RULES } from "../helpers/testhost";
+import { TestHost } from "../helpers/testhost";
 import { Underlay } from "../helpers/underlay";
 
 
@@ -21,8 +21,8 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
   let dir = "";
   let spec = "";
   const cli = cliIn(() => dir);
-  /** The spec with the first `n` hosts as members. */
-  const write = (n: number) => {
+  /** The spec with the first `n` hosts as members, joined over the underlay's IPv4 or IPv6 addresses. */
+  const write = (n: number, family: 4 | 6 = 4) => {
     const hs = hosts.slice(0, n);
     const lines = [
       "name: vxtest",
@@ -36,7 +36,7 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
       "  - name: seg",
       "    vni: 4242",
       "    members:",
-      ...hs.map((_, i) => `      - { host: h${i + 1}, address: ${underlayAddr[i]}, bridge: hnbr-vx }`),
+      ...hs.map((h, i) => `      - { host: h${i + 1}, address: "${family === 4 ? underlayAddr[i] : underlay!.address6(h)}", bridge: hnbr-vx }`),
       "",
     ];
     fs.writeFileSync(spec, lines.join("\n"));
@@ -47,10 +47,9 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
     requireRoot();
     underlay = await Underlay.create();
     for (let i = 0; i < 3; i++) {
-      // As hard as a Docker/ufw host: FORWARD drops, and br_netfilter sends bridged frames through it.
+      // As hard as a Docker/ufw host: FORWARD drops, and br_netfilter sends bridged frames through it;
+      // ufw's INPUT drops too, and the tunnel's UDP ends on the host itself.
       const h = await TestHost.create(`vx${i + 1}`, { hard: true });
-      // ufw's INPUT too: the tunnel's UDP ends on the host itself, and ufw drops it unless allowed.
-      for (const r of UFW_INPUT_RULES) await h.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
       hosts.push(h);
       underlayAddr.push(await underlay.plug(h, i + 1));
       containers.push(await runContainer(`vx${i + 1}`));
@@ -120,6 +119,27 @@ describe("integration: one L2 segment across hosts (overlays: VXLAN), through th
   });
 
   it("destroy leaves every host's links and firewall as before", async () => {
+    await cli("destroy", spec, "--yes");
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await linkAndAddrSnapshot(hosts[i]), initial[i].links, `h${i + 1} links`);
+      assert.equal(await firewallSnapshot(hosts[i]), initial[i].firewall, `h${i + 1} firewall`);
+    }
+  });
+
+  it("over an IPv6 underlay: through ip6tables' INPUT DROP, MTU 1430 inside; destroy leaves the hosts as before", async () => {
+    write(2, 6);
+    assert.match(await cli("up", spec, "--yes"), /\+ 8 created/);
+    await eventually("c1 pings c2 across the IPv6 underlay", pings(0, 1));
+    await eventually("c2 pings c1", pings(1, 0));
+    // VXLAN over IPv6 adds 70 bytes: the default segment MTU is 1430, and a full-size frame crosses.
+    assert.match((await dockerExec(containers[1], ["ip", "link", "show", "eth0"])).stdout, /mtu 1430/);
+    assert.equal((await dockerExec(containers[1], ["ping", "-c", "1", "-W", "2", "-s", "1402", "10.77.0.11"])).exitCode, 0);
+    const peer6 = underlay!.address6(hosts[1]);
+    assert.match(await hosts[0].exec(["bridge", "fdb", "show", "dev", "hnvx4242"]), new RegExp(`00:00:00:00:00:00 dst ${peer6} self permanent`));
+    const input6 = await hosts[0].exec(["ip6tables-nft-save", "-t", "filter"]);
+    assert.match(input6, /^-A INPUT -j HOSTNET-INPUT$/m);
+    assert.match(input6, new RegExp(`^-A HOSTNET-INPUT -s ${peer6}/128 -p udp -m udp --dport 4789 -m comment --comment "hostnet:[0-9a-f]{8}:vxlan/hnvx4242 vxtest/vxtest" -j ACCEPT$`, "m"));
+    await cli("preview", spec, "--expect-no-changes");
     await cli("destroy", spec, "--yes");
     for (let i = 0; i < 2; i++) {
       assert.deepEqual(await linkAndAddrSnapshot(hosts[i]), initial[i].links, `h${i + 1} links`);
