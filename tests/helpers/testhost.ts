@@ -343,11 +343,14 @@ export class TestHost {
 
   /** The firewall of a Debian host running Docker and ufw, in the namespace's iptables-nft tables. */
   private async hardenFirewall(): Promise<void> {
-    for (const r of HARD_HOST_RULES.filter) await this.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
-    for (const r of HARD_HOST_RULES.nat) await this.exec(["iptables-nft", "-w", "-t", "nat", ...r]);
-    for (const r of HARD_HOST_RULES.filter6) await this.exec(["ip6tables-nft", "-w", "-t", "filter", ...r]);
-    for (const r of UFW_INPUT_RULES.ipv4) await this.exec(["iptables-nft", "-w", "-t", "filter", ...r]);
-    for (const r of UFW_INPUT_RULES.ipv6) await this.exec(["ip6tables-nft", "-w", "-t", "filter", ...r]);
+    const tables: [string, string, readonly (readonly string[])[]][] = [
+      ["iptables-nft", "filter", HARD_HOST_RULES.filter],
+      ["iptables-nft", "nat", HARD_HOST_RULES.nat],
+      ["ip6tables-nft", "filter", HARD_HOST_RULES.filter6],
+      ["iptables-nft", "filter", UFW_INPUT_RULES.ipv4],
+      ["ip6tables-nft", "filter", UFW_INPUT_RULES.ipv6],
+    ];
+    for (const [bin, table, rules] of tables) for (const r of rules) await this.exec([bin, "-w", "-t", table, ...r]);
     await this.exec(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
     await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"]);
     await this.exec(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1"]);

@@ -13,7 +13,7 @@
  * tests/integration/forward-choice.test.ts).
  */
 import { CommandError } from "../../host/errors";
-import { Runner, runInOrder } from "../../host/runner";
+import { RunResult, Runner, runInOrder } from "../../host/runner";
 import * as ipt from "../../linux/iptables";
 import { hostPrefix } from "../../linux/names";
 import { detectFlavor } from "./flavor";
@@ -89,12 +89,15 @@ export function parseForwardState(save: string, hook: FilterHook = FORWARD_HOOK)
  * change the host.
  */
 async function readSave(runner: Runner, bins: ipt.IptablesBins): Promise<string | undefined> {
-  const argv = [bins.save];
-  const res = await runner.run(argv);
+  return saveOf(runner, bins, await runner.run([bins.save]));
+}
+
+/** What a run of `bins.save` read: its dump; `undefined` for an IPv6 one that failed; an IPv4 one that failed throws. */
+function saveOf(runner: Runner, bins: ipt.IptablesBins, res: RunResult | undefined): string | undefined {
+  if (res && res.exitCode === 0) return res.stdout;
   // A host without IPv6 netfilter (no ip6tables, or a kernel without it) has no IPv6 FORWARD to get through.
-  if (res.exitCode !== 0 && bins.family === 6) return undefined;
-  if (res.exitCode !== 0) throw new CommandError({ host: runner.hostId, argv, ...res, context: "read the filter table" });
-  return res.stdout;
+  if (bins.family === 6) return undefined;
+  throw new CommandError({ host: runner.hostId, argv: [bins.save], exitCode: res?.exitCode ?? -1, stdout: res?.stdout ?? "", stderr: res?.stderr ?? "", context: "read the filter table" });
 }
 
 /** Where forward accepts go on a host: an iptables flavour, or `none` on a host without a working iptables (nothing to open there). */
@@ -197,12 +200,7 @@ function planRemoveForwardFrom(bins: ipt.IptablesBins, save: string | undefined,
 async function readSaves(runner: Runner, flavor: ipt.IptablesFlavor): Promise<{ bins: ipt.IptablesBins; save: string | undefined }[]> {
   const all = ([4, 6] as const).map((f) => ipt.binsOf(flavor, f));
   const { results } = await runInOrder(runner, all.map((b) => ({ argv: [b.save] })), { all: true });
-  return all.map((bins, i) => {
-    const res = results[i];
-    if (res && res.exitCode === 0) return { bins, save: res.stdout };
-    if (bins.family === 6) return { bins, save: undefined };
-    throw new CommandError({ host: runner.hostId, argv: [bins.save], exitCode: res?.exitCode ?? -1, stdout: res?.stdout ?? "", stderr: res?.stderr ?? "", context: "read the filter table" });
-  });
+  return all.map((bins, i) => ({ bins, save: saveOf(runner, bins, results[i]) }));
 }
 
 /** {@link ensureForward} for both families, reading both filter tables in one round trip (a bridge's accepts). */

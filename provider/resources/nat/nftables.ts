@@ -2,13 +2,12 @@
 import { CommandError } from "../../host/errors";
 import { Runner } from "../../host/runner";
 import { BuiltinChain } from "../../linux/iptables";
+import { bracketed } from "../../linux/names";
 import { NFT_CHAINS, NFT_TABLE, NftRule, nftAddRules, nftDeclare, nftQuoted, parseNftTable } from "../../linux/nftables";
 import { Step } from "../common/steps";
 import { NatInputs, PortRange } from "./args";
 import { NatBackend, NatState } from "./backend";
 import { natFamily, portRangeText } from "./plan";
-import { bracketed } from "../../linux/names";
-
 
 /** The nft rules that implement a spec (same semantics as the iptables rules). */
 export function nftRules(n: NatInputs, tag: string): NftRule[] {
